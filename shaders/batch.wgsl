@@ -1,0 +1,109 @@
+// Batch assembly. The dataset lives on the GPU as stored (u8 pixels four to a
+// u32, or f32) with one index list per pass (shuffled by the CPU once per
+// epoch). These kernels gather the rows of batch `state.step` and normalise
+// them, so a training step reads nothing from the CPU.
+//
+//   gather_inputs    x[b, f]       = normalise(images[indices[step·B + b], f])
+//   gather_targets   targets[b, t] = labels[indices[step·B + b], t]
+//   advance_step     state.step += 1 (and state.iteration += 1 when training)
+//
+// Normalisation (NORMALIZE): 0 affine, x' = (x − shift[f]) · scale[f], which
+// covers /255, raw pixels and standardisation with the training mean and std;
+// 1 and 2: L2-normalise each image along axis 1 (each column over its rows) or
+// axis 2 (each row over its columns), as tf.keras.utils.normalize does.
+// Padding rows of a short last batch are written as zeros.
+
+override B: u32;              // batch size
+override D: u32;              // features per sample (ROWS · COLS · channels)
+override ROWS: u32 = 1u;      // image height, for L2 normalisation
+override COLS: u32 = 1u;      // image width (times channels)
+override SOURCE_U8: bool = true;
+override NORMALIZE: u32 = 0u;
+override TARGET_WIDTH: u32 = 1u;  // u32 words per sample label: 1 class index, or C f32 targets
+override TRAINING: bool = true;
+override WG_X: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read> images: array<u32>;      // (N, D) u8 packed, or (N, D) f32 bits
+@group(0) @binding(1) var<storage, read> indices: array<u32>;     // (sample_count) sample order of this pass
+@group(0) @binding(2) var<storage, read> state: StepState;
+@group(0) @binding(3) var<storage, read> shift: array<f32>;       // (D)
+@group(0) @binding(4) var<storage, read> scale: array<f32>;       // (D)
+@group(0) @binding(5) var<storage, read_write> x: array<f32>;     // (B, D)
+
+fn sample_value(sample: u32, feature: u32) -> f32 {
+  let offset = sample * D + feature;
+  if (SOURCE_U8) {
+    let word = images[offset / 4u];
+    return f32((word >> (8u * (offset % 4u))) & 0xffu);
+  }
+  return bitcast<f32>(images[offset]);
+}
+
+@compute @workgroup_size(WG_X)
+fn gather_inputs(@builtin(global_invocation_id) id: vec3u) {
+  let feature = id.x;
+  let row = id.y;
+  if (feature >= D || row >= B) { return; }
+  let out_index = row * D + feature;
+  if (row >= valid_rows(state, B)) {
+    x[out_index] = 0.0;
+    return;
+  }
+  let sample = indices[state.step * B + row];
+  let value = sample_value(sample, feature);
+  if (NORMALIZE == 0u) {
+    x[out_index] = (value - shift[feature]) * scale[feature];
+    return;
+  }
+  // L2 norm over the line this pixel lies on: its column (axis 1) or its row (axis 2).
+  let r = feature / COLS;
+  let c = feature % COLS;
+  var sum_squares = 0.0;
+  if (NORMALIZE == 1u) {
+    for (var i = 0u; i < ROWS; i++) { let v = sample_value(sample, i * COLS + c); sum_squares += v * v; }
+  } else {
+    for (var j = 0u; j < COLS; j++) { let v = sample_value(sample, r * COLS + j); sum_squares += v * v; }
+  }
+  let norm = select(sqrt(sum_squares), 1.0, sum_squares == 0.0);
+  x[out_index] = value / norm;
+}
+
+@group(0) @binding(0) var<storage, read> labels: array<u32>;         // (N, TARGET_WIDTH)
+@group(0) @binding(3) var<storage, read_write> targets: array<u32>;  // (B, TARGET_WIDTH)
+
+@compute @workgroup_size(WG_X)
+fn gather_targets(@builtin(global_invocation_id) id: vec3u) {
+  let row = id.x;
+  if (row >= B) { return; }
+  let valid = row < valid_rows(state, B);
+  let sample = select(0u, indices[state.step * B + row], valid);
+  for (var t = 0u; t < TARGET_WIDTH; t++) {
+    targets[row * TARGET_WIDTH + t] = select(0u, labels[sample * TARGET_WIDTH + t], valid);
+  }
+}
+
+@group(0) @binding(0) var<storage, read_write> advancing: StepState;
+
+@compute @workgroup_size(1)
+fn advance_step() {
+  advancing.step += 1u;
+  if (TRAINING && advancing.halted == 0u) {
+    advancing.iteration += 1u;
+  }
+}
+
+// scatter_rows: results[step·B + b, c] = rows[b, c] for the valid rows, so that
+// `predict` collects every batch's outputs on the GPU and reads them once.
+override COLUMNS: u32 = 1u;
+
+@group(0) @binding(0) var<storage, read> rows: array<f32>;            // (B, COLUMNS)
+@group(0) @binding(1) var<storage, read_write> results: array<f32>;   // (sample_count, COLUMNS)
+
+@compute @workgroup_size(WG_X)
+fn scatter_rows(@builtin(global_invocation_id) id: vec3u) {
+  let i = id.x;
+  if (i >= B * COLUMNS) { return; }
+  let row = i / COLUMNS;
+  if (row >= valid_rows(state, B)) { return; }
+  results[state.step * B * COLUMNS + i] = rows[i];
+}

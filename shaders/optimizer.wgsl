@@ -1,0 +1,159 @@
+// Optimizer updates, one thread per parameter, Keras semantics and defaults.
+// `param` and `grad` are one contiguous range of the model's flat parameter and
+// gradient buffers (all of a layer's kernel, say), and `slot0`/`slot1` the same
+// range of the optimizer's state buffers. Every kernel first forms
+//
+//   g  = grad + 2·l2·param               (L2 as a loss term, Keras kernel_regularizer l2(l2))
+//   lr = lr0 · decay_rate^(iteration / decay_steps)   (floored when staircase;
+//        decay_rate 1 is a constant rate; `iteration` counts updates already applied)
+//
+// then applies its rule, and last subtracts weight_decay · param (decoupled
+// decay: param −= lr·g + weight_decay·param, with param taken before the step).
+//
+//   sgd_step               param −= lr·g
+//   momentum_step          v = momentum·v + lr·g;  param −= v                 (Keras SGD(momentum))
+//   momentum_average_step  v = momentum·v + (1 − momentum)·g;  param −= lr·v
+//   nesterov_step          v = momentum·v − lr·g;  param += momentum·v − lr·g (Keras SGD(nesterov=True))
+//   rmsprop_step           ms = rho·ms + (1 − rho)·g²;  inc = lr·g / sqrt(ms + epsilon)
+//                          momentum > 0: mom = momentum·mom + inc, param −= mom;  else param −= inc
+//   adam_step              m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
+//                          param −= lr·sqrt(1 − β2^t)/(1 − β1^t) · m / (sqrt(v) + epsilon),  t = iteration + 1
+//   adagrad_step           acc += g²;  param −= lr·g / sqrt(acc + epsilon)    (acc starts at 0.1)
+//   adadelta_step          ag = rho·ag + (1 − rho)·g²;  delta = sqrt(ad + epsilon)/sqrt(ag + epsilon)·g
+//                          ad = rho·ad + (1 − rho)·delta²;  param −= lr·delta
+//
+// Nothing moves once state.halted is set: the last good weights stay.
+
+struct Hyper {
+  lr: f32,
+  momentum: f32,
+  beta1: f32,
+  beta2: f32,
+  rho: f32,
+  epsilon: f32,
+  l2: f32,
+  weight_decay: f32,
+  decay_rate: f32,
+  decay_steps: f32,
+  staircase: f32,
+  _pad: f32,
+}
+
+override COUNT: u32;
+override WG_X: u32 = 64u;
+
+@group(0) @binding(0) var<storage, read_write> param: array<f32>;    // (COUNT)
+@group(0) @binding(1) var<storage, read> grad: array<f32>;           // (COUNT)
+@group(0) @binding(2) var<uniform> hyper: Hyper;
+@group(0) @binding(3) var<storage, read> state: StepState;
+@group(0) @binding(4) var<storage, read_write> slot0: array<f32>;    // (COUNT) v, ms, m, acc or ag
+@group(0) @binding(5) var<storage, read_write> slot1: array<f32>;    // (COUNT) mom, v or ad
+
+fn thread_index(id: vec3u, groups: vec3u) -> u32 {
+  return id.x + id.y * groups.x * WG_X;
+}
+
+fn learning_rate() -> f32 {
+  var progress = f32(state.iteration) / hyper.decay_steps;
+  if (hyper.staircase > 0.5) { progress = floor(progress); }
+  return hyper.lr * pow(hyper.decay_rate, progress);
+}
+
+fn gradient(i: u32) -> f32 {
+  return grad[i] + 2.0 * hyper.l2 * param[i];
+}
+
+// Writes the new value, with decoupled weight decay on the old one.
+fn apply(i: u32, step: f32) {
+  let old = param[i];
+  param[i] = old - step - hyper.weight_decay * old;
+}
+
+@compute @workgroup_size(WG_X)
+fn sgd_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  apply(i, learning_rate() * gradient(i));
+}
+
+@compute @workgroup_size(WG_X)
+fn momentum_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let v = hyper.momentum * slot0[i] + learning_rate() * gradient(i);
+  slot0[i] = v;
+  apply(i, v);
+}
+
+@compute @workgroup_size(WG_X)
+fn momentum_average_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let v = hyper.momentum * slot0[i] + (1.0 - hyper.momentum) * gradient(i);
+  slot0[i] = v;
+  apply(i, learning_rate() * v);
+}
+
+@compute @workgroup_size(WG_X)
+fn nesterov_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let g = gradient(i);
+  let lr = learning_rate();
+  let v = hyper.momentum * slot0[i] - lr * g;
+  slot0[i] = v;
+  apply(i, -(hyper.momentum * v - lr * g));
+}
+
+@compute @workgroup_size(WG_X)
+fn rmsprop_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let g = gradient(i);
+  let ms = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
+  slot0[i] = ms;
+  let increment = learning_rate() * g / sqrt(ms + hyper.epsilon);
+  if (hyper.momentum > 0.0) {
+    let mom = hyper.momentum * slot1[i] + increment;
+    slot1[i] = mom;
+    apply(i, mom);
+  } else {
+    apply(i, increment);
+  }
+}
+
+@compute @workgroup_size(WG_X)
+fn adam_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let g = gradient(i);
+  let m = hyper.beta1 * slot0[i] + (1.0 - hyper.beta1) * g;
+  let v = hyper.beta2 * slot1[i] + (1.0 - hyper.beta2) * g * g;
+  slot0[i] = m;
+  slot1[i] = v;
+  let t = f32(state.iteration + 1u);
+  let alpha = learning_rate() * sqrt(1.0 - pow(hyper.beta2, t)) / (1.0 - pow(hyper.beta1, t));
+  apply(i, alpha * m / (sqrt(v) + hyper.epsilon));
+}
+
+@compute @workgroup_size(WG_X)
+fn adagrad_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let g = gradient(i);
+  let acc = slot0[i] + g * g;
+  slot0[i] = acc;
+  apply(i, learning_rate() * g / sqrt(acc + hyper.epsilon));
+}
+
+@compute @workgroup_size(WG_X)
+fn adadelta_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let i = thread_index(id, groups);
+  if (i >= COUNT || state.halted != 0u) { return; }
+  let g = gradient(i);
+  let ag = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
+  let delta = sqrt(slot1[i] + hyper.epsilon) / sqrt(ag + hyper.epsilon) * g;
+  slot0[i] = ag;
+  slot1[i] = hyper.rho * slot1[i] + (1.0 - hyper.rho) * delta * delta;
+  apply(i, learning_rate() * delta);
+}

@@ -1,0 +1,94 @@
+// 2-D max pooling over NHWC activations, window (PH, PW), strides (SH, SW),
+// padding folded into PAD_TOP / PAD_LEFT (padded cells never win).
+//
+//   maxpool2d_forward   out[b, oh, ow, c] = max over the window of inp[b, ih, iw, c]
+//                       argmax[b, oh, ow, c] = (ih · W + iw) · C + c of that maximum
+//                       (ties: the first in scan order, kh outer, kw inner)
+//   maxpool2d_backward  dinp[b, ih, iw, c] = Σ dout[b, oh, ow, c] over the windows whose argmax is (ih, iw, c)
+//
+// The backward kernel gathers rather than scatters: one thread per input
+// element looks at the few windows that contain it. Overlapping windows
+// (stride < pool) then need no atomics, and every element is written once
+// (`=`), zeros included.
+
+override B: u32;
+override H: u32;
+override W: u32;
+override C: u32;
+override OH: u32;
+override OW: u32;
+override PH: u32;
+override PW: u32;
+override SH: u32;
+override SW: u32;
+override PAD_TOP: u32 = 0u;
+override PAD_LEFT: u32 = 0u;
+override WG_X: u32 = 64u;
+
+fn thread_index(id: vec3u, groups: vec3u) -> u32 {
+  return id.x + id.y * groups.x * WG_X;
+}
+
+// maxpool2d_forward
+@group(0) @binding(0) var<storage, read> inp: array<f32>;            // (B, H, W, C)
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;      // (B, OH, OW, C)
+@group(0) @binding(2) var<storage, read_write> argmax: array<u32>;   // (B, OH, OW, C), index within one sample
+
+@compute @workgroup_size(WG_X)
+fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let t = thread_index(id, groups);
+  if (t >= B * OH * OW * C) { return; }
+  let c = t % C;
+  let ow = (t / C) % OW;
+  let oh = (t / (C * OW)) % OH;
+  let b = t / (C * OW * OH);
+  var best = 0.0;
+  var best_index = 0xffffffffu;
+  for (var kh = 0u; kh < PH; kh++) {
+    let ih = i32(oh * SH + kh) - i32(PAD_TOP);
+    if (ih < 0 || ih >= i32(H)) { continue; }
+    for (var kw = 0u; kw < PW; kw++) {
+      let iw = i32(ow * SW + kw) - i32(PAD_LEFT);
+      if (iw < 0 || iw >= i32(W)) { continue; }
+      let index = (u32(ih) * W + u32(iw)) * C + c;
+      let value = inp[b * H * W * C + index];
+      if (best_index == 0xffffffffu || value > best) {
+        best = value;
+        best_index = index;
+      }
+    }
+  }
+  out[t] = best;
+  argmax[t] = best_index;
+}
+
+// maxpool2d_backward
+@group(0) @binding(0) var<storage, read> dout: array<f32>;           // (B, OH, OW, C)
+@group(0) @binding(1) var<storage, read> argmax_b: array<u32>;       // (B, OH, OW, C)
+@group(0) @binding(2) var<storage, read_write> dinp: array<f32>;     // (B, H, W, C)
+
+@compute @workgroup_size(WG_X)
+fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let t = thread_index(id, groups);
+  if (t >= B * H * W * C) { return; }
+  let c = t % C;
+  let iw = (t / C) % W;
+  let ih = (t / (C * W)) % H;
+  let b = t / (C * W * H);
+  let index = (ih * W + iw) * C + c;
+  // Windows containing row ih: oh · SH − PAD_TOP ≤ ih ≤ oh · SH − PAD_TOP + PH − 1.
+  let row = i32(ih + PAD_TOP);
+  let col = i32(iw + PAD_LEFT);
+  let oh_first = max(0, (row - i32(PH) + i32(SH)) / i32(SH));
+  let oh_last = min(i32(OH) - 1, row / i32(SH));
+  let ow_first = max(0, (col - i32(PW) + i32(SW)) / i32(SW));
+  let ow_last = min(i32(OW) - 1, col / i32(SW));
+  var sum = 0.0;
+  for (var oh = oh_first; oh <= oh_last; oh++) {
+    for (var ow = ow_first; ow <= ow_last; ow++) {
+      let o = ((b * OH + u32(oh)) * OW + u32(ow)) * C + c;
+      if (argmax_b[o] == index) { sum += dout[o]; }
+    }
+  }
+  dinp[t] = sum;
+}

@@ -1,0 +1,159 @@
+/**
+ * Loads MNIST from the four IDX files of the original distribution, gzipped or not,
+ * and checks that they are consistent.
+ */
+import { getPlatform } from '../platform/platform.js';
+import { readIdxFile, type IdxArray } from './idx.js';
+
+/** One split of a labelled image set. */
+export interface LabeledImages {
+  /** (count, rows, cols) row-major pixel values 0–255; may be a view into a larger buffer (mind `byteOffset`). */
+  images: Uint8Array;
+  /** One class label 0–9 per image. */
+  labels: Uint8Array;
+  count: number;
+  rows: number;
+  cols: number;
+  /** 'mnist-train' or 'mnist-test'. */
+  name: string;
+}
+
+export interface MnistOptions {
+  /** Folder holding the four files; defaults to the MNIST_DIR environment variable. */
+  dir?: string;
+  /** Keep only the first `train` training and/or first `test` test examples (in file order, no shuffling). */
+  subset?: { train?: number; test?: number };
+}
+
+/** Base names of the four MNIST files; each may exist as `<name>.gz` or `<name>`. */
+export const MNIST_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/** SHA-256 (lowercase hex) of the four original `.gz` files, keyed by file name. */
+export const MNIST_SHA256: Readonly<Record<string, string>> = {
+  'train-images-idx3-ubyte.gz': '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609',
+  'train-labels-idx1-ubyte.gz': '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c',
+  't10k-images-idx3-ubyte.gz': '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6',
+  't10k-labels-idx1-ubyte.gz': 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6',
+};
+
+const NUM_CLASSES = 10;
+
+const HOW_TO_GET =
+  'Download the four files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, ' +
+  't10k-labels-idx1-ubyte.gz, e.g. from https://storage.googleapis.com/cvdf-datasets/mnist/) into one folder';
+
+/** The MNIST folder: `dir`, else MNIST_DIR, else an error saying how to provide one. */
+async function resolveDir(dir: string | undefined): Promise<string> {
+  if (dir) return dir;
+  const platform = await getPlatform();
+  const fromEnv = platform.env('MNIST_DIR');
+  if (fromEnv) return fromEnv;
+  throw new Error(
+    `MNIST folder not given: pass loadMnist({ dir: '/path/to/mnist' }) or set the MNIST_DIR environment variable. ` +
+      `${HOW_TO_GET}.`,
+  );
+}
+
+/** The path of `<base>.gz` if it exists, else of `<base>`, else an error listing both. */
+async function locate(dir: string, base: string): Promise<string> {
+  const platform = await getPlatform();
+  const gz = platform.joinPath(dir, `${base}.gz`);
+  if (await platform.exists(gz)) return gz;
+  const raw = platform.joinPath(dir, base);
+  if (await platform.exists(raw)) return raw;
+  throw new Error(
+    `MNIST file ${base}.gz not found in ${dir}: neither ${gz} nor ${raw} exists. ${HOW_TO_GET} and point ` +
+      `MNIST_DIR (or loadMnist's dir option) at it.`,
+  );
+}
+
+function checkImages(array: IdxArray, path: string): void {
+  if (array.dims.length !== 3) {
+    throw new Error(
+      `${path}: expected 3 dimensions (count×rows×cols) for images, found ${array.dims.length} ` +
+        `(${array.dims.join('×')}); is it a labels file under an images file's name?`,
+    );
+  }
+}
+
+function checkLabels(array: IdxArray, path: string): void {
+  if (array.dims.length !== 1) {
+    throw new Error(
+      `${path}: expected 1 dimension (count) for labels, found ${array.dims.length} ` +
+        `(${array.dims.join('×')}); is it an images file under a labels file's name?`,
+    );
+  }
+  const labels = array.data;
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! >= NUM_CLASSES) {
+      throw new Error(
+        `${path}: label ${labels[i]} at index ${i} is not a digit 0–9; the file is corrupt (re-download it).`,
+      );
+    }
+  }
+}
+
+function takeSubset(split: LabeledImages, n: number | undefined, option: string): LabeledImages {
+  if (n === undefined) return split;
+  if (!Number.isInteger(n) || n < 0 || n > split.count) {
+    throw new RangeError(
+      `loadMnist: ${option} = ${n}, but it must be an integer from 0 to ${split.count} (the ${split.name} size).`,
+    );
+  }
+  const pixels = split.rows * split.cols;
+  // Copies, so that the full decompressed files can be garbage-collected.
+  return {
+    ...split,
+    images: split.images.slice(0, n * pixels),
+    labels: split.labels.slice(0, n),
+    count: n,
+  };
+}
+
+async function loadSplit(dir: string, imagesBase: string, labelsBase: string, name: string): Promise<LabeledImages> {
+  const [imagesPath, labelsPath] = await Promise.all([locate(dir, imagesBase), locate(dir, labelsBase)]);
+  const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
+  checkImages(images, imagesPath);
+  checkLabels(labels, labelsPath);
+  const [count, rows, cols] = images.dims as [number, number, number];
+  if (labels.dims[0] !== count) {
+    throw new Error(
+      `MNIST count mismatch: ${imagesPath} has ${count} images but ${labelsPath} has ${labels.dims[0]} labels; ` +
+        `the files do not belong together (re-download both).`,
+    );
+  }
+  return { images: images.data, labels: labels.data, count, rows, cols, name };
+}
+
+/**
+ * Loads the MNIST training (60,000) and test (10,000) sets from `dir` or MNIST_DIR,
+ * preferring `<file>.gz` over `<file>` when both exist; `subset.train = n` keeps the
+ * first n training examples (likewise `subset.test`), after the whole files are checked.
+ */
+export async function loadMnist(options: MnistOptions = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
+  const dir = await resolveDir(options.dir);
+  const platform = await getPlatform();
+  // In a browser a folder URL need not answer HEAD; there the per-file check speaks.
+  if (platform.name === 'node' && !(await platform.exists(dir))) {
+    throw new Error(`MNIST folder ${dir} does not exist (no such directory). ${HOW_TO_GET} and point MNIST_DIR at it.`);
+  }
+  const [train, test] = await Promise.all([
+    loadSplit(dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, 'mnist-train'),
+    loadSplit(dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, 'mnist-test'),
+  ]);
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new Error(
+      `MNIST image size mismatch in ${dir}: training images are ${train.rows}×${train.cols} but test images are ` +
+        `${test.rows}×${test.cols} (re-download the files).`,
+    );
+  }
+  return {
+    train: takeSubset(train, options.subset?.train, 'subset.train'),
+    test: takeSubset(test, options.subset?.test, 'subset.test'),
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * The runtime: one GPUDevice, its buffer pool, its pipeline cache, and the
+ * means to record dispatches and read results back.
+ *
+ * Everything here is plain WebGPU; the host (browser or Node) is reached only
+ * through `getPlatform()`.
+ */
+import { BufferPool } from './buffers.js';
+import { programKey, programSource, workgroupOverrides, type ProgramSpec } from './program.js';
+
+export interface RuntimeOptions {
+  /** 'high-performance' (default) or 'low-power'. */
+  powerPreference?: GPUPowerPreference;
+  /** Print the WGSL of every pipeline as it is built (also `SHADERPROP_DEBUG_WGSL=1`). */
+  printShaders?: boolean;
+  /** An existing GPU entry point; by default `navigator.gpu` or Dawn's in Node. */
+  gpu?: GPU;
+}
+
+export interface AdapterDescription {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A short name for reports, e.g. 'SwiftShader' or 'nvidia hopper'. */
+  name: string;
+}
+
+/** A built pipeline and the descriptor it came from. */
+export interface Kernel {
+  readonly spec: ProgramSpec;
+  readonly pipeline: GPUComputePipeline;
+  readonly layout: GPUBindGroupLayout;
+  readonly key: string;
+  readonly source: string;
+}
+
+/** One recorded dispatch: a kernel, its bound resources, and the grid. */
+export interface Dispatch {
+  readonly kernel: Kernel;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+  /** What this dispatch does, e.g. 'dense_1 forward'. */
+  readonly label: string;
+  /** The resources bound, in binding order (for the shader view and debugging). */
+  readonly resources: readonly BoundResource[];
+}
+
+export interface BoundResource {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+  /** Shape of what the binding holds, for the shader view. */
+  shape?: readonly number[];
+}
+
+export class DeviceLostError extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(`The GPU device was lost (${reason}): ${message}. Create a new runtime to go on; GPU data of this one is gone.`);
+    this.name = 'DeviceLostError';
+  }
+}
+
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly limits: GPUSupportedLimits;
+  readonly features: ReadonlySet<string>;
+  private readonly kernels = new Map<string, Kernel>();
+  private readonly pending = new Map<string, Promise<Kernel>>();
+  private lostError: DeviceLostError | undefined;
+  private destroyed = false;
+  /** Callback for uncaptured validation errors; by default they are collected in `errors`. */
+  readonly errors: string[] = [];
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterDescription,
+    private readonly options: RuntimeOptions = {},
+  ) {
+    this.limits = device.limits;
+    this.features = new Set(device.features as unknown as Iterable<string>);
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    device.lost.then((info) => {
+      if (!this.destroyed) this.lostError = new DeviceLostError(info.reason, info.message || 'no message');
+    });
+    device.addEventListener('uncapturederror', (event) => {
+      const message = (event as GPUUncapturedErrorEvent).error.message;
+      this.errors.push(message);
+      if (this.errors.length > 100) this.errors.shift();
+    });
+  }
+
+  get queue(): GPUQueue {
+    return this.device.queue;
+  }
+
+  /** Throws if the device was lost. */
+  checkAlive(): void {
+    if (this.lostError) throw this.lostError;
+    if (this.destroyed) throw new Error('This runtime was destroyed; create a new one with createRuntime().');
+  }
+
+  /** Builds (or returns the cached) pipeline for a descriptor. */
+  async kernel(spec: ProgramSpec): Promise<Kernel> {
+    this.checkAlive();
+    const key = programKey(spec);
+    const cached = this.kernels.get(key);
+    if (cached) return cached;
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.buildKernel(spec, key);
+      this.pending.set(key, pending);
+    }
+    try {
+      const kernel = await pending;
+      this.kernels.set(key, kernel);
+      return kernel;
+    } finally {
+      this.pending.delete(key);
+    }
+  }
+
+  /** Every pipeline built so far, in the order they were first requested. */
+  get builtKernels(): readonly Kernel[] {
+    return [...this.kernels.values()];
+  }
+
+  private async buildKernel(spec: ProgramSpec, key: string): Promise<Kernel> {
+    const source = programSource(spec);
+    if (this.options.printShaders) {
+      console.log(`// ---- ${key}\n${source}`);
+    }
+    const constants: Record<string, number> = {};
+    const all = { ...workgroupOverrides(spec), ...spec.overrides };
+    for (const [name, value] of Object.entries(all)) {
+      const declared = new RegExp(`\\boverride\\s+${name}\\b`).test(source);
+      if (declared) constants[name] = value;
+      else if (!name.startsWith('WG_')) {
+        throw new Error(`Program '${spec.name}' sets override '${name}', which its WGSL does not declare.`);
+      }
+    }
+    const module = this.device.createShaderModule({ code: source, label: spec.name });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === 'error');
+    if (errors.length) {
+      const lines = source.split('\n');
+      const detail = errors
+        .map((m) => `  line ${m.lineNum}:${m.linePos}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`)
+        .join('\n');
+      throw new Error(`WGSL of program '${spec.name}' (entry ${spec.entryPoint}) does not compile:\n${detail}`);
+    }
+    const layout = this.device.createBindGroupLayout({
+      label: `${spec.name} layout`,
+      entries: spec.bindings.map((binding, index) => ({
+        binding: index,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: binding.kind },
+      })),
+    });
+    let pipeline: GPUComputePipeline;
+    try {
+      pipeline = await this.device.createComputePipelineAsync({
+        label: spec.name,
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: spec.entryPoint, constants },
+      });
+    } catch (error) {
+      throw new Error(`Could not build the pipeline of '${spec.name}' (entry ${spec.entryPoint}): ${String(error)}`);
+    }
+    return { spec, pipeline, layout, key, source };
+  }
+
+  /**
+   * Binds resources to a kernel (in binding order) and returns the dispatch
+   * record. Built once, when a plan is made; replayed every step.
+   */
+  dispatch(
+    kernel: Kernel,
+    resources: readonly (GPUBuffer | BoundResource)[],
+    workgroups: readonly [number, number?, number?],
+    label: string,
+  ): Dispatch {
+    if (resources.length !== kernel.spec.bindings.length) {
+      throw new Error(
+        `Dispatch '${label}': kernel '${kernel.spec.name}' has ${kernel.spec.bindings.length} bindings ` +
+          `(${kernel.spec.bindings.map((b) => b.name).join(', ')}) but ${resources.length} resources were given.`,
+      );
+    }
+    const bound = resources.map((r) => ('buffer' in r && !('mapState' in r) ? (r as BoundResource) : { buffer: r as GPUBuffer }));
+    const bindGroup = this.device.createBindGroup({
+      label,
+      layout: kernel.layout,
+      entries: bound.map((r, index) => ({
+        binding: index,
+        resource: { buffer: r.buffer, offset: r.offset ?? 0, ...(r.size !== undefined ? { size: r.size } : {}) },
+      })),
+    });
+    const [x, y = 1, z = 1] = workgroups;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) {
+      throw new Error(`Dispatch '${label}' needs ${x}×${y}×${z} workgroups; this adapter allows ${max} per dimension.`);
+    }
+    return { kernel, bindGroup, workgroups: [x, y, z], label, resources: bound };
+  }
+
+  /** Encodes the dispatch lists `repeat` times into one command buffer and submits it. */
+  submit(dispatches: readonly Dispatch[], repeat = 1): void {
+    this.checkAlive();
+    const encoder = this.device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (let r = 0; r < repeat; r++) {
+      for (const d of dispatches) {
+        pass.setPipeline(d.kernel.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      }
+    }
+    pass.end();
+    this.queue.submit([encoder.finish()]);
+  }
+
+  /** A storage buffer from the pool, optionally filled. */
+  storage(bytesOrData: number | ArrayBufferView, label: string, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
+    const bytes = typeof bytesOrData === 'number' ? bytesOrData : bytesOrData.byteLength;
+    const buffer = this.pool.alloc(
+      bytes,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | extraUsage,
+      label,
+    );
+    if (typeof bytesOrData !== 'number') this.write(buffer, bytesOrData);
+    return buffer;
+  }
+
+  /** A uniform buffer from the pool, filled with `data`. */
+  uniform(data: ArrayBufferView, label: string): GPUBuffer {
+    const buffer = this.pool.alloc(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
+    this.write(buffer, data);
+    return buffer;
+  }
+
+  write(buffer: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    this.checkAlive();
+    // writeBuffer wants a multiple of 4 bytes.
+    const padded = data.byteLength % 4 === 0 ? data : padTo4(data);
+    this.queue.writeBuffer(buffer, offsetBytes, padded.buffer, padded.byteOffset, padded.byteLength);
+  }
+
+  /** Copies `bytes` bytes from `buffer` (at `offset`) back to the CPU. */
+  async read(buffer: GPUBuffer, bytes = buffer.size, offset = 0): Promise<ArrayBuffer> {
+    this.checkAlive();
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.pool.alloc(size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'read-back');
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, offset, staging, 0, size);
+    this.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (error) {
+      this.checkAlive();
+      throw error;
+    }
+    const copy = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.pool.release(staging);
+    return copy;
+  }
+
+  async readF32(buffer: GPUBuffer, count: number, offsetElements = 0): Promise<Float32Array> {
+    return new Float32Array(await this.read(buffer, count * 4, offsetElements * 4));
+  }
+
+  async readU32(buffer: GPUBuffer, count: number, offsetElements = 0): Promise<Uint32Array> {
+    return new Uint32Array(await this.read(buffer, count * 4, offsetElements * 4));
+  }
+
+  /** Resolves when all submitted work has finished. */
+  async sync(): Promise<void> {
+    this.checkAlive();
+    await this.queue.onSubmittedWorkDone();
+    this.checkAlive();
+  }
+
+  /** Frees every buffer and the device. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.destroyAll();
+    this.kernels.clear();
+    this.device.destroy();
+  }
+}
+
+function padTo4(data: ArrayBufferView): Uint8Array {
+  const bytes = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
+  bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return bytes;
+}

@@ -1,0 +1,19 @@
+/**
+ * shaderprop: neural-network training on WebGPU, where every forward pass,
+ * backward pass and optimizer update is a hand-written WGSL shader.
+ */
+export { createRuntime, defaultRuntime } from './gpu/device.js';
+export { Runtime, DeviceLostError, type Dispatch, type Kernel, type AdapterDescription } from './gpu/runtime.js';
+export { BufferPool } from './gpu/buffers.js';
+export * from './layers/index.js';
+export * from './losses/losses.js';
+export * from './optimizers/optimizers.js';
+export * from './init/initializers.js';
+export { Sequential, sequential, type CompileOptions, type FitOptions, type EvaluateResult, type SequentialOptions } from './model/sequential.js';
+export { History, TrainingDivergedError, type Callback, type EpochLogs, type BatchLogs } from './model/history.js';
+export { Dataset, type DatasetOptions, type DatasetSource } from './data/dataset.js';
+export { loadMnist, MNIST_FILES, MNIST_SHA256, type LabeledImages, type MnistOptions } from './data/mnist.js';
+export { featureStats, preprocessCpu, type Preprocessing, type FeatureStats } from './data/preprocess.js';
+export { validationSplit, shuffledSplit, balancedSubset } from './data/split.js';
+export { readIdxFile, parseIdx } from './data/idx.js';
+export { Rng } from './data/random.js';

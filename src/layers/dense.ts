@@ -1,0 +1,94 @@
+/** Dense layer: y = act(x·W + b), W is (IN, OUT). Kernels: shaders/dense.wgsl, twin: src/reference/dense.ts. */
+import type { Dispatch, Runtime } from '../gpu/runtime.js';
+import type { Initializer, InitializerName } from '../init/initializers.js';
+import { activationBackward, activationForward } from '../ops/activation.js';
+import { biasBackward } from '../ops/bias.js';
+import type { ActivationSpec } from '../ops/common.js';
+import { denseBackwardInput, denseBackwardWeight, denseForward } from '../ops/dense.js';
+import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
+import { Layer, LayerShapeError, type LayerIO, type ParamSpec, type Shape } from './layer.js';
+
+export interface DenseOptions {
+  activation?: ActivationInput;
+  kernelInitializer?: Initializer | InitializerName;
+  biasInitializer?: Initializer | InitializerName;
+  /** L2 penalty coefficient on the kernel (Keras kernel_regularizer=l2(x)). */
+  kernelL2?: number;
+  name?: string;
+}
+
+export class Dense extends Layer {
+  readonly typeName = 'Dense';
+  private readonly spec: ActivationSpec;
+
+  constructor(readonly units: number, private readonly options: DenseOptions = {}) {
+    super(options.name);
+    if (!Number.isInteger(units) || units <= 0) throw new Error(`dense: units must be a positive integer, got ${units}.`);
+    this.spec = resolveActivation(options.activation);
+  }
+
+  override get activation(): ActivationSpec {
+    return this.spec;
+  }
+
+  outputShape(input: Shape): Shape {
+    if (input.length !== 1) {
+      throw new LayerShapeError(this.name, `expects a flat input (features), got shape (None, ${input.join(', ')}). Put flatten() before it.`);
+    }
+    return [this.units];
+  }
+
+  override params(input: Shape): ParamSpec[] {
+    const inputs = input[0]!;
+    return [
+      { name: 'kernel', shape: [inputs, this.units], initializer: this.options.kernelInitializer ?? 'glorotUniform',
+        fans: { fanIn: inputs, fanOut: this.units }, l2: this.options.kernelL2 ?? 0 },
+      { name: 'bias', shape: [this.units], initializer: this.options.biasInitializer ?? 'zeros',
+        fans: { fanIn: inputs, fanOut: this.units }, l2: 0 },
+    ];
+  }
+
+  /** The activation the kernels apply: none when the loss absorbs it; softmax runs as its own kernel. */
+  private split(io: LayerIO): { fused: ActivationSpec; separate: ActivationSpec | null } {
+    if (io.activationAbsorbed || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
+    if (this.spec.name === 'softmax') return { fused: { name: 'linear' }, separate: this.spec };
+    return { fused: this.spec, separate: null };
+  }
+
+  async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
+    const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
+    const { fused, separate } = this.split(io);
+    if (!separate) {
+      return [await denseForward(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`)];
+    }
+    let pre = io.scratch.get('pre');
+    if (!pre) {
+      pre = io.alloc(io.batch * this.units * 4, `${this.name} pre-activation`);
+      io.scratch.set('pre', pre);
+    }
+    return [
+      await denseForward(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`),
+      await activationForward(rt, separate, { count: io.batch * this.units, columns: this.units }, { inp: pre, out: io.output }, `${this.name} ${separate.name}`),
+    ];
+  }
+
+  async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
+    const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
+    const { fused, separate } = this.split(io);
+    const act = separate ?? fused;
+    const list: Dispatch[] = [];
+    if (act.name !== 'linear') {
+      list.push(await activationBackward(rt, act, { count: io.batch * this.units, columns: this.units }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
+    }
+    list.push(await denseBackwardWeight(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`));
+    list.push(await biasBackward(rt, { rows: io.batch, cols: this.units }, { dout: io.doutput, dbias: io.grads[1]! }, `${this.name} backward bias`));
+    if (io.dinput) {
+      list.push(await denseBackwardInput(rt, shape, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`));
+    }
+    return list;
+  }
+
+  override describe(): string {
+    return `Dense(${this.units}, ${describeActivation(this.spec)})`;
+  }
+}

@@ -1,0 +1,117 @@
+/** Batch assembly kernels (shaders/batch.wgsl): gather, normalise, advance. */
+import type { Dispatch, Runtime } from '../gpu/runtime.js';
+import { shaped, type Resource } from './common.js';
+import { WGSL } from './sources.js';
+
+export interface GatherShape {
+  batch: number;
+  /** Features per sample. */
+  features: number;
+  /** Image rows and columns·channels, used by L2 normalisation. */
+  rows: number;
+  cols: number;
+  sourceU8: boolean;
+  /** 0 affine (x − shift)·scale, 1 L2 along axis 1, 2 L2 along axis 2. */
+  normalize: 0 | 1 | 2;
+}
+
+const WG = 64;
+
+export async function gatherInputs(
+  rt: Runtime,
+  s: GatherShape,
+  r: { images: Resource; indices: Resource; state: Resource; shift: Resource; scale: Resource; x: Resource },
+  label = 'gather inputs',
+): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: 'gather_inputs',
+    sources: [WGSL.stepState, WGSL.batch],
+    entryPoint: 'gather_inputs',
+    bindings: [
+      { name: 'images', kind: 'read-only-storage' },
+      { name: 'indices', kind: 'read-only-storage' },
+      { name: 'state', kind: 'read-only-storage' },
+      { name: 'shift', kind: 'read-only-storage' },
+      { name: 'scale', kind: 'read-only-storage' },
+      { name: 'x', kind: 'storage' },
+    ],
+    overrides: {
+      B: s.batch,
+      D: s.features,
+      ROWS: s.rows,
+      COLS: s.cols,
+      SOURCE_U8: s.sourceU8 ? 1 : 0,
+      NORMALIZE: s.normalize,
+    },
+    workgroupSize: [WG],
+  });
+  return rt.dispatch(
+    kernel,
+    [r.images, r.indices, r.state, shaped(r.shift, [s.features]), shaped(r.scale, [s.features]), shaped(r.x, [s.batch, s.features])],
+    [Math.ceil(s.features / WG), s.batch, 1],
+    label,
+  );
+}
+
+export async function gatherTargets(
+  rt: Runtime,
+  s: { batch: number; targetWidth: number },
+  r: { labels: Resource; indices: Resource; state: Resource; targets: Resource },
+  label = 'gather targets',
+): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: 'gather_targets',
+    sources: [WGSL.stepState, WGSL.batch],
+    entryPoint: 'gather_targets',
+    bindings: [
+      { name: 'labels', kind: 'read-only-storage' },
+      { name: 'indices', kind: 'read-only-storage' },
+      { name: 'state', kind: 'read-only-storage' },
+      { name: 'targets', kind: 'storage' },
+    ],
+    overrides: { B: s.batch, D: 1, TARGET_WIDTH: s.targetWidth },
+    workgroupSize: [WG],
+  });
+  return rt.dispatch(
+    kernel,
+    [r.labels, r.indices, r.state, shaped(r.targets, [s.batch, s.targetWidth])],
+    [Math.ceil(s.batch / WG), 1, 1],
+    label,
+  );
+}
+
+/** state.step += 1, and state.iteration += 1 when `training`. */
+export async function advanceStep(rt: Runtime, training: boolean, state: Resource, label = 'advance step'): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: 'advance_step',
+    sources: [WGSL.stepState, WGSL.batch],
+    entryPoint: 'advance_step',
+    bindings: [{ name: 'advancing', kind: 'storage' }],
+    overrides: { B: 1, D: 1, TRAINING: training ? 1 : 0 },
+    workgroupSize: [1],
+  });
+  return rt.dispatch(kernel, [state], [1, 1, 1], label);
+}
+
+/** results[step·B + b] = rows[b] for the valid rows of the batch. */
+export async function scatterRows(
+  rt: Runtime,
+  s: { batch: number; columns: number },
+  r: { rows: Resource; state: Resource; results: Resource },
+  label = 'scatter rows',
+): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: 'scatter_rows',
+    sources: [WGSL.stepState, WGSL.batch],
+    entryPoint: 'scatter_rows',
+    bindings: [
+      { name: 'rows', kind: 'read-only-storage' },
+      { name: 'results', kind: 'storage' },
+      { name: 'state', kind: 'read-only-storage' },
+    ],
+    overrides: { B: s.batch, D: 1, COLUMNS: s.columns },
+    workgroupSize: [WG],
+  });
+  return rt.dispatch(kernel, [shaped(r.rows, [s.batch, s.columns]), r.results, r.state],
+    [Math.ceil((s.batch * s.columns) / WG), 1, 1], label);
+}

@@ -1,0 +1,11 @@
+export * from './activation.js';
+export * from './batch.js';
+export * from './bias.js';
+export * from './common.js';
+export * from './conv2d.js';
+export * from './dense.js';
+export * from './loss.js';
+export * from './optimizer.js';
+export * from './pool.js';
+export * from './step.js';
+export { WGSL, WGSL_FILES } from './sources.js';

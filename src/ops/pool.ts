@@ -1,0 +1,89 @@
+/** Max pooling kernels (shaders/pool.wgsl), NHWC. */
+import type { Dispatch, Runtime } from '../gpu/runtime.js';
+import { grid1d, shaped, type Resource } from './common.js';
+import { windowGeometry, type Padding } from './conv2d.js';
+import { WGSL } from './sources.js';
+
+export interface Pool2dShape {
+  batch: number;
+  inH: number;
+  inW: number;
+  channels: number;
+  poolH: number;
+  poolW: number;
+  strideH: number;
+  strideW: number;
+  padding: Padding;
+}
+
+export function pool2dGeometry(s: Pool2dShape) {
+  const h = windowGeometry(s.inH, s.poolH, s.strideH, s.padding);
+  const w = windowGeometry(s.inW, s.poolW, s.strideW, s.padding);
+  return { outH: h.out, outW: w.out, padTop: h.padBefore, padLeft: w.padBefore };
+}
+
+const WG = 64;
+
+function overrides(s: Pool2dShape) {
+  const g = pool2dGeometry(s);
+  return {
+    B: s.batch, H: s.inH, W: s.inW, C: s.channels, OH: g.outH, OW: g.outW,
+    PH: s.poolH, PW: s.poolW, SH: s.strideH, SW: s.strideW, PAD_TOP: g.padTop, PAD_LEFT: g.padLeft,
+  };
+}
+
+export async function maxPool2dForward(
+  rt: Runtime,
+  s: Pool2dShape,
+  r: { inp: Resource; out: Resource; argmax: Resource },
+  label = 'maxpool2d forward',
+): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: 'maxpool2d_forward',
+    sources: [WGSL.pool],
+    entryPoint: 'maxpool2d_forward',
+    bindings: [
+      { name: 'inp', kind: 'read-only-storage' },
+      { name: 'out', kind: 'storage' },
+      { name: 'argmax', kind: 'storage' },
+    ],
+    overrides: overrides(s),
+    workgroupSize: [WG],
+  });
+  const g = pool2dGeometry(s);
+  const outShape = [s.batch, g.outH, g.outW, s.channels];
+  return rt.dispatch(
+    kernel,
+    [shaped(r.inp, [s.batch, s.inH, s.inW, s.channels]), shaped(r.out, outShape), shaped(r.argmax, outShape)],
+    grid1d(s.batch * g.outH * g.outW * s.channels, WG),
+    label,
+  );
+}
+
+export async function maxPool2dBackward(
+  rt: Runtime,
+  s: Pool2dShape,
+  r: { dout: Resource; argmax: Resource; dinp: Resource },
+  label = 'maxpool2d backward',
+): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: 'maxpool2d_backward',
+    sources: [WGSL.pool],
+    entryPoint: 'maxpool2d_backward',
+    bindings: [
+      { name: 'dout', kind: 'read-only-storage' },
+      { name: 'argmax_b', kind: 'read-only-storage' },
+      { name: 'dinp', kind: 'storage' },
+    ],
+    overrides: overrides(s),
+    workgroupSize: [WG],
+  });
+  const g = pool2dGeometry(s);
+  const outShape = [s.batch, g.outH, g.outW, s.channels];
+  return rt.dispatch(
+    kernel,
+    [shaped(r.dout, outShape), shaped(r.argmax, outShape), shaped(r.dinp, [s.batch, s.inH, s.inW, s.channels])],
+    grid1d(s.batch * s.inH * s.inW * s.channels, WG),
+    label,
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * The WGSL sources, as text. Vite (browser, vitest) and the Node loader in
+ * demo/register.mjs both turn `?raw` imports into the file's contents.
+ */
+import activationFn from '../../shaders/lib/activation_fn.wgsl?raw';
+import stepState from '../../shaders/lib/step_state.wgsl?raw';
+import activation from '../../shaders/activation.wgsl?raw';
+import batch from '../../shaders/batch.wgsl?raw';
+import bias from '../../shaders/bias.wgsl?raw';
+import conv2d from '../../shaders/conv2d.wgsl?raw';
+import dense from '../../shaders/dense.wgsl?raw';
+import loss from '../../shaders/loss.wgsl?raw';
+import optimizer from '../../shaders/optimizer.wgsl?raw';
+import pool from '../../shaders/pool.wgsl?raw';
+
+export const WGSL = {
+  activationFn,
+  stepState,
+  activation,
+  batch,
+  bias,
+  conv2d,
+  dense,
+  loss,
+  optimizer,
+  pool,
+} as const;
+
+/** File names of the sources, for the shader view and error messages. */
+export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
+  activationFn: 'shaders/lib/activation_fn.wgsl',
+  stepState: 'shaders/lib/step_state.wgsl',
+  activation: 'shaders/activation.wgsl',
+  batch: 'shaders/batch.wgsl',
+  bias: 'shaders/bias.wgsl',
+  conv2d: 'shaders/conv2d.wgsl',
+  dense: 'shaders/dense.wgsl',
+  loss: 'shaders/loss.wgsl',
+  optimizer: 'shaders/optimizer.wgsl',
+  pool: 'shaders/pool.wgsl',
+};

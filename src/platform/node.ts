@@ -1,0 +1,97 @@
+/**
+ * The Node half of the platform: Dawn's WebGPU (the `webgpu` package), the file
+ * system and the environment. The only module of the library that imports Node.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Platform } from './platform.js';
+
+/** Vulkan ICDs of software rasterisers, tried when no hardware adapter answers. */
+const SOFTWARE_ICDS = [
+  '/usr/lib/chromium/vk_swiftshader_icd.json',
+  '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+  '/opt/google/chrome/vk_swiftshader_icd.json',
+];
+
+let gpuPromise: Promise<GPU> | undefined;
+
+async function probe(create: (flags: string[]) => GPU): Promise<GPU | undefined> {
+  const gpu = create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  return adapter ? gpu : undefined;
+}
+
+async function createDawnGpu(): Promise<GPU> {
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+  let webgpu: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
+  } catch (error) {
+    throw new Error(`Could not load Dawn's WebGPU for Node (the 'webgpu' package): ${String(error)}. Run \`npm ci\`.`);
+  }
+  // GPUBufferUsage, GPUMapMode, ... as in a browser.
+  for (const [name, value] of Object.entries(webgpu.globals)) {
+    if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
+  }
+  const userChoseDriver = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES;
+  const hardware = await probe(webgpu.create);
+  if (hardware) return hardware;
+  if (!userChoseDriver) {
+    for (const icd of SOFTWARE_ICDS) {
+      if (!existsSync(icd)) continue;
+      process.env.VK_ICD_FILENAMES = icd;
+      const software = await probe(webgpu.create);
+      if (software) return software;
+    }
+  }
+  throw new Error(
+    'No WebGPU adapter found. shaderprop needs a Vulkan driver (Linux), Metal (macOS) or D3D12 (Windows). ' +
+      'On a Linux machine without a GPU install SwiftShader, a CPU Vulkan driver: ' +
+      '`apt-get install chromium libvulkan1` (shaderprop finds its ICD by itself). ' +
+      (userChoseDriver ? `VK_ICD_FILENAMES/VK_DRIVER_FILES is set to '${userChoseDriver}': check that file exists. ` : '') +
+      'On an NVIDIA machine with no adapter, set VK_DRIVER_FILES to the driver\'s nvidia_icd.json.',
+  );
+}
+
+export const nodePlatform: Platform = {
+  name: 'node',
+  gpu() {
+    gpuPromise ??= createDawnGpu();
+    return gpuPromise;
+  },
+  async readFile(path) {
+    try {
+      return new Uint8Array(await readFile(path));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`Could not read ${path}: ${code === 'ENOENT' ? 'no such file' : String(error)}`);
+    }
+  },
+  async writeFileAtomic(path, data) {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
+    try {
+      await writeFile(temporary, data);
+      await rename(temporary, path);
+    } catch (error) {
+      await unlink(temporary).catch(() => {});
+      throw error;
+    }
+  },
+  async exists(path) {
+    try {
+      await stat(path);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  async mkdirp(path) {
+    await mkdir(path, { recursive: true });
+  },
+  joinPath: (...parts) => join(...parts),
+  env: (name) => process.env[name],
+  cacheDir: () => process.env.SHADERPROP_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'shaderprop'),
+};

@@ -1,0 +1,77 @@
+/**
+ * What shaderprop needs from its host, and nothing more: a WebGPU entry point,
+ * file access for datasets and checkpoints, and environment variables.
+ *
+ * In a browser `navigator.gpu` is the GPU and there are no files; in Node all of
+ * it comes from `./node.ts`, the one module that knows it runs in Node. It is
+ * loaded lazily, through a specifier bundlers do not follow, so a browser build
+ * never sees it.
+ */
+export interface Platform {
+  readonly name: 'node' | 'browser';
+  /** The WebGPU entry point (`navigator.gpu` or Dawn's), or a clear error. */
+  gpu(): Promise<GPU>;
+  /** Reads a whole file; rejects with an error naming the path. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Writes a file atomically: a temporary file in the same folder, then a rename. */
+  writeFileAtomic(path: string, data: Uint8Array | string): Promise<void>;
+  exists(path: string): Promise<boolean>;
+  mkdirp(path: string): Promise<void>;
+  joinPath(...parts: string[]): string;
+  env(name: string): string | undefined;
+  /** A per-user cache folder (`~/.cache/shaderprop` in Node). */
+  cacheDir(): string;
+}
+
+let current: Promise<Platform> | undefined;
+
+function inBrowser(): boolean {
+  return typeof window !== 'undefined' && typeof navigator !== 'undefined' && 'gpu' in navigator;
+}
+
+const browserPlatform: Platform = {
+  name: 'browser',
+  async gpu() {
+    if (!('gpu' in navigator)) {
+      throw new Error(
+        'This browser has no WebGPU (navigator.gpu is missing). Use Chrome or Edge 113+, ' +
+          'Safari 26+, or Firefox 141+ (Windows); in Chromium on Linux start it with --enable-unsafe-webgpu.',
+      );
+    }
+    return navigator.gpu;
+  },
+  async readFile(path) {
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(`Could not fetch ${path}: HTTP ${response.status} ${response.statusText}`);
+    return new Uint8Array(await response.arrayBuffer());
+  },
+  async writeFileAtomic(path) {
+    throw new Error(`Cannot write ${path}: a browser page has no file system; save through a download instead.`);
+  },
+  async exists(path) {
+    try {
+      const response = await fetch(path, { method: 'HEAD' });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  },
+  async mkdirp() {},
+  joinPath: (...parts) => parts.join('/').replace(/\/+/g, '/'),
+  env: () => undefined,
+  cacheDir: () => 'shaderprop-cache',
+};
+
+/** The host platform, detected once. */
+export function getPlatform(): Promise<Platform> {
+  if (!current) {
+    if (inBrowser()) {
+      current = Promise.resolve(browserPlatform);
+    } else {
+      // A computed specifier keeps bundlers from pulling Node modules into a browser build.
+      const nodeModule = './node.js';
+      current = import(/* @vite-ignore */ nodeModule).then((m: { nodePlatform: Platform }) => m.nodePlatform);
+    }
+  }
+  return current;
+}

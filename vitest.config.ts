@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Dawn is a native addon: each test file gets its own process (forks), and the
+// files run one after another so SwiftShader's thread pool has both cores.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
