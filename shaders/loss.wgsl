@@ -12,8 +12,8 @@
 //
 // The cross-entropies take logits, so softmax/sigmoid and the log never meet
 // separately: no log(0), no exp overflow (z = 1e6, t = 0 gives L = 1e6 exactly).
-// Targets are class indices (SPARSE: t is one-hot of the label) or C floats per
-// row (stored as u32 bits). Accuracy: argmax(z) == argmax(t) (ties to the lowest
+// Targets are class indices (SPARSE: t is the one-hot row of the label, or the
+// label itself when C = 1) or C floats per row (stored as u32 bits). Accuracy: argmax(z) == argmax(t) (ties to the lowest
 // class); for sigmoid, (z > 0) == (t > 0.5).
 // A non-finite batch loss sets state.halted (and state.halted_step): the
 // optimizer kernels then skip every update, keeping the last good weights, and
@@ -32,8 +32,13 @@ override WG_X: u32 = 256u;
 var<workgroup> partial_loss: array<f32, WG_X>;
 var<workgroup> partial_correct: array<u32, WG_X>;
 
+// With class-index targets, one output (C = 1) takes the label itself as its
+// target (binary labels 0/1); several outputs take its one-hot row.
 fn target_of(row: u32, c: u32) -> f32 {
-  if (SPARSE) { return select(0.0, 1.0, targets[row] == c); }
+  if (SPARSE) {
+    if (C == 1u) { return f32(targets[row]); }
+    return select(0.0, 1.0, targets[row] == c);
+  }
   return bitcast<f32>(targets[row * C + c]);
 }
 

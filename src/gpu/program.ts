@@ -39,7 +39,8 @@ export function programKey(spec: ProgramSpec): string {
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v ? 1 : 0}`)
     .join(',');
-  return `${spec.name}|${spec.entryPoint}|${spec.workgroupSize.join('x')}|${overrides}|${defines}`;
+  const bindings = spec.bindings.map((b) => b.kind).join(',');
+  return `${spec.name}|${spec.entryPoint}|${spec.workgroupSize.join('x')}|${bindings}|${overrides}|${defines}`;
 }
 
 /**

@@ -223,7 +223,7 @@ export class Sequential {
     if (!this.compiled) throw new Error('Call model.compile({ optimizer, loss }) before fit.');
     const { rt, layout, totalParams } = gpu;
     const config = this.compiled.optimizer;
-    const slotTotal = slotCount(config.kind, config.hyper);
+    const slotTotal = slotCount(config.kind);
     const slots: GPUBuffer[] = [];
     for (let s = 0; s < slotTotal; s++) {
       const initial = new Float32Array(totalParams);

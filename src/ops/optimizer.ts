@@ -34,7 +34,7 @@ const ENTRY: Record<OptimizerKind, string> = {
 };
 
 /** Optimizer state vectors per parameter. */
-export function slotCount(kind: OptimizerKind, hyper: Pick<OptimizerHyper, 'momentum'>): number {
+export function slotCount(kind: OptimizerKind): number {
   switch (kind) {
     case 'sgd':
       return 0;
@@ -43,8 +43,7 @@ export function slotCount(kind: OptimizerKind, hyper: Pick<OptimizerHyper, 'mome
     case 'nesterov':
     case 'adagrad':
       return 1;
-    case 'rmsprop':
-      return hyper.momentum > 0 ? 2 : 1;
+    case 'rmsprop': // ms, and mom (bound even when momentum is 0: the WGSL branch is decided at run time)
     case 'adam':
     case 'adadelta':
       return 2;

@@ -1,0 +1,95 @@
+/**
+ * Conv2d kernels (shaders/conv2d.wgsl) and the conv bias gradient
+ * (bias_backward over rows B·OH·OW) against src/reference/conv2d.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { biasBackward } from '../../src/ops/bias.js';
+import {
+  conv2dBackwardInput,
+  conv2dBackwardWeight,
+  conv2dForward,
+  conv2dGeometry,
+  type Conv2dShape,
+} from '../../src/ops/conv2d.js';
+import { activationForward } from '../../src/reference/activations.js';
+import { assertClose } from '../../src/reference/compare.js';
+import { conv2dBackward, conv2dForward as conv2dForwardRef, conv2dGeometry as conv2dGeometryRef } from '../../src/reference/conv2d.js';
+import { expectNoGpuErrors, makeRng, normalF32, outputF32, TOL, useRuntime } from './gpu.js';
+
+const rt = useRuntime();
+
+type Case = [B: number, H: number, W: number, CIN: number, COUT: number, KH: number, KW: number, SH: number, SW: number, padding: 'valid' | 'same'];
+
+const CASES: Case[] = [
+  [1, 5, 7, 1, 1, 3, 3, 1, 1, 'valid'],
+  [3, 5, 7, 2, 3, 3, 3, 1, 1, 'same'],
+  [1, 12, 12, 3, 5, 5, 5, 2, 2, 'valid'],
+  [3, 12, 12, 1, 32, 5, 5, 1, 1, 'same'],
+  [1, 5, 7, 3, 5, 2, 3, 2, 2, 'same'],
+  [3, 12, 12, 2, 3, 2, 3, 1, 1, 'valid'],
+  [1, 12, 12, 1, 32, 3, 3, 2, 2, 'same'],
+  [3, 5, 7, 3, 1, 5, 5, 1, 1, 'same'],
+  [1, 5, 7, 2, 5, 5, 5, 2, 2, 'valid'],
+  [3, 12, 12, 2, 3, 3, 3, 1, 2, 'same'],
+  [1, 12, 12, 3, 32, 3, 3, 2, 1, 'valid'],
+  // More than 4 input channels: dinp's 4-channel blocks with a partial last block.
+  [3, 5, 7, 5, 3, 3, 3, 2, 2, 'same'],
+];
+
+function shapeOf([B, H, W, CIN, COUT, KH, KW, SH, SW, padding]: Case): Conv2dShape {
+  return { batch: B, inH: H, inW: W, inC: CIN, outC: COUT, kH: KH, kW: KW, strideH: SH, strideW: SW, padding };
+}
+
+function describeCase(c: Case): string {
+  const [B, H, W, CIN, COUT, KH, KW, SH, SW, padding] = c;
+  return `B${B} ${H}x${W}x${CIN} → ${COUT}, k${KH}x${KW} s${SH}x${SW} ${padding}`;
+}
+
+describe('conv2d', () => {
+  CASES.forEach((c, index) => {
+    it(describeCase(c), async () => {
+      const r = rt();
+      const s = shapeOf(c);
+      const g = conv2dGeometry(s);
+      expect(g).toEqual(conv2dGeometryRef(s));
+      const { batch: B, inH: H, inW: W, inC: CIN, outC: COUT, kH: KH, kW: KW } = s;
+      const nIn = B * H * W * CIN;
+      const nOut = B * g.outH * g.outW * COUT;
+      const nW = KH * KW * CIN * COUT;
+      const rng = makeRng(3000 + index);
+      const x = normalF32(rng, nIn);
+      const w = normalF32(rng, nW, 1 / Math.sqrt(KH * KW * CIN));
+      const b = normalF32(rng, COUT, 0.5);
+      const dy = normalF32(rng, nOut);
+
+      const inp = r.storage(x, 'x');
+      const weight = r.storage(w, 'w');
+      const bias = r.storage(b, 'b');
+      const dout = r.storage(dy, 'dy');
+      const outLinear = outputF32(r, nOut, 'out linear');
+      const outRelu = outputF32(r, nOut, 'out relu');
+      const dinp = outputF32(r, nIn, 'dx');
+      const dweight = outputF32(r, nW, 'dw');
+      const dbias = outputF32(r, COUT, 'db');
+
+      r.submit([
+        await conv2dForward(r, s, { name: 'linear' }, { inp, weight, bias, out: outLinear }),
+        await conv2dForward(r, s, { name: 'relu' }, { inp, weight, bias, out: outRelu }),
+        await conv2dBackwardInput(r, s, { dout, weight, dinp }),
+        await conv2dBackwardWeight(r, s, { inp, dout, dweight }),
+        await biasBackward(r, { rows: B * g.outH * g.outW, cols: COUT }, { dout, dbias }),
+      ]);
+
+      const label = describeCase(c);
+      const forward = conv2dForwardRef(x, w, b, s);
+      const grads = conv2dBackward(x, w, dy, s);
+      assertClose(await r.readF32(outLinear, nOut), forward, { ...TOL, label: `${label} forward linear` });
+      assertClose(await r.readF32(outRelu, nOut), activationForward('relu', forward, COUT), { ...TOL, label: `${label} forward relu` });
+      assertClose(await r.readF32(dinp, nIn), grads.dx, { ...TOL, label: `${label} dx` });
+      assertClose(await r.readF32(dweight, nW), grads.dw, { ...TOL, label: `${label} dw` });
+      assertClose(await r.readF32(dbias, COUT), grads.db, { ...TOL, label: `${label} db` });
+      expectNoGpuErrors(r);
+      for (const buffer of [inp, weight, bias, dout, outLinear, outRelu, dinp, dweight, dbias]) r.pool.release(buffer);
+    });
+  });
+});

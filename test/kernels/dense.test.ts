@@ -1,0 +1,103 @@
+/**
+ * Dense kernels (shaders/dense.wgsl, shaders/bias.wgsl) against the f64 twins in
+ * src/reference/dense.ts and activations.ts, on shapes that are and are not
+ * multiples of the 4×4 register tile.
+ */
+import { describe, it } from 'vitest';
+import { biasBackward } from '../../src/ops/bias.js';
+import { denseBackwardInput, denseBackwardWeight, denseForward } from '../../src/ops/dense.js';
+import type { ActivationSpec } from '../../src/ops/common.js';
+import { activationForward } from '../../src/reference/activations.js';
+import { assertClose } from '../../src/reference/compare.js';
+import { denseBackward, denseForward as denseForwardRef } from '../../src/reference/dense.js';
+import { expectNoGpuErrors, makeRng, normalF32, outputF32, TOL, useRuntime } from './gpu.js';
+
+const rt = useRuntime();
+
+type Shape = [B: number, IN: number, OUT: number];
+const SHAPES: Shape[] = [
+  [1, 1, 1],
+  [3, 17, 33],
+  [33, 3, 17],
+  [4, 8, 12],
+  [32, 784, 10],
+];
+
+const ACTIVATIONS: ActivationSpec[] = [
+  { name: 'linear' },
+  { name: 'relu' },
+  { name: 'leakyRelu', alpha: 0.1 },
+  { name: 'sigmoid' },
+  { name: 'tanh' },
+];
+
+describe('dense_forward', () => {
+  for (const [B, IN, OUT] of SHAPES) {
+    for (const act of ACTIVATIONS) {
+      it(`(B, IN, OUT) = (${B}, ${IN}, ${OUT}), ${act.name}`, async () => {
+        const r = rt();
+        const rng = makeRng(1000 + B * 7 + IN * 13 + OUT);
+        const x = normalF32(rng, B * IN);
+        const w = normalF32(rng, IN * OUT, 1 / Math.sqrt(IN));
+        const b = normalF32(rng, OUT, 0.5);
+        const inp = r.storage(x, 'x');
+        const weight = r.storage(w, 'w');
+        const bias = r.storage(b, 'b');
+        const out = outputF32(r, B * OUT, 'out');
+        const d = await denseForward(r, { batch: B, inputs: IN, units: OUT }, act, { inp, weight, bias, out });
+        r.submit([d]);
+        const got = await r.readF32(out, B * OUT);
+        const want = activationForward(act.name, denseForwardRef(x, w, b, B, IN, OUT), OUT, act.alpha);
+        assertClose(got, want, { ...TOL, label: `dense forward ${act.name} (${B},${IN},${OUT})` });
+        expectNoGpuErrors(r);
+        for (const buffer of [inp, weight, bias, out]) r.pool.release(buffer);
+      });
+    }
+  }
+});
+
+describe('dense backward (input, weight) and bias_backward', () => {
+  for (const [B, IN, OUT] of SHAPES) {
+    it(`(B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async () => {
+      const r = rt();
+      const rng = makeRng(2000 + B * 7 + IN * 13 + OUT);
+      const x = normalF32(rng, B * IN);
+      const w = normalF32(rng, IN * OUT, 1 / Math.sqrt(IN));
+      const dy = normalF32(rng, B * OUT);
+      const inp = r.storage(x, 'x');
+      const weight = r.storage(w, 'w');
+      const dout = r.storage(dy, 'dy');
+      const dinp = outputF32(r, B * IN, 'dx');
+      const dweight = outputF32(r, IN * OUT, 'dw');
+      const dbias = outputF32(r, OUT, 'db');
+      const s = { batch: B, inputs: IN, units: OUT };
+      const dispatches = [
+        await denseBackwardInput(r, s, { dout, weight, dinp }),
+        await denseBackwardWeight(r, s, { inp, dout, dweight }),
+        await biasBackward(r, { rows: B, cols: OUT }, { dout, dbias }),
+      ];
+      r.submit(dispatches);
+      const want = denseBackward(x, w, dy, B, IN, OUT);
+      assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `dense dx (${B},${IN},${OUT})` });
+      assertClose(await r.readF32(dweight, IN * OUT), want.dw, { ...TOL, label: `dense dw (${B},${IN},${OUT})` });
+      assertClose(await r.readF32(dbias, OUT), want.db, { ...TOL, label: `dense db (${B},${IN},${OUT})` });
+      expectNoGpuErrors(r);
+      for (const buffer of [inp, weight, dout, dinp, dweight, dbias]) r.pool.release(buffer);
+    });
+  }
+
+  it('bias_backward over many rows (rows 65, cols 3)', async () => {
+    const r = rt();
+    const rng = makeRng(77);
+    const dy = normalF32(rng, 65 * 3);
+    const dout = r.storage(dy, 'dy');
+    const dbias = outputF32(r, 3, 'db');
+    r.submit([await biasBackward(r, { rows: 65, cols: 3 }, { dout, dbias })]);
+    const want = [0, 1, 2].map((c) => {
+      let s = 0;
+      for (let row = 0; row < 65; row++) s += dy[row * 3 + c]!;
+      return s;
+    });
+    assertClose(await r.readF32(dbias, 3), want, { ...TOL, label: 'bias 65x3' });
+  });
+});

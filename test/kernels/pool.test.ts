@@ -1,0 +1,82 @@
+/**
+ * Max pooling kernels (shaders/pool.wgsl) against src/reference/pool.ts:
+ * output values and argmax indices must be exactly equal (a max is exact in
+ * f32); the backward pass is a sum of dout values, exact without overlap.
+ */
+import { describe, expect, it } from 'vitest';
+import { maxPool2dBackward, maxPool2dForward, pool2dGeometry, type Pool2dShape } from '../../src/ops/pool.js';
+import { assertClose } from '../../src/reference/compare.js';
+import {
+  maxPool2dBackward as maxPool2dBackwardRef,
+  maxPool2dForward as maxPool2dForwardRef,
+  pool2dGeometry as pool2dGeometryRef,
+} from '../../src/reference/pool.js';
+import { distinctF32, expectNoGpuErrors, makeRng, normalF32, outputF32, TOL, useRuntime } from './gpu.js';
+
+const rt = useRuntime();
+
+interface Case {
+  name: string;
+  shape: Pool2dShape;
+  /** Added to every input value (a negative offset checks padded cells never win). */
+  offset?: number;
+  /** Every input equal: ties go to the first cell in scan order. */
+  constant?: boolean;
+}
+
+function shape(batch: number, inH: number, inW: number, channels: number, pool: [number, number], stride: [number, number], padding: 'valid' | 'same'): Pool2dShape {
+  return { batch, inH, inW, channels, poolH: pool[0], poolW: pool[1], strideH: stride[0], strideW: stride[1], padding };
+}
+
+const CASES: Case[] = [
+  { name: '2x2/2 valid, 12x12', shape: shape(2, 12, 12, 3, [2, 2], [2, 2], 'valid') },
+  { name: '2x2/2 valid, odd 5x7 (last row and column dropped)', shape: shape(3, 5, 7, 2, [2, 2], [2, 2], 'valid') },
+  { name: '3x3/3 valid, 11x11 (s001-cnn)', shape: shape(2, 11, 11, 4, [3, 3], [3, 3], 'valid') },
+  { name: '3x3/2 valid, overlapping, 11x11', shape: shape(2, 11, 11, 3, [3, 3], [2, 2], 'valid') },
+  { name: '3x3/1 valid, overlapping, 5x7', shape: shape(1, 5, 7, 1, [3, 3], [1, 1], 'valid') },
+  { name: '2x2/2 same, 5x7', shape: shape(2, 5, 7, 3, [2, 2], [2, 2], 'same') },
+  { name: '3x3/2 same, overlapping, 11x11', shape: shape(2, 11, 11, 2, [3, 3], [2, 2], 'same') },
+  { name: '3x3/1 same, all inputs negative (padding never wins)', shape: shape(2, 5, 7, 2, [3, 3], [1, 1], 'same'), offset: -100 },
+  { name: '2x3/1x2 same, 12x12', shape: shape(1, 12, 12, 5, [2, 3], [1, 2], 'same') },
+  { name: '2x2/2 valid, all inputs equal (ties to the first in scan order)', shape: shape(1, 4, 6, 2, [2, 2], [2, 2], 'valid'), constant: true },
+];
+
+describe('maxpool2d', () => {
+  CASES.forEach((c, index) => {
+    it(c.name, async () => {
+      const r = rt();
+      const s = c.shape;
+      const g = pool2dGeometry(s);
+      expect(g).toEqual(pool2dGeometryRef(s));
+      const nIn = s.batch * s.inH * s.inW * s.channels;
+      const nOut = s.batch * g.outH * g.outW * s.channels;
+      const rng = makeRng(4000 + index);
+      const x = c.constant ? new Float32Array(nIn).fill(0.25) : distinctF32(rng, nIn);
+      if (c.offset) for (let i = 0; i < nIn; i++) x[i] = x[i]! + c.offset;
+      const dy = normalF32(rng, nOut);
+
+      const inp = r.storage(x, 'x');
+      const out = outputF32(r, nOut, 'out');
+      const argmax = r.storage(new Uint32Array(nOut).fill(0xdeadbeef), 'argmax');
+      const dout = r.storage(dy, 'dy');
+      const dinp = outputF32(r, nIn, 'dx');
+      r.submit([
+        await maxPool2dForward(r, s, { inp, out, argmax }),
+        await maxPool2dBackward(r, s, { dout, argmax, dinp }),
+      ]);
+
+      const want = maxPool2dForwardRef(x, s);
+      const gotOut = await r.readF32(out, nOut);
+      const gotArgmax = await r.readU32(argmax, nOut);
+      expect(Array.from(gotArgmax)).toEqual(Array.from(want.argmax));
+      expect(Array.from(gotOut)).toEqual(Array.from(want.out));
+      const wantDx = maxPool2dBackwardRef(dy, want.argmax, s);
+      const gotDx = await r.readF32(dinp, nIn);
+      const overlapping = s.strideH < s.poolH || s.strideW < s.poolW;
+      if (overlapping) assertClose(gotDx, wantDx, { ...TOL, label: `${c.name} dx` });
+      else expect(Array.from(gotDx)).toEqual(Array.from(wantDx));
+      expectNoGpuErrors(r);
+      for (const buffer of [inp, out, argmax, dout, dinp]) r.pool.release(buffer);
+    });
+  });
+});
