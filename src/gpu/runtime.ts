@@ -221,6 +221,7 @@ export class Runtime {
 
   /** A storage buffer from the pool, optionally filled. */
   storage(bytesOrData: number | ArrayBufferView, label: string, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
+    this.checkAlive();
     const bytes = typeof bytesOrData === 'number' ? bytesOrData : bytesOrData.byteLength;
     const buffer = this.pool.alloc(
       bytes,
@@ -233,6 +234,7 @@ export class Runtime {
 
   /** A uniform buffer from the pool, filled with `data`. */
   uniform(data: ArrayBufferView, label: string): GPUBuffer {
+    this.checkAlive();
     const buffer = this.pool.alloc(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
     this.write(buffer, data);
     return buffer;
