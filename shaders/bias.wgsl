@@ -2,23 +2,31 @@
 // the output (every sample, and for conv2d every pixel), so its gradient sums
 // the output gradient over those rows.
 //
-//   bias_backward   dbias[c] = Σ_r dout[r, c]     dout is (ROWS, COLS)
+//   bias_backward   dbias[g, c] = Σ_{r in group g} dout[r, c]     dout is (ROWS, COLS), dbias (GROUPS, COLS)
 //
-// Accumulate rule: written with `=` (see dense.wgsl). One thread per column;
-// the rows of a column are summed in order, so the result is deterministic.
+// With GROUPS = 1 this is the plain column sum. A long sum (conv2d's B·OH·OW
+// rows) runs in two passes for parallelism: GROUPS = B gives one partial row
+// per sample, then GROUPS = 1 over those partials. The same kernel also sums
+// the per-sample partial weight gradients of conv2d_backward_weight_split.
+// Accumulate rule: written with `=` (see dense.wgsl). Each thread sums its
+// rows in order, so the result is deterministic.
 
 override ROWS: u32;
 override COLS: u32;
+override GROUPS: u32 = 1u;   // must divide ROWS
 override WG_X: u32 = 64u;
 
 @group(0) @binding(0) var<storage, read> dout: array<f32>;           // (ROWS, COLS)
-@group(0) @binding(1) var<storage, read_write> dbias: array<f32>;    // (COLS)
+@group(0) @binding(1) var<storage, read_write> dbias: array<f32>;    // (GROUPS, COLS)
 
 @compute @workgroup_size(WG_X)
-fn bias_backward(@builtin(global_invocation_id) id: vec3u) {
-  let c = id.x;
-  if (c >= COLS) { return; }
+fn bias_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let t = id.x + id.y * groups.x * WG_X;
+  if (t >= GROUPS * COLS) { return; }
+  let c = t % COLS;
+  let g = t / COLS;
+  let rows = ROWS / GROUPS;
   var sum = 0.0;
-  for (var r = 0u; r < ROWS; r++) { sum += dout[r * COLS + c]; }
-  dbias[c] = sum;
+  for (var r = g * rows; r < (g + 1u) * rows; r++) { sum += dout[r * COLS + c]; }
+  dbias[t] = sum;
 }

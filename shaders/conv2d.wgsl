@@ -8,6 +8,10 @@
 //                           over the (oh, ow) whose window covers (ih, iw) at offset (kh, kw)
 //   conv2d_backward_weight  dweight[kh, kw, ci, co] = Σ_{b,oh,ow} inp[b, ih, iw, ci] · dout[b, oh, ow, co]
 //   (the bias gradient is bias_backward in bias.wgsl, over rows B·OH·OW)
+//   conv2d_backward_weight_split   kernel 2 of the weight gradient: partial[b, kh, kw, ci, co] is the
+//                           sum above for sample b alone; bias_backward then sums the B partials.
+//                           B times the threads of kernel 1, for layers whose weights are few
+//                           (a first conv layer has 9·32 of them and B·OH·OW = 21,632 terms each).
 //
 // As in dense.wgsl, `dout` is the gradient of the pre-activation sum, and
 // gradients are written with `=`. This is the direct ("naive") convolution,
@@ -154,5 +158,38 @@ fn conv2d_backward_weight(@builtin(global_invocation_id) id: vec3u, @builtin(num
   }
   for (var c = 0u; c < 4u; c++) {
     if (co0 + c < COUT) { dweight[tap * COUT + co0 + c] = acc[c]; }
+  }
+}
+
+// conv2d_backward_weight_split
+@group(0) @binding(2) var<storage, read_write> dweight_partial: array<f32>;  // (B, KH, KW, CIN, COUT)
+
+@compute @workgroup_size(WG_X)
+fn conv2d_backward_weight_split(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let blocks = (COUT + 3u) / 4u;
+  let t = thread_index(id, groups);
+  if (t >= B * KH * KW * CIN * blocks) { return; }
+  let co0 = (t % blocks) * 4u;
+  let tap = (t / blocks) % (KH * KW * CIN);  // (kh · KW + kw) · CIN + ci
+  let b = t / (blocks * KH * KW * CIN);
+  let ci = tap % CIN;
+  let kw = (tap / CIN) % KW;
+  let kh = tap / (CIN * KW);
+  let cos = clamped4(co0, COUT);
+  var acc = vec4f(0.0);                   // dweight_partial[b, kh, kw, ci, co0 .. co0 + 3]
+  for (var oh = 0u; oh < OH; oh++) {
+    let ih = i32(oh * SH + kh) - i32(PAD_TOP);
+    if (ih < 0 || ih >= i32(H)) { continue; }
+    for (var ow = 0u; ow < OW; ow++) {
+      let iw = i32(ow * SW + kw) - i32(PAD_LEFT);
+      if (iw < 0 || iw >= i32(W)) { continue; }
+      let x = inp_w[((b * H + u32(ih)) * W + u32(iw)) * CIN + ci];
+      let d_row = ((b * OH + oh) * OW + ow) * COUT;
+      acc += x * vec4f(dout_w[d_row + cos.x], dout_w[d_row + cos.y], dout_w[d_row + cos.z], dout_w[d_row + cos.w]);
+    }
+  }
+  let base = (b * KH * KW * CIN + tap) * COUT;
+  for (var c = 0u; c < 4u; c++) {
+    if (co0 + c < COUT) { dweight_partial[base + co0 + c] = acc[c]; }
   }
 }

@@ -8,7 +8,7 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dGeometry, type Conv2dShape, type Padding } from '../ops/conv2d.js';
+import { conv2dBackwardInput, conv2dBackwardWeightSplit, conv2dForward, conv2dGeometry, type Conv2dShape, type Padding } from '../ops/conv2d.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, sizeOf, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
@@ -117,12 +117,27 @@ export class Conv2d extends Layer {
     if (act.name !== 'linear') {
       list.push(await activationBackward(rt, act, { count: io.batch * sizeOf(out), columns: this.filters }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
-    list.push(await conv2dBackwardWeight(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`));
-    list.push(await biasBackward(rt, { rows: io.batch * out[0]! * out[1]!, cols: this.filters }, { dout: io.doutput, dbias: io.grads[1]! }, `${this.name} backward bias`));
+    // Both parameter gradients sum over B·OH·OW terms: per sample first, then
+    // over the batch, so that enough threads share the work (see conv2d.wgsl).
+    const weights = sizeOf(this.params(input)[0]!.shape);
+    const partial = this.scratchBuffer(io, 'weight partial', io.batch * weights);
+    const biasPartial = this.scratchBuffer(io, 'bias partial', io.batch * this.filters);
+    list.push(...(await conv2dBackwardWeightSplit(rt, s, { inp: io.input, dout: io.doutput, partial, dweight: io.grads[0]! }, `${this.name} backward weight`)));
+    list.push(await biasBackward(rt, { rows: io.batch * out[0]! * out[1]!, cols: this.filters, groups: io.batch }, { dout: io.doutput, dbias: biasPartial }, `${this.name} backward bias (per sample)`));
+    list.push(await biasBackward(rt, { rows: io.batch, cols: this.filters }, { dout: biasPartial, dbias: io.grads[1]! }, `${this.name} backward bias (sum over batch)`));
     if (io.dinput) {
       list.push(await conv2dBackwardInput(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`));
     }
     return list;
+  }
+
+  private scratchBuffer(io: LayerIO, name: string, elements: number): GPUBuffer {
+    let buffer = io.scratch.get(name);
+    if (!buffer) {
+      buffer = io.alloc(elements * 4, `${this.name} ${name}`);
+      io.scratch.set(name, buffer);
+    }
+    return buffer;
   }
 
   override describe(): string {

@@ -1,6 +1,7 @@
 /** Conv2d kernels (shaders/conv2d.wgsl), NHWC with (KH, KW, CIN, COUT) weights. */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
+import { biasBackward } from './bias.js';
 import { WGSL } from './sources.js';
 
 export type Padding = 'valid' | 'same';
@@ -138,4 +139,36 @@ export async function conv2dBackwardWeight(
     grid1d(threads, WG),
     label,
   );
+}
+
+/**
+ * dweight in two dispatches (kernel 2): per-sample partial sums, then their
+ * sum over the batch. `partial` holds (B, KH, KW, CIN, COUT) floats.
+ */
+export async function conv2dBackwardWeightSplit(
+  rt: Runtime,
+  s: Conv2dShape,
+  r: { inp: Resource; dout: Resource; partial: Resource; dweight: Resource },
+  label = 'conv2d backward weight',
+): Promise<Dispatch[]> {
+  const kernel = await rt.kernel({
+    name: 'conv2d_backward_weight_split',
+    sources: [WGSL.activationFn, WGSL.conv2d],
+    entryPoint: 'conv2d_backward_weight_split',
+    bindings: [
+      { name: 'inp_w', kind: 'read-only-storage' },
+      { name: 'dout_w', kind: 'read-only-storage' },
+      { name: 'dweight_partial', kind: 'storage' },
+    ],
+    overrides: overrides(s),
+    workgroupSize: [WG],
+  });
+  const sh = shapes(s);
+  const taps = s.kH * s.kW * s.inC * s.outC;
+  const threads = s.batch * s.kH * s.kW * s.inC * Math.ceil(s.outC / 4);
+  return [
+    rt.dispatch(kernel, [shaped(r.inp, sh.inp), shaped(r.dout, sh.out), shaped(r.partial, [s.batch, ...sh.weight])],
+      grid1d(threads, WG), `${label} (per sample)`),
+    await biasBackward(rt, { rows: s.batch, cols: taps }, { dout: r.partial, dbias: r.dweight }, `${label} (sum over batch)`),
+  ];
 }

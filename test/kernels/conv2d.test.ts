@@ -7,6 +7,7 @@ import { biasBackward } from '../../src/ops/bias.js';
 import {
   conv2dBackwardInput,
   conv2dBackwardWeight,
+  conv2dBackwardWeightSplit,
   conv2dForward,
   conv2dGeometry,
   type Conv2dShape,
@@ -71,6 +72,10 @@ describe('conv2d', () => {
       const dinp = outputF32(r, nIn, 'dx');
       const dweight = outputF32(r, nW, 'dw');
       const dbias = outputF32(r, COUT, 'db');
+      const dweightSplit = outputF32(r, nW, 'dw split');
+      const partial = outputF32(r, B * nW, 'dw partial');
+      const dbiasPartial = outputF32(r, B * COUT, 'db partial');
+      const dbiasSplit = outputF32(r, COUT, 'db split');
 
       r.submit([
         await conv2dForward(r, s, { name: 'linear' }, { inp, weight, bias, out: outLinear }),
@@ -78,6 +83,9 @@ describe('conv2d', () => {
         await conv2dBackwardInput(r, s, { dout, weight, dinp }),
         await conv2dBackwardWeight(r, s, { inp, dout, dweight }),
         await biasBackward(r, { rows: B * g.outH * g.outW, cols: COUT }, { dout, dbias }),
+        ...(await conv2dBackwardWeightSplit(r, s, { inp, dout, partial, dweight: dweightSplit })),
+        await biasBackward(r, { rows: B * g.outH * g.outW, cols: COUT, groups: B }, { dout, dbias: dbiasPartial }),
+        await biasBackward(r, { rows: B, cols: COUT }, { dout: dbiasPartial, dbias: dbiasSplit }),
       ]);
 
       const label = describeCase(c);
@@ -88,8 +96,10 @@ describe('conv2d', () => {
       assertClose(await r.readF32(dinp, nIn), grads.dx, { ...TOL, label: `${label} dx` });
       assertClose(await r.readF32(dweight, nW), grads.dw, { ...TOL, label: `${label} dw` });
       assertClose(await r.readF32(dbias, COUT), grads.db, { ...TOL, label: `${label} db` });
+      assertClose(await r.readF32(dweightSplit, nW), grads.dw, { ...TOL, label: `${label} dw, batch-split kernel` });
+      assertClose(await r.readF32(dbiasSplit, COUT), grads.db, { ...TOL, label: `${label} db, two passes` });
       expectNoGpuErrors(r);
-      for (const buffer of [inp, weight, bias, dout, outLinear, outRelu, dinp, dweight, dbias]) r.pool.release(buffer);
+      for (const buffer of [inp, weight, bias, dout, outLinear, outRelu, dinp, dweight, dbias, dweightSplit, partial, dbiasPartial, dbiasSplit]) r.pool.release(buffer);
     });
   });
 });
