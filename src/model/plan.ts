@@ -133,7 +133,7 @@ export class Workspace {
     return s;
   }
 
-  /** The gradient of the last layer's input must exist for the first layer that has parameters only. */
+  /** Records forward for every layer, and backward down to the first layer that has parameters. */
   private async record(): Promise<void> {
     const { layers, shapes } = this.layout;
     for (let i = 0; i < layers.length; i++) {

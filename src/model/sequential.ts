@@ -289,13 +289,18 @@ export class Sequential {
     return stream;
   }
 
-  private checkData(dataset: Dataset, what: string): void {
+  private checkShape(dataset: Dataset, what: string): void {
     if (sizeOf(dataset.sampleShape) !== sizeOf(this.inputShapeValue ?? dataset.sampleShape)) {
       throw new Error(
         `${what} '${dataset.name}' has samples of shape (${dataset.sampleShape.join(', ')}) but the model expects ` +
           `(${this.inputShapeValue!.join(', ')}).`,
       );
     }
+  }
+
+  /** Shapes, and targets that fit the loss and the output layer. */
+  private checkData(dataset: Dataset, what: string): void {
+    this.checkShape(dataset, what);
     if (!this.compiled) return;
     const lossName = this.compiled.loss.name;
     if (lossName === 'sparseCategoricalCrossentropy' && dataset.targetWidth !== 1) {
@@ -447,7 +452,7 @@ export class Sequential {
   /** Model outputs for every sample of `data`, (N, outputs) row-major: probabilities for softmax models. */
   async predict(data: Dataset, options: { batchSize?: number } = {}): Promise<Float32Array> {
     if (!this.inputShapeValue) this.build(data.sampleShape);
-    if (sizeOf(data.sampleShape) !== sizeOf(this.inputShapeValue!)) this.checkData(data, 'Prediction data');
+    this.checkShape(data, 'Prediction data');
     if (!this.compiled) throw new Error('Call model.compile first: predict needs to know the loss to apply the output activation.');
     const gpu = await this.ensureGpu(this.seed);
     const batch = options.batchSize ?? 128;
