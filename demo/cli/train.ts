@@ -5,7 +5,8 @@
  *
  *   npm start -- [--epochs N] [--train N] [--data DIR] [--out DIR] [--seed N] [--batch N]
  *
- * MNIST is read from --data, else MNIST_DIR, else ../shared/mnist.
+ * MNIST is read from --data, else MNIST_DIR, else ../shared/mnist; failing those,
+ * it is downloaded (verified against its SHA-256) into ~/.cache/shaderprop/mnist.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -30,18 +31,18 @@ if (values.help) {
   process.exit(0);
 }
 
+// With no folder given or found, the files are fetched from the mirrors into ~/.cache/shaderprop/mnist.
 const dataDir = values.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
-if (!dataDir) {
-  console.error('No MNIST folder: pass --data DIR or set MNIST_DIR to a folder with the four MNIST IDX files.');
-  process.exit(2);
-}
 const epochs = Number(values.epochs);
 const batchSize = Number(values.batch);
 const seed = Number(values.seed);
 
 const rt = await createRuntime();
 console.log(`adapter: ${rt.adapter.name} (${rt.adapter.description || rt.adapter.vendor})`);
-const mnist = await loadMnist({ dir: dataDir, ...(values.train ? { subset: { train: Number(values.train) } } : {}) });
+const mnist = await loadMnist({
+  ...(dataDir ? { dir: dataDir } : { download: { log: (line: string) => console.log(line) } }),
+  ...(values.train ? { subset: { train: Number(values.train) } } : {}),
+});
 const scale = { preprocessing: { kind: 'scale', scale: 1 / 255 } } as const;
 const train = Dataset.fromImages(rt, mnist.train, scale);
 const test = Dataset.fromImages(rt, mnist.test, scale);

@@ -23,6 +23,11 @@ export interface MnistOptions {
   dir?: string;
   /** Keep only the first `train` training and/or first `test` test examples (in file order, no shuffling). */
   subset?: { train?: number; test?: number };
+  /**
+   * When neither `dir` nor MNIST_DIR is given: fetch the files from the mirrors
+   * into the cache (verified against their SHA-256) and load them from there.
+   */
+  download?: boolean | import('./download.js').DownloadOptions;
 }
 
 /** Base names of the four MNIST files; each may exist as `<name>.gz` or `<name>`. */
@@ -48,13 +53,17 @@ const HOW_TO_GET =
   't10k-labels-idx1-ubyte.gz, e.g. from https://storage.googleapis.com/cvdf-datasets/mnist/) into one folder';
 
 /** The MNIST folder: `dir`, else MNIST_DIR, else an error saying how to provide one. */
-async function resolveDir(dir: string | undefined): Promise<string> {
+async function resolveDir(dir: string | undefined, download: MnistOptions['download']): Promise<string> {
   if (dir) return dir;
   const platform = await getPlatform();
   const fromEnv = platform.env('MNIST_DIR');
   if (fromEnv) return fromEnv;
+  if (download) {
+    const { downloadMnist } = await import('./download.js');
+    return downloadMnist(download === true ? {} : download);
+  }
   throw new Error(
-    `MNIST folder not given: pass loadMnist({ dir: '/path/to/mnist' }) or set the MNIST_DIR environment variable. ` +
+    `MNIST folder not given: pass loadMnist({ dir: '/path/to/mnist' }), set the MNIST_DIR environment variable, or pass download: true. ` +
       `${HOW_TO_GET}.`,
   );
 }
@@ -136,7 +145,7 @@ async function loadSplit(dir: string, imagesBase: string, labelsBase: string, na
  * first n training examples (likewise `subset.test`), after the whole files are checked.
  */
 export async function loadMnist(options: MnistOptions = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
-  const dir = await resolveDir(options.dir);
+  const dir = await resolveDir(options.dir, options.download);
   const platform = await getPlatform();
   // In a browser a folder URL need not answer HEAD; there the per-file check speaks.
   if (platform.name === 'node' && !(await platform.exists(dir))) {
