@@ -23,6 +23,8 @@ import { learningRateAt, resolveOptimizer, scheduleHyper, type Optimizer, type O
 import { History, TrainingDivergedError, type BatchLogs, type Callback, type EpochLogs } from './history.js';
 import { Stream, Workspace, type LossPlan, type ModelLayout, type ParamView, type StreamRole } from './plan.js';
 import { formatSummary, summaryRows } from './summary.js';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointHeader } from './checkpoint.js';
+import { getPlatform } from '../platform/platform.js';
 
 /** f32 elements per 256 bytes: every parameter tensor starts on this boundary. */
 const ALIGN = 64;
@@ -379,7 +381,7 @@ export class Sequential {
     const callbacks = options.callbacks ?? [];
     const wantsProgress = callbacks.some((c) => c.onBatchEnd);
     const chunk = wantsProgress ? Math.max(1, options.progressEvery ?? 50) : Math.max(1, options.stepsPerSubmit ?? 64);
-    const shuffler = new Rng(seed).fork('shuffle');
+    const seeded = new Rng(seed);
     const history = new History();
     this.stopTraining = false;
     for (const c of callbacks) {
@@ -390,7 +392,8 @@ export class Sequential {
       const started = performance.now();
       for (const c of callbacks) await c.onEpochBegin?.(epoch);
       const order = trainPositions.slice();
-      if (options.shuffle ?? true) shuffler.shuffle(order);
+      // Each epoch's order depends only on (seed, epoch), so a run resumed at epoch e shuffles as an unbroken one.
+      if (options.shuffle ?? true) seeded.fork(`shuffle/${epoch}`).shuffle(order);
       // The index list holds sample indices of the stored data, in this epoch's order.
       const indices = order.map((p) => data.indices[p]!);
       const progress = wantsProgress
@@ -507,6 +510,70 @@ export class Sequential {
       all.set(values, v.offset);
     });
     gpu.rt.write(gpu.layout.paramBuffer, all);
+  }
+
+  /** The model (weights, optimizer state, iteration) as checkpoint bytes; see checkpoint.ts. */
+  async checkpointBytes(meta: Record<string, unknown> = {}): Promise<Uint8Array> {
+    const gpu = await this.ensureGpu(this.seed);
+    const { rt, layout, totalParams } = gpu;
+    const params = await rt.readF32(layout.paramBuffer, totalParams);
+    const slots = gpu.optimizer ? await Promise.all(gpu.optimizer.slots.map((b) => rt.readF32(b, totalParams))) : [];
+    const header: CheckpointHeader = {
+      format: 1,
+      model: this.name,
+      inputShape: [...this.inputShapeValue!],
+      layers: this.layers.map((l) => `${l.name}: ${l.describe()}`),
+      tensors: this.tensorViews(gpu),
+      totalParams,
+      optimizer: gpu.optimizer
+        ? { description: gpu.optimizer.config.describe(), kind: gpu.optimizer.config.kind, slots: slots.length, iteration: await this.iterations() }
+        : null,
+      meta,
+    };
+    return encodeCheckpoint(header, params, slots);
+  }
+
+  /** Writes a checkpoint file atomically (temporary file, then rename). */
+  async save(path: string, meta: Record<string, unknown> = {}): Promise<void> {
+    const platform = await getPlatform();
+    await platform.writeFileAtomic(path, await this.checkpointBytes(meta));
+  }
+
+  /**
+   * Restores weights (and, when the model is compiled with the same optimizer,
+   * its state and iteration count) from checkpoint bytes. The layers must match.
+   */
+  async restore(bytes: Uint8Array, name = 'checkpoint'): Promise<CheckpointHeader> {
+    const { header, params, slots } = decodeCheckpoint(bytes, name);
+    if (!this.inputShapeValue) this.build(header.inputShape);
+    const mine = this.layers.map((l) => `${l.name}: ${l.describe()}`);
+    if (mine.join('\n') !== header.layers.join('\n') || header.inputShape.join(',') !== this.inputShapeValue!.join(',')) {
+      throw new Error(
+        `${name} holds a different model:\n  saved: ${header.inputShape.join('×')} → ${header.layers.join(' → ')}\n` +
+          `  this:  ${this.inputShapeValue!.join('×')} → ${mine.join(' → ')}`,
+      );
+    }
+    const gpu = await this.ensureGpu(this.seed);
+    if (header.totalParams !== gpu.totalParams) throw new Error(`${name}: ${header.totalParams} parameters saved, the model has ${gpu.totalParams}.`);
+    gpu.rt.write(gpu.layout.paramBuffer, params);
+    if (header.optimizer && this.compiled && this.compiled.optimizer.kind === header.optimizer.kind) {
+      const optimizer = await this.ensureOptimizer(gpu);
+      optimizer.slots.forEach((buffer, k) => slots[k] && gpu.rt.write(buffer, slots[k]!));
+      resetStepState(gpu.rt, gpu.trainState, 0, header.optimizer.iteration);
+    }
+    return header;
+  }
+
+  /** Reads a checkpoint file written by `save`. */
+  async load(path: string): Promise<CheckpointHeader> {
+    const platform = await getPlatform();
+    return this.restore(await platform.readFile(path), path);
+  }
+
+  private tensorViews(gpu: GpuState): CheckpointHeader['tensors'] {
+    const shapes = gpu.layout.shapes;
+    return gpu.layout.params.flatMap((views, i) =>
+      views.map((v, j) => ({ layer: this.layers[i]!.name, name: this.layers[i]!.params(shapes[i]!)[j]!.name, shape: v.shape, offset: v.offset, count: v.count })));
   }
 
   /** The optimizer's iteration count (updates applied so far). */
