@@ -22,14 +22,21 @@ describe.skipIf(!dir)('MNIST end to end', () => {
   afterAll(() => rt?.destroy());
 
   it('a dense model trained on 5,000 images for 2 epochs reaches ≥ 0.90 on 1,000 test images', async () => {
+    // Standardised inputs: over seeds 1–4 this reached 0.904–0.912 on the first
+    // 1,000 test images (with /255 inputs, 0.886–0.906: too close to the bar).
+    const mnist = await loadMnist({ dir: dir!, subset: { train: 5000, test: 1000 } });
+    const trainSet = Dataset.fromImages(rt, mnist.train, { preprocessing: { kind: 'standardize' } });
+    const testSet = Dataset.fromImages(rt, mnist.test, { preprocessing: { kind: 'standardize' }, stats: trainSet.stats });
     const model = sequential([flatten(), dense(128, 'relu'), dense(64, 'relu'), dense(10, 'softmax')], { runtime: rt });
     model.compile({ optimizer: adam(), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const history = await model.fit(train, { epochs: 2, batchSize: 32, seed: 1 });
-    const result = await model.evaluate(test);
-    console.log(`dense 784-128-64-10, Adam, 5,000 × 2 epochs: test accuracy ${result.accuracy.toFixed(4)}, loss ${result.loss.toFixed(4)}`);
+    const history = await model.fit(trainSet, { epochs: 2, batchSize: 32, seed: 1 });
+    const result = await model.evaluate(testSet);
+    console.log(`dense 784-128-64-10, Adam, standardised, 5,000 × 2 epochs: test accuracy ${result.accuracy.toFixed(4)}, loss ${result.loss.toFixed(4)}`);
     expect(history.history.loss![1]!).toBeLessThan(history.history.loss![0]!);
     expect(result.accuracy).toBeGreaterThanOrEqual(0.9);
     model.dispose();
+    trainSet.dispose();
+    testSet.dispose();
   });
 
   it('a small CNN (conv → maxpool → dense) trained on 3,000 images reaches ≥ 0.85', async () => {
@@ -49,7 +56,7 @@ describe.skipIf(!dir)('MNIST end to end', () => {
       const testSet = Dataset.fromImages(rt, mnist.test, { preprocessing, stats: trainSet.stats });
       const model = sequential([flatten(), dense(32, 'relu'), dense(10, 'softmax')], { runtime: rt });
       model.compile({ optimizer: adam(), loss: 'sparseCategoricalCrossentropy' });
-      await model.fit(trainSet, { epochs: 2, batchSize: 32 });
+      await model.fit(trainSet, { epochs: 3, batchSize: 32 });
       const result = await model.evaluate(testSet);
       console.log(`${preprocessing.kind}: test accuracy ${result.accuracy.toFixed(4)}`);
       expect(result.accuracy).toBeGreaterThanOrEqual(0.8);
