@@ -131,6 +131,24 @@ fn conv2d_backward_input(@builtin(global_invocation_id) id: vec3u, @builtin(num_
 @group(0) @binding(1) var<storage, read> dout_w: array<f32>;         // (B, OH, OW, COUT)
 @group(0) @binding(2) var<storage, read_write> dweight: array<f32>;  // (KH, KW, CIN, COUT)
 
+// Σ_{oh,ow} inp[b, ih, iw, ci] · dout[b, oh, ow, cos]: one sample's share of
+// dweight[kh, kw, ci, cos], shared by both weight-gradient kernels.
+fn sample_weight_grad(b: u32, kh: u32, kw: u32, ci: u32, cos: vec4u) -> vec4f {
+  var acc = vec4f(0.0);
+  for (var oh = 0u; oh < OH; oh++) {
+    let ih = i32(oh * SH + kh) - i32(PAD_TOP);
+    if (ih < 0 || ih >= i32(H)) { continue; }
+    for (var ow = 0u; ow < OW; ow++) {
+      let iw = i32(ow * SW + kw) - i32(PAD_LEFT);
+      if (iw < 0 || iw >= i32(W)) { continue; }
+      let x = inp_w[((b * H + u32(ih)) * W + u32(iw)) * CIN + ci];
+      let d_row = ((b * OH + oh) * OW + ow) * COUT;
+      acc += x * vec4f(dout_w[d_row + cos.x], dout_w[d_row + cos.y], dout_w[d_row + cos.z], dout_w[d_row + cos.w]);
+    }
+  }
+  return acc;
+}
+
 @compute @workgroup_size(WG_X)
 fn conv2d_backward_weight(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let blocks = (COUT + 3u) / 4u;
@@ -143,19 +161,7 @@ fn conv2d_backward_weight(@builtin(global_invocation_id) id: vec3u, @builtin(num
   let kh = tap / (CIN * KW);
   let cos = clamped4(co0, COUT);
   var acc = vec4f(0.0);                   // dweight[kh, kw, ci, co0 .. co0 + 3]
-  for (var b = 0u; b < B; b++) {
-    for (var oh = 0u; oh < OH; oh++) {
-      let ih = i32(oh * SH + kh) - i32(PAD_TOP);
-      if (ih < 0 || ih >= i32(H)) { continue; }
-      for (var ow = 0u; ow < OW; ow++) {
-        let iw = i32(ow * SW + kw) - i32(PAD_LEFT);
-        if (iw < 0 || iw >= i32(W)) { continue; }
-        let x = inp_w[((b * H + u32(ih)) * W + u32(iw)) * CIN + ci];
-        let d_row = ((b * OH + oh) * OW + ow) * COUT;
-        acc += x * vec4f(dout_w[d_row + cos.x], dout_w[d_row + cos.y], dout_w[d_row + cos.z], dout_w[d_row + cos.w]);
-      }
-    }
-  }
+  for (var b = 0u; b < B; b++) { acc += sample_weight_grad(b, kh, kw, ci, cos); }
   for (var c = 0u; c < 4u; c++) {
     if (co0 + c < COUT) { dweight[tap * COUT + co0 + c] = acc[c]; }
   }
@@ -176,18 +182,7 @@ fn conv2d_backward_weight_split(@builtin(global_invocation_id) id: vec3u, @built
   let kw = (tap / CIN) % KW;
   let kh = tap / (CIN * KW);
   let cos = clamped4(co0, COUT);
-  var acc = vec4f(0.0);                   // dweight_partial[b, kh, kw, ci, co0 .. co0 + 3]
-  for (var oh = 0u; oh < OH; oh++) {
-    let ih = i32(oh * SH + kh) - i32(PAD_TOP);
-    if (ih < 0 || ih >= i32(H)) { continue; }
-    for (var ow = 0u; ow < OW; ow++) {
-      let iw = i32(ow * SW + kw) - i32(PAD_LEFT);
-      if (iw < 0 || iw >= i32(W)) { continue; }
-      let x = inp_w[((b * H + u32(ih)) * W + u32(iw)) * CIN + ci];
-      let d_row = ((b * OH + oh) * OW + ow) * COUT;
-      acc += x * vec4f(dout_w[d_row + cos.x], dout_w[d_row + cos.y], dout_w[d_row + cos.z], dout_w[d_row + cos.w]);
-    }
-  }
+  let acc = sample_weight_grad(b, kh, kw, ci, cos);  // dweight_partial[b, kh, kw, ci, co0 .. co0 + 3]
   let base = (b * KH * KW * CIN + tap) * COUT;
   for (var c = 0u; c < 4u; c++) {
     if (co0 + c < COUT) { dweight_partial[base + co0 + c] = acc[c]; }
