@@ -1,0 +1,115 @@
+/**
+ * What one experiment run produces: plain JSON-able data, written to
+ * `report.json` and rendered by `src/report/` into the HTML report.
+ */
+import type { ClassificationReport } from '../metrics/classification.js';
+
+/** One image of the report's picture grids. */
+export interface SampleImage {
+  /** Index in the test set. */
+  index: number;
+  label: number;
+  predicted: number;
+  /** rows·cols pixel values 0–255, row-major. */
+  pixels: number[];
+}
+
+/** Per-epoch history in Keras's shape: history.loss[i] belongs to epoch[i] (0-based). */
+export interface HistoryJson {
+  epoch: number[];
+  /** loss, accuracy, val_loss, val_accuracy, seconds, lr. */
+  history: Record<string, number[]>;
+}
+
+/** The result of training and evaluating one model (one id, or one cell of a sweep). */
+export interface RunResult {
+  kind: 'run';
+  id: string;
+  /** One line: what the model is, e.g. "784-128-64-10 relu, softmax". */
+  title: string;
+  /** 'seeds/001' */
+  notebook: string;
+  /** The notebook's test accuracy, or null where it reported none. */
+  reported: number | null;
+  /** The notebook's result as it was stated, e.g. "0.92 test (0.9104 train acc)". */
+  reportedText: string;
+  /** Where the notebook had a bug or differs from this run: what and how it was handled. */
+  note?: string;
+  /** True when run with --quick (fewer samples and epochs). */
+  quick: boolean;
+  adapter: string;
+  seed: number;
+  /** e.g. "SGD lr 0.01", "Adam lr 0.001". */
+  optimizer: string;
+  /** e.g. "x/255", "L2 along rows". */
+  preprocessing: string;
+  epochs: number;
+  batchSize: number;
+  trainSamples: number;
+  validationSamples: number;
+  testSamples: number;
+  /** Keras-style model summary text. */
+  summary: string;
+  /** Wall time of training (validation included), seconds. */
+  seconds: number;
+  /** The last model on the test set. */
+  test: { loss: number; accuracy: number };
+  /** The best model by validation loss (reloaded from its checkpoint) on the test set. */
+  best?: { epoch: number; val_loss: number; test: { loss: number; accuracy: number } };
+  history: HistoryJson;
+  /** Counts, confusion[true][predicted], of the last model on the test set. */
+  confusion: number[][];
+  classification: ClassificationReport;
+  /** Images per class. */
+  classDistribution: { train: number[]; test: number[] };
+  imageShape: [rows: number, cols: number];
+  /** The first 25 test images, and the first 25 the model got wrong. */
+  samples?: { first: SampleImage[]; mislabelled: SampleImage[] };
+  /** Files written beside report.json (checkpoints), relative to the run's folder. */
+  files?: Record<string, string>;
+}
+
+/** One cell of a sweep: its parameters and its run. */
+export interface SweepCell {
+  /** Short unique name, e.g. "lr=0.1 init=xavier". */
+  name: string;
+  params: Record<string, string | number>;
+  result: RunResult;
+}
+
+/** A sweep: one id whose cells are runs, compared by validation accuracy. */
+export interface SweepResult {
+  kind: 'sweep';
+  id: string;
+  title: string;
+  notebook: string;
+  reported: number | null;
+  reportedText: string;
+  note?: string;
+  quick: boolean;
+  adapter: string;
+  seed: number;
+  /** The names of the swept parameters, in the order of the grid's axes. */
+  axes: string[];
+  cells: SweepCell[];
+  /** Name of the cell with the highest final validation accuracy. */
+  best: string;
+  /** Test accuracy of the best cell (the number compared with the notebook's). */
+  test: { loss: number; accuracy: number };
+  seconds: number;
+}
+
+export type ExperimentResult = RunResult | SweepResult;
+
+/** What one `shaderprop run` invocation wrote: the results, in the order run. */
+export interface RunReport {
+  /** ISO time the run started. */
+  started: string;
+  /** The command line, for the report's header. */
+  command: string;
+  adapter: string;
+  quick: boolean;
+  results: ExperimentResult[];
+  /** Ids asked for that could not run (e.g. not implemented), with the reason. */
+  skipped: { id: string; reason: string }[];
+}

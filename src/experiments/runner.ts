@@ -1,0 +1,283 @@
+/**
+ * Runs registry entries: builds the model, trains it with checkpoints (best by
+ * validation loss, and last), evaluates the last and the best model on the
+ * test set, and returns a `RunResult` for the report.
+ *
+ * Platform-neutral: the caller hands in the runtime and the MNIST arrays;
+ * checkpoints go through the platform's atomic file writes when `dir` is set
+ * (Node), and are skipped when it is not (a browser tab).
+ */
+import type { Runtime } from '../gpu/runtime.js';
+import type { LabeledImages } from '../data/mnist.js';
+import { Dataset } from '../data/dataset.js';
+import { sequential } from '../model/sequential.js';
+import { History, type Callback, type EpochLogs } from '../model/history.js';
+import { classificationReport, confusionMatrix } from '../metrics/classification.js';
+import { getPlatform } from '../platform/platform.js';
+import type { Experiment, NeuralExperiment, QuickSpec, SweepExperiment, TrainSpec } from './registry.js';
+import type { ExperimentResult, HistoryJson, RunResult, SampleImage, SweepCell, SweepResult } from './result.js';
+
+export interface RunnerOptions {
+  runtime: Runtime;
+  /** The full MNIST train and test sets; quick mode takes the first images of each. */
+  mnist: { train: LabeledImages; test: LabeledImages };
+  quick?: boolean;
+  /** Overrides the entry's (or quick mode's) number of epochs. */
+  epochs?: number;
+  /** Fixes initialisation and shuffling (default 1). */
+  seed?: number;
+  /** This id's folder for checkpoints; none: no checkpoints. */
+  dir?: string;
+  /** Continue from `dir`'s last checkpoint(s) instead of starting over. */
+  resume?: boolean;
+  /** Callbacks for one training run (an id, or a sweep's cell). */
+  callbacks?: (run: { id: string; cell?: string; epochs: number }) => Callback[];
+  /** Steps between progress callbacks (default 50). */
+  progressEvery?: number;
+  /** One-line messages (resuming, skipping a finished cell). */
+  log?: (line: string) => void;
+}
+
+/** Thrown by `run` for an entry that exists but cannot run yet. */
+export class NotImplementedError extends Error {
+  constructor(readonly id: string, reason: string) {
+    super(`${id} cannot run: ${reason}`);
+    this.name = 'NotImplementedError';
+  }
+}
+
+/** What quick mode changes, for messages: "quick: 4000 train / 1000 test images, 2 epochs". */
+export function describeQuick(q: QuickSpec, epochs?: number): string {
+  return `quick: ${q.train} train / ${q.test} test images, ${epochs ?? q.epochs} epoch${(epochs ?? q.epochs) === 1 ? '' : 's'}`;
+}
+
+/** Trains and evaluates one registry entry (every cell of a sweep). */
+export async function runExperiment(experiment: Experiment, options: RunnerOptions): Promise<ExperimentResult> {
+  if (experiment.kind === 'classic') throw new NotImplementedError(experiment.id, experiment.notImplemented);
+  const cache = new DatasetCache(options);
+  try {
+    return experiment.kind === 'neural'
+      ? await runNeural(experiment, options, cache)
+      : await runSweep(experiment, options, cache);
+  } finally {
+    cache.dispose();
+  }
+}
+
+async function runNeural(e: NeuralExperiment, options: RunnerOptions, cache: DatasetCache): Promise<RunResult> {
+  return trainOne(e, e.train, e.quick, options, cache, options.dir);
+}
+
+async function runSweep(e: SweepExperiment, options: RunnerOptions, cache: DatasetCache): Promise<SweepResult> {
+  const platform = await getPlatform();
+  const cells: SweepCell[] = [];
+  for (const cell of e.cells) {
+    const dir = options.dir ? platform.joinPath(options.dir, slug(cell.name)) : undefined;
+    const result = await trainOne(e, cell.train, e.quick, options, cache, dir, cell.name);
+    cells.push({ name: cell.name, params: cell.params, result });
+  }
+  const finalVal = (c: SweepCell) => last(c.result.history.history.val_accuracy) ?? -Infinity;
+  const best = cells.reduce((a, b) => (finalVal(b) > finalVal(a) ? b : a));
+  // Only the best cell keeps its picture grids: the report shows them for it alone.
+  for (const c of cells) if (c !== best) delete c.result.samples;
+  return {
+    kind: 'sweep', id: e.id, title: e.title, notebook: e.notebook, reported: e.reported, reportedText: e.reportedText,
+    ...(e.note ? { note: e.note } : {}), quick: !!options.quick, adapter: options.runtime.adapter.name,
+    seed: options.seed ?? 1, axes: e.axes, cells, best: best.name, test: best.result.test,
+    seconds: cells.reduce((s, c) => s + c.result.seconds, 0),
+  };
+}
+
+/** Datasets on the GPU, shared by the runs of one entry that preprocess alike. */
+class DatasetCache {
+  private readonly entries = new Map<string, { train: Dataset; test: Dataset }>();
+  constructor(private readonly options: RunnerOptions) {}
+
+  get(spec: TrainSpec, quick: QuickSpec | undefined): { train: Dataset; test: Dataset } {
+    const key = JSON.stringify([spec.preprocessing, spec.binaryDigit ?? null, spec.inputShape, quick?.train, quick?.test]);
+    let found = this.entries.get(key);
+    if (!found) {
+      const { runtime: rt, mnist } = this.options;
+      const trainImages = quick ? firstImages(mnist.train, quick.train) : mnist.train;
+      const testImages = quick ? firstImages(mnist.test, quick.test) : mnist.test;
+      const binary = spec.binaryDigit;
+      const common = {
+        preprocessing: spec.preprocessing,
+        shape: spec.inputShape,
+        ...(binary !== undefined ? { mapLabel: (d: number) => (d === binary ? 1 : 0), classes: 2 } : {}),
+      };
+      const train = Dataset.fromImages(rt, trainImages, common);
+      // Standardisation uses the training statistics on the test set too.
+      const test = Dataset.fromImages(rt, testImages, { ...common, ...(train.stats ? { stats: train.stats } : {}) });
+      found = { train, test };
+      this.entries.set(key, found);
+    }
+    return found;
+  }
+
+  dispose(): void {
+    for (const { train, test } of this.entries.values()) {
+      train.dispose();
+      test.dispose();
+    }
+    this.entries.clear();
+  }
+}
+
+function firstImages(images: LabeledImages, n: number): LabeledImages {
+  const count = Math.min(n, images.count);
+  const size = images.rows * images.cols;
+  return { ...images, count, images: images.images.subarray(0, count * size), labels: images.labels.subarray(0, count) };
+}
+
+interface CheckpointMeta {
+  id: string;
+  cell: string | null;
+  epoch: number;
+  history: HistoryJson;
+  bestValLoss: number | null;
+  bestEpoch: number | null;
+  finished: boolean;
+}
+
+/** One training run: an id, or one cell of a sweep. */
+async function trainOne(
+  e: NeuralExperiment | SweepExperiment, spec: TrainSpec, quickSpec: QuickSpec, options: RunnerOptions, cache: DatasetCache,
+  dir: string | undefined, cell?: string,
+): Promise<RunResult> {
+  const platform = await getPlatform();
+  const quick = options.quick ? quickSpec : undefined;
+  const epochs = options.epochs ?? quick?.epochs ?? spec.epochs;
+  const seed = options.seed ?? 1;
+  const { train, test } = cache.get(spec, quick);
+  const name = cell ? `${e.id} ${cell}` : e.id;
+
+  const model = sequential(spec.layers(), { inputShape: spec.inputShape, runtime: options.runtime, name: e.id, seed });
+  model.compile({ optimizer: spec.optimizer(), loss: spec.loss, metrics: ['accuracy'] });
+  try {
+    const paths = dir
+      ? { last: platform.joinPath(dir, 'last.ckpt'), best: platform.joinPath(dir, 'best.ckpt') }
+      : undefined;
+    if (dir) await platform.mkdirp(dir);
+
+    // Resume: weights, optimizer state, iteration and history from the last checkpoint.
+    const history = new History();
+    let firstEpoch = 0;
+    let bestValLoss: number | null = null;
+    let bestEpoch: number | null = null;
+    if (options.resume && paths && (await platform.exists(paths.last))) {
+      const header = await model.load(paths.last);
+      const meta = header.meta as unknown as CheckpointMeta;
+      meta.history.epoch.forEach((ep, i) => {
+        const logs = Object.fromEntries(Object.entries(meta.history.history).map(([k, v]) => [k, v[i]!])) as unknown as EpochLogs;
+        history.record(ep, logs);
+      });
+      firstEpoch = meta.epoch + 1;
+      bestValLoss = meta.bestValLoss;
+      bestEpoch = meta.bestEpoch;
+      options.log?.(`${name}: resuming after epoch ${firstEpoch} of ${epochs} from ${paths.last}`);
+    }
+
+    // Checkpoints at the end of every epoch: `last` always, `best` when the validation loss improves.
+    const checkpoints: Callback = {
+      onEpochEnd: async (epoch, logs) => {
+        history.record(epoch, logs);
+        const val = logs.val_loss;
+        if (val !== undefined && (bestValLoss === null || val < bestValLoss)) {
+          bestValLoss = val;
+          bestEpoch = epoch;
+          if (paths) await model.save(paths.best, meta(epoch));
+        }
+        if (paths) await model.save(paths.last, meta(epoch));
+      },
+    };
+    const meta = (epoch: number): Record<string, unknown> => ({
+      id: e.id, cell: cell ?? null, epoch, history: history.toJSON(), bestValLoss, bestEpoch, finished: epoch + 1 >= epochs,
+    } satisfies CheckpointMeta);
+
+    const started = performance.now();
+    if (firstEpoch < epochs) {
+      await model.fit(train, {
+        epochs, initialEpoch: firstEpoch, batchSize: spec.batchSize, seed,
+        ...(spec.validation.kind === 'test' ? { validationData: test } : { validationSplit: spec.validation.fraction }),
+        progressEvery: options.progressEvery ?? 50,
+        callbacks: [checkpoints, ...(options.callbacks?.({ id: e.id, ...(cell ? { cell } : {}), epochs }) ?? [])],
+      });
+    }
+    const resumedSeconds = history.history.seconds?.slice(0, firstEpoch).reduce((a, b) => a + b, 0) ?? 0;
+    const seconds = resumedSeconds + (performance.now() - started) / 1000;
+
+    // The last model on the test set.
+    const evaluation = await model.evaluate(test);
+    const predicted = await model.predictClasses(test);
+    const labels = test.labels();
+    const classes = test.classes;
+    const trainCount = spec.validation.kind === 'test' ? train.count : Math.floor(train.count * (1 - spec.validation.fraction));
+
+    // The best model by validation loss, reloaded from its checkpoint.
+    let best: RunResult['best'];
+    if (paths && bestEpoch !== null && bestValLoss !== null && (await platform.exists(paths.best))) {
+      await model.load(paths.best);
+      const b = await model.evaluate(test);
+      best = { epoch: bestEpoch, val_loss: bestValLoss, test: { loss: b.loss, accuracy: b.accuracy } };
+    }
+
+    const images = options.quick ? firstImages(options.mnist.test, quickSpec.test) : options.mnist.test;
+    const result: RunResult = {
+      kind: 'run', id: e.id, title: cell ? `${e.title} — ${cell}` : e.title, notebook: e.notebook,
+      reported: e.reported, reportedText: e.reportedText, ...(e.note ? { note: e.note } : {}),
+      quick: !!options.quick, adapter: options.runtime.adapter.name, seed,
+      optimizer: spec.optimizer().describe(), preprocessing: spec.preprocessingText,
+      epochs, batchSize: spec.batchSize, trainSamples: trainCount,
+      validationSamples: spec.validation.kind === 'test' ? test.count : train.count - trainCount, testSamples: test.count,
+      summary: model.summary(), seconds,
+      test: { loss: evaluation.loss, accuracy: evaluation.accuracy },
+      ...(best ? { best } : {}),
+      history: history.toJSON(),
+      confusion: confusionMatrix(labels, predicted, classes),
+      classification: classificationReport(labels, predicted, classes),
+      classDistribution: {
+        train: countClasses(train.labels().subarray(0, trainCount), classes),
+        test: countClasses(labels, classes),
+      },
+      imageShape: [images.rows, images.cols],
+      samples: pickSamples(images, labels, predicted),
+      ...(paths ? { files: { lastCheckpoint: relative(paths.last, dir!), ...(best ? { bestCheckpoint: relative(paths.best, dir!) } : {}) } } : {}),
+    };
+    return result;
+  } finally {
+    model.dispose();
+  }
+}
+
+function relative(path: string, dir: string): string {
+  return path.startsWith(dir) ? path.slice(dir.length).replace(/^[\\/]+/, '') : path;
+}
+
+function countClasses(labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]!]!++;
+  return counts;
+}
+
+/** The first 25 test images, and the first 25 the model got wrong. */
+function pickSamples(images: LabeledImages, labels: Uint32Array, predicted: Uint32Array): NonNullable<RunResult['samples']> {
+  const size = images.rows * images.cols;
+  const sample = (index: number): SampleImage => ({
+    index, label: labels[index]!, predicted: predicted[index]!,
+    pixels: Array.from(images.images.subarray(index * size, (index + 1) * size)),
+  });
+  const first = Array.from({ length: Math.min(25, labels.length) }, (_, i) => sample(i));
+  const mislabelled: SampleImage[] = [];
+  for (let i = 0; i < labels.length && mislabelled.length < 25; i++) if (labels[i] !== predicted[i]) mislabelled.push(sample(i));
+  return { first, mislabelled };
+}
+
+function last(values: number[] | undefined): number | undefined {
+  return values?.length ? values[values.length - 1] : undefined;
+}
+
+/** A folder name for a sweep cell: "lr=0.1 init=xavier" → "lr-0.1_init-xavier". */
+export function slug(name: string): string {
+  return name.replace(/[=]/g, '-').replace(/[^A-Za-z0-9.+-]+/g, '_').replace(/^_+|_+$/g, '');
+}

@@ -1,0 +1,109 @@
+/**
+ * The registry against the catalog (../shared/EXPERIMENTS.md): every id there
+ * is here and nothing else, the notebooks' numbers match, and every neural
+ * model builds with the parameter count its architecture implies.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXPERIMENTS, getExperiment, selectExperiments, type TrainSpec } from '../../src/experiments/registry.js';
+import { NotImplementedError, runExperiment, slug } from '../../src/experiments/runner.js';
+import { sequential } from '../../src/model/sequential.js';
+import type { Runtime } from '../../src/gpu/runtime.js';
+
+const catalogPath = resolve(__dirname, '../../../shared/EXPERIMENTS.md');
+const catalog = existsSync(catalogPath) ? readFileSync(catalogPath, 'utf8') : undefined;
+
+/** Ids of the catalog: first cells of table rows, and the `s000-…` ids named in its text. */
+function catalogIds(text: string): string[] {
+  const ids = new Set<string>();
+  for (const m of text.matchAll(/^\| (s00\d-[a-z0-9-]+) \|/gm)) ids.add(m[1]!);
+  for (const m of text.matchAll(/`(s00\d-[a-z0-9-]+)`/g)) ids.add(m[1]!);
+  return [...ids];
+}
+
+describe.skipIf(!catalog)('registry vs EXPERIMENTS.md', () => {
+  it('holds exactly the catalog ids, each once', () => {
+    const ids = EXPERIMENTS.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(catalogIds(catalog!).sort());
+  });
+
+  it('carries the number each notebook reported', () => {
+    // Rows whose last cell is a plain accuracy: | id | … | 0.9529 |
+    let checked = 0;
+    for (const m of catalog!.matchAll(/^\| (s00\d-[a-z0-9-]+) \|.*\| (0\.\d+) \|$/gm)) {
+      expect(getExperiment(m[1]!).reported, m[1]).toBe(Number(m[2]));
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(15);
+    expect(getExperiment('s001-softmax').reported).toBe(0.92);
+    expect(getExperiment('s003-gaussian').reported).toBe(0.9569);
+    expect(getExperiment('s002-iiib').reported).toBeNull();
+  });
+});
+
+describe('registry entries', () => {
+  const runs: [string, TrainSpec][] = EXPERIMENTS.flatMap((e) =>
+    e.kind === 'neural' ? [[e.id, e.train] as [string, TrainSpec]] : e.kind === 'sweep' ? e.cells.map((c) => [`${e.id} ${c.name}`, c.train] as [string, TrainSpec]) : []);
+
+  it('every model builds, and parameter counts follow from the architectures', () => {
+    const dense = (sizes: number[]) => sizes.slice(1).reduce((s, n, i) => s + sizes[i]! * n + n, 0);
+    const expected: Record<string, number> = {
+      's001-softmax': dense([784, 10]),
+      's001-dense': dense([784, 128, 64, 10]),
+      's000-adam-b40': dense([784, 128, 64, 32, 10]),
+      's000-binary': dense([784, 1]),
+      's002-ii': dense([784, 32, 10]),
+      's002-vb': dense([784, 64, 128, 10]),
+      's003-nn1': dense([784, 64, 10]),
+      's003-tf-mlp': dense([784, 256, 256, 10]),
+      // conv 3×3×1×32 + 32, conv 3×3×32×64 + 64, dense 576→128, 128→10
+      's001-cnn': 320 + 18_496 + 576 * 128 + 128 + 1290,
+      // conv 5×5×1×32 + 32 → 24×24×32 → dense 18,432 → 10
+      's004-t1': 832 + 18_432 * 10 + 10,
+      // two 5×5 convs → 20×20×32 = 12,800 → 128 → 10
+      's004-t3': 832 + 25_632 + 12_800 * 128 + 128 + 1290,
+    };
+    for (const [name, spec] of runs) {
+      const model = sequential(spec.layers(), { inputShape: spec.inputShape });
+      const count = model.countParams();
+      expect(count, name).toBeGreaterThan(0);
+      if (expected[name] !== undefined) expect(count, name).toBe(expected[name]);
+      expect(spec.optimizer().describe(), name).toMatch(/^[A-Za-z]+\(/);
+    }
+    expect(runs.length).toBeGreaterThan(60);
+  });
+
+  it('sweeps have distinct cells over their axes, and folder-safe names', () => {
+    for (const e of EXPERIMENTS) {
+      if (e.kind !== 'sweep') continue;
+      const names = e.cells.map((c) => c.name);
+      expect(new Set(names).size, e.id).toBe(names.length);
+      expect(new Set(names.map(slug)).size, e.id).toBe(names.length);
+      for (const c of e.cells) expect(Object.keys(c.params).sort(), `${e.id} ${c.name}`).toEqual([...e.axes].sort());
+    }
+    expect(getExperiment('s003-opt').kind === 'sweep' && getExperiment('s003-opt').cells.length).toBe(3 + 9 + 9 + 1);
+    expect(getExperiment('s003-deep').kind === 'sweep' && getExperiment('s003-deep').cells.length).toBe(8);
+  });
+
+  it('selects ids exactly or by prefix, in registry order, and names unknown ones', () => {
+    expect(selectExperiments(['s002-v*']).map((e) => e.id)).toEqual(['s002-va', 's002-vb', 's002-via', 's002-vib', 's002-vic', 's002-vii']);
+    expect(selectExperiments(['s001-dense', 's000-adam-b40']).map((e) => e.id)).toEqual(['s000-adam-b40', 's001-dense']);
+    expect(selectExperiments(['*']).length).toBe(EXPERIMENTS.length);
+    expect(() => selectExperiments(['s009-x'])).toThrow(/Unknown experiment 's009-x'.*shaderprop list/);
+    expect(() => selectExperiments(['s9*'])).toThrow(/No experiment id starts with 's9'/);
+  });
+
+  it('refuses to run the classic baselines with a clear reason', async () => {
+    const classic = EXPERIMENTS.filter((e) => e.kind === 'classic').map((e) => e.id);
+    expect(classic.sort()).toEqual(['s001-logreg-gd', 's003-1nn', 's003-gaussian', 's003-ova']);
+    // No GPU work happens before the refusal, so no runtime is needed.
+    const options = { runtime: undefined as unknown as Runtime, mnist: undefined as never };
+    for (const id of classic) {
+      const error = await runExperiment(getExperiment(id), options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotImplementedError);
+      expect((error as Error).message).toMatch(new RegExp(`^${id} cannot run: .*not implemented yet`));
+    }
+  });
+});
