@@ -53,7 +53,7 @@ describe('registry entries', () => {
       's001-softmax': dense([784, 10]),
       's001-dense': dense([784, 128, 64, 10]),
       's000-adam-b40': dense([784, 128, 64, 32, 10]),
-      's000-binary': dense([784, 1]),
+      's000-binary': dense([784, 32, 1]),
       's002-ii': dense([784, 32, 10]),
       's002-vb': dense([784, 64, 128, 10]),
       's003-nn1': dense([784, 64, 10]),
@@ -83,8 +83,13 @@ describe('registry entries', () => {
       expect(new Set(names.map(slug)).size, e.id).toBe(names.length);
       for (const c of e.cells) expect(Object.keys(c.params).sort(), `${e.id} ${c.name}`).toEqual([...e.axes].sort());
     }
-    expect(getExperiment('s003-opt').kind === 'sweep' && getExperiment('s003-opt').cells.length).toBe(3 + 9 + 9 + 1);
-    expect(getExperiment('s003-deep').kind === 'sweep' && getExperiment('s003-deep').cells.length).toBe(8);
+    const cells = (id: string) => {
+      const e = getExperiment(id);
+      return e.kind === 'sweep' ? e.cells.length : 0;
+    };
+    expect(cells('s003-opt')).toBe(3 + 9 + 9 + 1);
+    expect(cells('s003-deep')).toBe(8);
+    expect(cells('s003-l2')).toBe(3);
   });
 
   it('selects ids exactly or by prefix, in registry order, and names unknown ones', () => {

@@ -1,0 +1,234 @@
+/**
+ * The `shaderprop` command line: every assignment experiment by its id.
+ *
+ *   shaderprop list [--json]
+ *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
+ *
+ * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
+ * MNIST test set and writes a report folder (index.html, pictures, report.json,
+ * checkpoints). MNIST comes from --data, else MNIST_DIR, else ../shared/mnist,
+ * else it is downloaded (SHA-256 checked) into ~/.cache/shaderprop/mnist.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { createRuntime } from '../../src/gpu/device.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import type { Callback } from '../../src/model/history.js';
+import { EXPERIMENTS, selectExperiments, type Experiment } from '../../src/experiments/registry.js';
+import { describeQuick, NotImplementedError, runExperiment } from '../../src/experiments/runner.js';
+import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
+import { writeReport } from '../../src/report/index.js';
+
+const program = new Command('shaderprop')
+  .description('Neural-network training on WebGPU: the MNIST assignment experiments by id.')
+  .showHelpAfterError();
+
+program
+  .command('list')
+  .description('list every experiment id with its description and the notebook\'s number')
+  .option('--json', 'one JSON array on stdout')
+  .action((opts: { json?: boolean }) => list(!!opts.json));
+
+program
+  .command('run')
+  .description('train, evaluate and report experiments; ids or prefixes ending in * (e.g. s002-*)')
+  .argument('<ids...>', 'experiment ids, or prefixes ending in *')
+  .option('--quick', 'fewer samples and epochs (every id in about a minute on a CPU); said on every line')
+  .addOption(new Option('--epochs <n>', 'epochs (overrides the entry and --quick)').argParser(positiveInt))
+  .option('--data <dir>', 'folder with the MNIST IDX files (default: MNIST_DIR, ../shared/mnist, or download)')
+  .option('--out <dir>', 'report folder (default: runs/<date-time>)')
+  .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(nonNegativeInt).default(1))
+  .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
+  .option('--resume', 'continue from the last checkpoints in --out (default: the newest folder under runs/)')
+  .action(run);
+
+await program.parseAsync();
+
+// ---------------------------------------------------------------------------
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be an integer ≥ 0.');
+  return n;
+}
+
+function list(json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(EXPERIMENTS.map((e) => ({
+      id: e.id, kind: e.kind, notebook: e.notebook, title: e.title, reported: e.reported, reported_text: e.reportedText,
+      ...(e.kind === 'sweep' ? { cells: e.cells.length } : {}),
+      ...(e.kind === 'classic' ? { runnable: false, reason: e.notImplemented } : { runnable: true }),
+    })), null, 2));
+    return;
+  }
+  const width = Math.max(...EXPERIMENTS.map((e) => e.id.length));
+  let notebook = '';
+  for (const e of EXPERIMENTS) {
+    if (e.notebook !== notebook) {
+      notebook = e.notebook;
+      console.log(`\n${notebook}`);
+    }
+    const tag = e.kind === 'sweep' ? ` [sweep, ${e.cells.length} runs]` : e.kind === 'classic' ? ' [not implemented yet]' : '';
+    console.log(`  ${e.id.padEnd(width)}  ${e.reportedText.padEnd(14)}  ${e.title}${tag}`);
+  }
+}
+
+interface RunOptions {
+  quick?: boolean;
+  epochs?: number;
+  data?: string;
+  out?: string;
+  seed: number;
+  json?: boolean;
+  resume?: boolean;
+}
+
+async function run(patterns: string[], opts: RunOptions): Promise<void> {
+  let experiments: Experiment[];
+  try {
+    experiments = selectExperiments(patterns);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  // With --json, stdout carries only the JSON lines.
+  const say = (line: string) => {
+    const [, gap, text] = /^(\n*)([\s\S]*)$/.exec(line)!;
+    (opts.json ? process.stderr : process.stdout).write(`${gap}${opts.quick ? '[quick] ' : ''}${text}\n`);
+  };
+
+  const outDir = resolve(opts.out ?? (opts.resume ? newestRun() : join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19))));
+  await mkdir(outDir, { recursive: true });
+
+  const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
+  const rt = await createRuntime();
+  const adapter = rt.adapter.name;
+  say(`adapter: ${adapter}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}`);
+  const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+  say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
+
+  const report: RunReport = {
+    started: new Date().toISOString(),
+    command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
+    adapter, quick: !!opts.quick, results: [], skipped: [],
+  };
+  const written = async () => {
+    await writeFile(join(outDir, 'report.json'), JSON.stringify(report));
+    return writeReport(outDir, report);
+  };
+
+  let explicitSkip = false;
+  for (const experiment of experiments) {
+    const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
+    const quickText = opts.quick && experiment.kind !== 'classic' ? ` (${describeQuick(experiment.quick, opts.epochs)})` : '';
+    say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
+    let result: ExperimentResult;
+    try {
+      result = await runExperiment(experiment, {
+        runtime: rt, mnist, seed: opts.seed, dir: join(outDir, experiment.id),
+        ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
+        ...(opts.resume ? { resume: true } : {}),
+        callbacks: (run) => [progress(run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
+        log: say,
+      });
+    } catch (error) {
+      if (!(error instanceof NotImplementedError)) throw error;
+      say(`${experiment.id}: NOT IMPLEMENTED — ${error.message}`);
+      report.skipped.push({ id: experiment.id, reason: error.message });
+      if (patterns.includes(experiment.id)) explicitSkip = true;
+      continue;
+    }
+    report.results.push(result);
+    const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${points(result.test.accuracy - result.reported)}`;
+    const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
+    say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}, loss ${result.test.loss.toFixed(4)}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+    if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
+    await written();
+  }
+  const { index } = await written();
+  say(`\nreport: ${relativeOrAbsolute(index)}`);
+  rt.destroy();
+  if (explicitSkip) process.exitCode = 2;
+}
+
+/** The --json line of one finished id. */
+function jsonLine(r: ExperimentResult, report: string): Record<string, unknown> {
+  const run = r.kind === 'run' ? r : r.cells.find((c) => c.name === r.best)!.result;
+  return {
+    id: r.id, kind: r.kind, test_accuracy: r.test.accuracy, test_loss: r.test.loss, reported: r.reported,
+    difference: r.reported === null ? null : r.test.accuracy - r.reported,
+    epochs: run.epochs, train_samples: run.trainSamples, seconds: r.seconds, adapter: r.adapter, quick: r.quick, seed: r.seed,
+    ...(r.kind === 'sweep' ? { best_cell: r.best, cells: r.cells.length } : {}),
+    ...(run.best ? { best_epoch: run.best.epoch + 1, best_test_accuracy: run.best.test.accuracy } : {}),
+    report,
+  };
+}
+
+/** A Keras-style progress bar per epoch on a TTY; a few plain lines per epoch otherwise. */
+function progress(run: { id: string; cell?: string; epochs: number }, say: (line: string) => void, tty: boolean, quick: boolean): Callback {
+  const label = run.cell ? `${run.id} [${run.cell}]` : run.id;
+  let bar: cliProgress.SingleBar | undefined;
+  let started = 0;
+  let lastPlain = 0;
+  return {
+    onEpochBegin(epoch) {
+      started = performance.now();
+      lastPlain = 0;
+      if (tty) {
+        bar = new cliProgress.SingleBar({
+          format: `${quick ? '[quick] ' : ''}${label} epoch ${epoch + 1}/${run.epochs} [{bar}] {value}/{total} ETA {eta_formatted} {rate} steps/s loss {loss} accuracy {accuracy}`,
+          barsize: 24, hideCursor: true, clearOnComplete: true, etaBuffer: 20,
+        }, cliProgress.Presets.legacy);
+      }
+    },
+    onBatchEnd(epoch, logs) {
+      const rate = ((logs.step / (performance.now() - started)) * 1000).toFixed(1);
+      const payload = { loss: logs.loss.toFixed(4), accuracy: logs.accuracy.toFixed(4), rate };
+      if (bar) {
+        if (!bar.isActive) bar.start(logs.steps, 0, payload);
+        bar.update(logs.step, payload);
+      } else if (logs.step < logs.steps && logs.step - lastPlain >= logs.steps / 4) {
+        lastPlain = logs.step;
+        say(`${label} epoch ${epoch + 1}/${run.epochs} step ${logs.step}/${logs.steps}  ${rate} steps/s  loss ${payload.loss}  accuracy ${payload.accuracy}`);
+      }
+    },
+    onEpochEnd(epoch, logs) {
+      bar?.stop();
+      bar = undefined;
+      const val = logs.val_loss !== undefined ? `  val_loss ${logs.val_loss.toFixed(4)}  val_accuracy ${logs.val_accuracy!.toFixed(4)}` : '';
+      say(`${label} epoch ${epoch + 1}/${run.epochs}  ${logs.seconds.toFixed(1)} s  loss ${logs.loss.toFixed(4)}  accuracy ${logs.accuracy.toFixed(4)}${val}`);
+    },
+  };
+}
+
+function points(difference: number): string {
+  const p = difference * 100;
+  return `${p >= 0 ? '+' : ''}${p.toFixed(2)} points`;
+}
+
+/** The newest run folder under runs/, for --resume without --out. */
+function newestRun(): string {
+  const runs = existsSync('runs') ? readdirSync('runs').filter((d) => existsSync(join('runs', d, 'report.json'))).sort() : [];
+  if (runs.length === 0) fail('--resume: no earlier run under runs/ to continue; give --out DIR of the run to resume.');
+  const dir = join('runs', runs[runs.length - 1]!);
+  JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  return dir;
+}
+
+function relativeOrAbsolute(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+function fail(message: string): never {
+  console.error(`shaderprop: ${message}`);
+  process.exit(2);
+}

@@ -1,0 +1,257 @@
+/**
+ * The report's pictures as vega-lite specs: plain objects, rendered to SVG by
+ * `render.ts`. Each function takes the plain data of `../experiments/result.ts`.
+ */
+import type { Config, TopLevelSpec } from 'vega-lite';
+import type { LayerSpec, UnitSpec } from 'vega-lite/types_unstable/spec/index.js';
+import type { HistoryJson, RunResult, SampleImage, SweepCell, SweepResult } from '../experiments/result.js';
+import { normalizeRows } from '../metrics/classification.js';
+
+/** Shared look: white background (the SVGs are shown as they are), quiet view borders. */
+const config: Config = {
+  background: 'white',
+  font: 'Helvetica, Arial, sans-serif',
+  view: { stroke: '#ddd' },
+  title: { fontSize: 14, anchor: 'start' },
+  axis: { labelFontSize: 11, titleFontSize: 11 },
+  legend: { labelFontSize: 11, labelLimit: 0 },
+};
+
+/** Colours for the two series of a learning curve. */
+const splits = { domain: ['train', 'validation'], range: ['#1f77b4', '#ff7f0e'] };
+
+/** A red title marks an image the model got wrong. */
+const WRONG = '#c62828';
+
+/**
+ * The best epoch of a history: lowest val_loss, or lowest loss where there is
+ * no validation. `index` is into the history arrays; `epoch` is 1-based, as shown.
+ */
+export function bestEpoch(history: HistoryJson): { index: number; epoch: number; metric: string } | undefined {
+  const metric = history.history.val_loss?.length ? 'val_loss' : 'loss';
+  const values = history.history[metric];
+  if (!values?.length) return undefined;
+  let index = 0;
+  values.forEach((v, i) => {
+    if (v < values[index]!) index = i;
+  });
+  return { index, epoch: history.epoch[index]! + 1, metric };
+}
+
+/** Rows {epoch (1-based), value, ...extra} of one history metric; none where the metric is absent. */
+function series<T extends object>(history: HistoryJson, key: string, extra: T): (T & { epoch: number; value: number })[] {
+  return (history.history[key] ?? []).map((value, i) => ({ ...extra, epoch: history.epoch[i]! + 1, value }));
+}
+
+const epochAxis = { field: 'epoch', type: 'quantitative', title: 'epoch', scale: { zero: false }, axis: { tickMinStep: 1, format: 'd' } } as const;
+
+/** Loss and accuracy per epoch, train and validation, with the best epoch marked. */
+export function learningCurves(result: RunResult): TopLevelSpec {
+  const best = bestEpoch(result.history);
+  // The best epoch: a dashed vertical rule, labelled at the top of each panel.
+  const bestMarks: UnitSpec<string>[] = [];
+  if (best) {
+    const data = { values: [{ epoch: best.epoch }] };
+    const x = { field: 'epoch', type: 'quantitative' } as const;
+    bestMarks.push(
+      { data, mark: { type: 'rule', color: '#555', strokeDash: [4, 3] }, encoding: { x } },
+      {
+        data,
+        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 2, color: '#555' },
+        encoding: { x, y: { value: 0 }, text: { value: `best epoch ${best.epoch}` } },
+      },
+    );
+  }
+  const panel = (metric: 'loss' | 'accuracy'): LayerSpec<string> => ({
+    title: metric,
+    width: 320,
+    height: 220,
+    layer: [
+      {
+        data: {
+          values: [
+            ...series(result.history, metric, { split: 'train' }),
+            ...series(result.history, `val_${metric}`, { split: 'validation' }),
+          ],
+        },
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: epochAxis,
+          y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
+          color: { field: 'split', type: 'nominal', title: null, scale: splits },
+        },
+      },
+      ...bestMarks,
+    ],
+  });
+  return {
+    title: { text: `${result.id}: learning curves${best ? ` (best epoch by ${best.metric})` : ''}`, offset: 12 },
+    hconcat: [panel('loss'), panel('accuracy')],
+    resolve: { scale: { color: 'shared' } },
+    config,
+  };
+}
+
+/**
+ * Up to 25 images in a 5×5 grid, each titled "label L → predicted P" (red where
+ * they differ). Black digits on white: only pixels above 0 are drawn, as rects.
+ */
+export function imageGrid(images: SampleImage[], shape: [rows: number, cols: number], title: string): TopLevelSpec {
+  const [rows, cols] = shape;
+  // Whole screen pixels per image pixel (3 for 28×28: 84 px squares) keep the SVG's numbers short.
+  const scale = Math.max(1, Math.round(80 / cols));
+  return {
+    title,
+    columns: 5,
+    // Lay out by the squares alone: vega, measuring text without a canvas, overestimates the titles' widths.
+    bounds: 'flush',
+    spacing: { column: 24, row: 22 },
+    concat: images.slice(0, 25).map((image) => {
+      if (image.pixels.length !== rows * cols) {
+        throw new Error(`imageGrid: image ${image.index} has ${image.pixels.length} pixels, not ${rows}×${cols}.`);
+      }
+      const wrong = image.label !== image.predicted;
+      return {
+        title: { text: `label ${image.label} → predicted ${image.predicted}`, fontSize: 10, color: wrong ? WRONG : '#333', fontWeight: wrong ? 'bold' : 'normal' },
+        width: cols * scale,
+        height: rows * scale,
+        data: { values: litPixels(image.pixels, cols, scale) },
+        // No ARIA attributes on the hundreds of pixels: they would triple the SVG's size.
+        mark: { type: 'rect', aria: false },
+        encoding: {
+          // Positions are screen pixels already (scale null): exact integers in the SVG.
+          x: { field: 'x', type: 'quantitative', scale: null, axis: null },
+          x2: { field: 'x2' },
+          y: { field: 'y', type: 'quantitative', scale: null, axis: null },
+          y2: { field: 'y2' },
+          fill: { field: 'value', type: 'quantitative', scale: { domain: [0, 255], range: ['white', 'black'], interpolate: 'rgb' }, legend: null },
+        },
+      };
+    }),
+    config: { ...config, view: { stroke: '#bbb', fill: 'white' } },
+  };
+}
+
+/** One row per pixel above 0: its square [x, x2) × [y, y2) on screen, `scale` px a side, and its value. */
+function litPixels(pixels: number[], cols: number, scale: number): { x: number; x2: number; y: number; y2: number; value: number }[] {
+  const lit = [];
+  for (let i = 0; i < pixels.length; i++) {
+    const value = pixels[i]!;
+    if (value <= 0) continue;
+    const x = (i % cols) * scale;
+    const y = Math.floor(i / cols) * scale;
+    lit.push({ x, x2: x + scale, y, y2: y + scale, value });
+  }
+  return lit;
+}
+
+/** confusion[true][predicted] counts, shown normalised by row (recall) with the value in each cell. */
+export function confusionHeatmap(confusion: number[][]): TopLevelSpec {
+  const recall = normalizeRows(confusion);
+  const classes = confusion.map((_, c) => c);
+  const cell = 34;
+  return {
+    title: 'Confusion matrix, normalised by row (recall)',
+    width: cell * classes.length,
+    height: cell * classes.length,
+    data: {
+      values: confusion.flatMap((row, truth) => row.map((count, predicted) => ({ truth, predicted, count, recall: recall[truth]![predicted]! }))),
+    },
+    encoding: {
+      x: { field: 'predicted', type: 'ordinal', title: 'predicted', scale: { domain: classes }, axis: { labelAngle: 0 } },
+      y: { field: 'truth', type: 'ordinal', title: 'true', scale: { domain: classes } },
+    },
+    layer: [
+      {
+        mark: { type: 'rect' },
+        encoding: { color: { field: 'recall', type: 'quantitative', title: 'recall', scale: { domain: [0, 1], scheme: 'blues' } } },
+      },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: {
+          text: { field: 'recall', type: 'quantitative', format: '.2f' },
+          color: { condition: { test: 'datum.recall > 0.55', value: 'white' }, value: '#222' },
+        },
+      },
+    ],
+    config,
+  };
+}
+
+/** Images per class in the training and test sets, as fractions of each set, side by side. */
+export function classDistribution(train: number[], test: number[]): TopLevelSpec {
+  const rows = (counts: number[], set: string) => {
+    const total = counts.reduce((a, b) => a + b, 0);
+    return counts.map((count, c) => ({ class: c, set, count, fraction: total ? count / total : 0 }));
+  };
+  const total = (counts: number[]) => counts.reduce((a, b) => a + b, 0);
+  return {
+    title: `Class distribution: fraction of each set's images (train ${total(train)}, test ${total(test)})`,
+    width: 420,
+    height: 200,
+    data: { values: [...rows(train, 'train'), ...rows(test, 'test')] },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'class', type: 'ordinal', title: 'class', axis: { labelAngle: 0 } },
+      xOffset: { field: 'set', type: 'nominal', scale: { domain: ['train', 'test'] } },
+      y: { field: 'fraction', type: 'quantitative', title: 'fraction of the set', axis: { format: '.0%' } },
+      color: { field: 'set', type: 'nominal', title: null, scale: { domain: ['train', 'test'], range: ['#1f77b4', '#2ca02c'] } },
+    },
+    config,
+  };
+}
+
+/** A cell's name as the charts show it: the best one is marked. */
+function cellLabel(sweep: SweepResult, cell: SweepCell): string {
+  return cell.name === sweep.best ? `${cell.name} (best)` : cell.name;
+}
+
+/**
+ * A sweep's pictures. `grid`: one small learning curve (accuracy and
+ * val_accuracy per epoch) per cell, 4 to a row; `compare`: every cell's
+ * val_accuracy on one plot, the best cell drawn thicker.
+ */
+export function sweepCurves(sweep: SweepResult): { grid: TopLevelSpec; compare: TopLevelSpec } {
+  const labels = sweep.cells.map((cell) => cellLabel(sweep, cell));
+  const metrics = ['accuracy', 'val_accuracy'];
+  const grid: TopLevelSpec = {
+    title: `${sweep.id}: accuracy per epoch of each cell`,
+    data: {
+      values: sweep.cells.flatMap((cell) =>
+        metrics.flatMap((metric) => series(cell.result.history, metric, { cell: cellLabel(sweep, cell), metric })),
+      ),
+    },
+    columns: 4,
+    facet: { field: 'cell', type: 'nominal', title: null, sort: labels, header: { labelFontSize: 11 } },
+    spec: {
+      width: 170,
+      height: 110,
+      mark: { type: 'line', point: { size: 20 } },
+      encoding: {
+        x: epochAxis,
+        y: { field: 'value', type: 'quantitative', title: 'accuracy', scale: { zero: false } },
+        color: { field: 'metric', type: 'nominal', title: null, scale: { domain: metrics, range: splits.range } },
+      },
+    },
+    config,
+  };
+  const compare: TopLevelSpec = {
+    title: `${sweep.id}: validation accuracy of every cell (best: ${sweep.best}, thick line)`,
+    width: 520,
+    height: 300,
+    data: {
+      values: sweep.cells.flatMap((cell) =>
+        series(cell.result.history, 'val_accuracy', { cell: cellLabel(sweep, cell), role: cell.name === sweep.best ? 'best' : 'other' }),
+      ),
+    },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: epochAxis,
+      y: { field: 'value', type: 'quantitative', title: 'val_accuracy', scale: { zero: false } },
+      color: { field: 'cell', type: 'nominal', title: 'cell', sort: labels, scale: { scheme: labels.length > 10 ? 'tableau20' : 'tableau10' } },
+      strokeWidth: { field: 'role', type: 'ordinal', legend: null, scale: { domain: ['best', 'other'], range: [3.5, 1.5] } },
+    },
+    config,
+  };
+  return { grid, compare };
+}

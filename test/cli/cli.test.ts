@@ -1,0 +1,102 @@
+/**
+ * The command line as a user meets it: list, errors, and a quick run with its
+ * report, best-model checkpoint and resume.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXPERIMENTS } from '../../src/experiments/registry.js';
+import type { RunReport, RunResult } from '../../src/experiments/result.js';
+import { runCli } from './run-cli.js';
+
+const out = mkdtempSync(join(tmpdir(), 'shaderprop-cli-'));
+
+describe('shaderprop list', () => {
+  it('lists every id, with the notebook numbers, as text and as JSON', async () => {
+    const text = await runCli(['list']);
+    expect(text.code).toBe(0);
+    for (const e of EXPERIMENTS) expect(text.stdout).toContain(e.id);
+    expect(text.stdout).toMatch(/s002-ii\s+0\.9529\s+MLP \[32\] sigmoid/);
+    expect(text.stdout).toMatch(/s003-gaussian .*\[not implemented yet\]/);
+    const json = await runCli(['list', '--json']);
+    const rows = JSON.parse(json.stdout) as { id: string; reported: number | null; runnable: boolean }[];
+    expect(rows.map((r) => r.id)).toEqual(EXPERIMENTS.map((e) => e.id));
+    expect(rows.find((r) => r.id === 's001-softmax')).toMatchObject({ reported: 0.92, runnable: true });
+    expect(rows.find((r) => r.id === 's003-1nn')).toMatchObject({ runnable: false });
+  });
+});
+
+describe('shaderprop run: bad input', () => {
+  it('names an unknown id and exits 2', async () => {
+    const r = await runCli(['run', 's009-nothing']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown experiment 's009-nothing'/);
+  });
+
+  it('refuses a bad --epochs', async () => {
+    const r = await runCli(['run', 's001-softmax', '--epochs', '0']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--epochs.*positive integer/);
+  });
+
+  it('says a classic baseline is not implemented, records it in the report, and exits 2', async () => {
+    const dir = join(out, 'classic');
+    const r = await runCli(['run', 's003-gaussian', '--quick', '--out', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/\[quick\] s003-gaussian: NOT IMPLEMENTED — s003-gaussian cannot run: .*not implemented yet/);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
+    expect(report.skipped.map((s) => s.id)).toEqual(['s003-gaussian']);
+    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+  });
+
+  it('names a data folder without MNIST', async () => {
+    const r = await runCli(['run', 's001-softmax', '--quick', '--data', out, '--out', join(out, 'nodata')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/train-images-idx3-ubyte/);
+  });
+});
+
+describe('shaderprop run --quick s001-softmax', () => {
+  it('trains, writes the report and checkpoints, and the best model reloads to its validation loss', async () => {
+    const dir = join(out, 'quick');
+    const r = await runCli(['run', 's001-softmax', '--quick', '--json', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    // stdout holds only the JSON line; every progress line says quick mode.
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    for (const line of r.stderr.split('\n').filter((l) => l && !/warning|vulkan|adapter \(|InitializeImpl|^\s+at /i.test(l))) {
+      expect(line).toMatch(/^\[quick\] /);
+    }
+    const [line] = r.json;
+    expect(line).toMatchObject({ id: 's001-softmax', quick: true, reported: 0.92, epochs: 2, train_samples: 4000, seed: 1 });
+    expect(line!.test_accuracy as number).toBeGreaterThan(0.7);
+    expect(line!.adapter).toEqual(expect.any(String));
+    expect(readdirSync(join(dir, 's001-softmax')).sort()).toEqual(expect.arrayContaining(['best.ckpt', 'last.ckpt']));
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
+    const result = report.results[0] as RunResult;
+    expect(result.history.epoch).toEqual([0, 1]);
+    expect(result.test.accuracy).toBe(line!.test_accuracy);
+    // s001-softmax validates on the test set, so the reloaded best model's test loss is its validation loss.
+    expect(result.best).toBeDefined();
+    expect(result.best!.test.loss).toBeCloseTo(result.best!.val_loss, 5);
+    expect(result.samples!.first).toHaveLength(25);
+    expect(result.samples!.mislabelled.every((s) => s.label !== s.predicted)).toBe(true);
+    expect(result.classDistribution.test.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+  });
+
+  it('--resume continues from the last checkpoint and ends where an unbroken run ends', async () => {
+    const broken = join(out, 'resume');
+    const first = await runCli(['run', 's001-softmax', '--quick', '--epochs', '1', '--json', '--out', broken]);
+    expect(first.code, first.stderr).toBe(0);
+    const resumed = await runCli(['run', 's001-softmax', '--quick', '--epochs', '3', '--json', '--resume', '--out', broken]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming after epoch 1 of 3/);
+    const unbroken = await runCli(['run', 's001-softmax', '--quick', '--epochs', '3', '--json', '--out', join(out, 'unbroken')]);
+    expect(unbroken.code, unbroken.stderr).toBe(0);
+    expect(resumed.json[0]!.test_loss).toBe(unbroken.json[0]!.test_loss);
+    expect(resumed.json[0]!.test_accuracy).toBe(unbroken.json[0]!.test_accuracy);
+    const history = (JSON.parse(readFileSync(join(broken, 'report.json'), 'utf8')) as RunReport).results[0] as RunResult;
+    expect(history.history.epoch).toEqual([0, 1, 2]);
+  });
+});

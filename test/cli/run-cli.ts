@@ -1,0 +1,32 @@
+/** Runs the `shaderprop` command line as a user would, in a child process. */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { mnistDir } from '../helpers.js';
+
+export const root = resolve(__dirname, '../..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The --json lines of stdout, parsed. */
+  json: Record<string, unknown>[];
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((done, reject) => {
+    const child = spawn(process.execPath, [resolve(root, 'demo/cli/shaderprop.mjs'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...(mnistDir() ? { MNIST_DIR: mnistDir()! } : {}), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const json = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      done({ code, stdout, stderr, json });
+    });
+  });
+}

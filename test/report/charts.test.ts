@@ -1,0 +1,117 @@
+import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, sweepCurves } from '../../src/report/charts.js';
+import { renderSvg } from '../../src/report/render.js';
+import { history, ringImage, runResult, SHAPE, sweepResult } from './fixtures.js';
+
+/** The inner text of every <text> in the mark groups whose class starts with `markClass`, in order. */
+function texts(svg: string, markClass: string): string[] {
+  return groups(svg, markClass).flatMap((g) => [...g.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!));
+}
+
+/** The contents of each `<g class="<markClass>...">` mark group (vega nests no groups inside mark groups of leaf marks). */
+function groups(svg: string, markClass: string): string[] {
+  return [...svg.matchAll(new RegExp(`<g class="${markClass}[^"]*"[^>]*>(.*?)</g>`, 'g'))].map((m) => m[1]!);
+}
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+
+describe('report charts', () => {
+  // vega-lite reports spec mistakes (unknown channels, bad scale types, ...) as warnings: there must be none.
+  let warn: MockInstance;
+  beforeEach(() => {
+    warn = vi.spyOn(console, 'warn');
+  });
+  afterEach(() => {
+    expect(warn).not.toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('finds the best epoch by val_loss, else by loss (1-based)', () => {
+    expect(bestEpoch(history({ loss: [3, 2, 1], val_loss: [0.8, 0.45, 0.5] }))).toEqual({ index: 1, epoch: 2, metric: 'val_loss' });
+    expect(bestEpoch(history({ loss: [3, 2, 1] }))).toEqual({ index: 2, epoch: 3, metric: 'loss' });
+    expect(bestEpoch({ epoch: [], history: {} })).toBeUndefined();
+  });
+
+  it('draws learning curves with train and validation lines and the best epoch labelled', async () => {
+    const svg = await renderSvg(learningCurves(runResult()));
+    expect(svg.startsWith('<svg')).toBe(true);
+    // Two panels, each with a train and a validation line; val_loss [0.8, 0.45, 0.5] is lowest at epoch 2.
+    expect(count(svg, 'aria-roledescription="line mark"')).toBe(4);
+    expect(count(svg, 'best epoch 2')).toBe(2);
+    expect(svg).toContain('s001-dense: learning curves (best epoch by val_loss)');
+    for (const legend of ['train', 'validation']) expect(texts(svg, 'mark-text role-legend-label')).toContain(legend);
+  });
+
+  it('marks the lowest loss when there is no validation', async () => {
+    const svg = await renderSvg(learningCurves(runResult({ history: history({ loss: [0.9, 0.5, 0.6, 0.7], accuracy: [0.5, 0.6, 0.7, 0.8] }) })));
+    expect(count(svg, 'aria-roledescription="line mark"')).toBe(2);
+    expect(svg).toContain('best epoch 2');
+    expect(svg).toContain('(best epoch by loss)');
+  });
+
+  it('draws a 5×5 image grid: titles, red titles for mistakes, one rect per lit pixel', async () => {
+    const images = runResult().samples!.first;
+    const svg = await renderSvg(imageGrid(images, SHAPE, 'The first 25'));
+    const titles = texts(svg, 'mark-text role-title-text');
+    expect(titles).toHaveLength(26);
+    expect(titles).toContain('The first 25');
+    expect(titles.filter((t) => t !== 'The first 25')).toEqual(images.map((im) => `label ${im.label} → predicted ${im.predicted}`));
+    // Every 7th sample is wrong: images 0, 7, 14 and 21 of the first 25.
+    const wrong = images.filter((im) => im.label !== im.predicted).length;
+    expect(wrong).toBe(4);
+    expect(count(svg, 'fill="#c62828"')).toBe(wrong);
+
+    const rects = groups(svg, 'mark-rect role-mark');
+    expect(rects).toHaveLength(25);
+    rects.forEach((group, i) => {
+      expect(count(group, '<path')).toBe(images[i]!.pixels.filter((v) => v > 0).length);
+    });
+    // Integer squares, 3 px per pixel, in grey; the centre dot (255) is black, at (14·3, 14·3).
+    expect(rects[0]).toMatch(/^<path d="M\d+,\d+h3v3h-3Z" fill="rgb\((\d+), \1, \1\)"\/>/);
+    expect(rects[0]!.includes('<path d="M42,42h3v3h-3Z" fill="rgb(0, 0, 0)"/>'), 'the centre dot is black').toBe(true);
+  });
+
+  it('rejects images of the wrong size', () => {
+    expect(() => imageGrid([{ index: 0, label: 1, predicted: 1, pixels: ringImage(1).slice(1) }], SHAPE, 'x')).toThrow(/783 pixels, not 28×28/);
+  });
+
+  it('draws the confusion matrix normalised by row, with each value in its cell', async () => {
+    const result = runResult();
+    const svg = await renderSvg(confusionHeatmap(result.confusion));
+    // Cells in row-major order (true, predicted). Class 0: samples 0, 10, ..., 990, wrong when also a multiple of 7
+    // (0, 70, ..., 980: 15 of 100); class 3: 63, 133, ..., 973 (14 of 100), predicted as 4.
+    const cells = texts(svg, 'mark-text role-mark');
+    expect(cells).toHaveLength(100);
+    expect(cells[0]).toBe('0.85');
+    expect(cells[1]).toBe('0.15');
+    expect(cells[3 * 10 + 3]).toBe('0.86');
+    expect(cells[3 * 10 + 4]).toBe('0.14');
+    expect(cells[5]).toBe('0.00');
+    expect(count(groups(svg, 'mark-rect role-mark')[0]!, '<path')).toBe(100);
+    const axisTitles = texts(svg, 'mark-text role-axis-title');
+    expect(axisTitles).toEqual(expect.arrayContaining(['true', 'predicted']));
+  });
+
+  it('draws the class distribution as grouped bars of fractions', async () => {
+    const { train, test } = runResult().classDistribution;
+    const svg = await renderSvg(classDistribution(train, test));
+    expect(svg).toContain('Class distribution: fraction of each set');
+    expect(count(groups(svg, 'mark-rect role-mark')[0]!, '<path')).toBe(20);
+    expect(texts(svg, 'mark-text role-legend-label')).toEqual(['train', 'test']);
+  });
+
+  it('draws a sweep as a grid of small curves and one comparison plot', async () => {
+    const sweep = sweepResult();
+    const { grid, compare } = sweepCurves(sweep);
+    const gridSvg = await renderSvg(grid);
+    const labels = sweep.cells.map((c) => (c.name === sweep.best ? `${c.name} (best)` : c.name));
+    expect(texts(gridSvg, 'mark-text role-title-text')).toEqual(expect.arrayContaining(labels));
+    // Four cells × (accuracy, val_accuracy).
+    expect(count(gridSvg, 'aria-roledescription="line mark"')).toBe(8);
+
+    const compareSvg = await renderSvg(compare);
+    expect(count(compareSvg, 'aria-roledescription="line mark"')).toBe(4);
+    expect(compareSvg).toContain('best: lr=0.1 init=xavier, thick line');
+    expect(texts(compareSvg, 'mark-text role-legend-label')).toEqual(labels);
+  });
+});
