@@ -108,54 +108,57 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
   const outDir = resolve(opts.out ?? (opts.resume ? newestRun() : join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19))));
   await mkdir(outDir, { recursive: true });
 
-  const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
-  const rt = await createRuntime();
-  const adapter = rt.adapter.name;
-  say(`adapter: ${adapter}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}`);
-  const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
-  say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
-
   const report: RunReport = {
     started: new Date().toISOString(),
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
-    adapter, quick: !!opts.quick, results: [], skipped: [],
+    adapter: '—', quick: !!opts.quick, results: [], skipped: [],
   };
   const written = async () => {
     await writeFile(join(outDir, 'report.json'), JSON.stringify(report));
     return writeReport(outDir, report);
   };
 
+  // The classic baselines are listed but cannot run yet: say so before any GPU work.
   let explicitSkip = false;
   for (const experiment of experiments) {
-    const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
-    const quickText = opts.quick && experiment.kind !== 'classic' ? ` (${describeQuick(experiment.quick, opts.epochs)})` : '';
-    say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
-    let result: ExperimentResult;
-    try {
-      result = await runExperiment(experiment, {
+    if (experiment.kind !== 'classic') continue;
+    const reason = new NotImplementedError(experiment.id, experiment.notImplemented).message;
+    say(`${experiment.id}: NOT IMPLEMENTED — ${reason}`);
+    report.skipped.push({ id: experiment.id, reason });
+    if (patterns.includes(experiment.id)) explicitSkip = true;
+  }
+  const runnable = experiments.filter((e) => e.kind !== 'classic');
+
+  if (runnable.length > 0) {
+    const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
+    const rt = await createRuntime();
+    report.adapter = rt.adapter.name;
+    say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}`);
+    const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+    say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
+
+    for (const experiment of runnable) {
+      const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
+      const quickText = opts.quick ? ` (${describeQuick(experiment.quick, opts.epochs)})` : '';
+      say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
+      const result = await runExperiment(experiment, {
         runtime: rt, mnist, seed: opts.seed, dir: join(outDir, experiment.id),
         ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
         ...(opts.resume ? { resume: true } : {}),
         callbacks: (run) => [progress(run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
         log: say,
       });
-    } catch (error) {
-      if (!(error instanceof NotImplementedError)) throw error;
-      say(`${experiment.id}: NOT IMPLEMENTED — ${error.message}`);
-      report.skipped.push({ id: experiment.id, reason: error.message });
-      if (patterns.includes(experiment.id)) explicitSkip = true;
-      continue;
+      report.results.push(result);
+      const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${points(result.test.accuracy - result.reported)}`;
+      const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
+      say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}, loss ${result.test.loss.toFixed(4)}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+      if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
+      await written();
     }
-    report.results.push(result);
-    const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${points(result.test.accuracy - result.reported)}`;
-    const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
-    say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}, loss ${result.test.loss.toFixed(4)}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
-    if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
-    await written();
+    rt.destroy();
   }
   const { index } = await written();
   say(`\nreport: ${relativeOrAbsolute(index)}`);
-  rt.destroy();
   if (explicitSkip) process.exitCode = 2;
 }
 

@@ -54,6 +54,8 @@ export interface RunResult {
   seconds: number;
   /** The last model on the test set. */
   test: { loss: number; accuracy: number };
+  /** The model before training on the test set (absent for a resumed run). */
+  initial?: { loss: number; accuracy: number };
   /** The best model by validation loss (reloaded from its checkpoint) on the test set. */
   best?: { epoch: number; val_loss: number; test: { loss: number; accuracy: number } };
   history: HistoryJson;

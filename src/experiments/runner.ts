@@ -195,6 +195,8 @@ async function trainOne(
       id: e.id, cell: cell ?? null, epoch, history: history.toJSON(), bestValLoss, bestEpoch, finished: epoch + 1 >= epochs,
     } satisfies CheckpointMeta);
 
+    // The untrained model on the test set: the baseline the trained one must beat.
+    const initial = firstEpoch === 0 ? await model.evaluate(test) : undefined;
     const started = performance.now();
     if (firstEpoch < epochs) {
       await model.fit(train, {
@@ -214,11 +216,14 @@ async function trainOne(
     const classes = test.classes;
     const trainCount = spec.validation.kind === 'test' ? train.count : Math.floor(train.count * (1 - spec.validation.fraction));
 
-    // The best model by validation loss, reloaded from its checkpoint.
+    // The best model by validation loss, reloaded from its checkpoint (when it is not the last one).
     let best: RunResult['best'];
     if (paths && bestEpoch !== null && bestValLoss !== null && (await platform.exists(paths.best))) {
-      await model.load(paths.best);
-      const b = await model.evaluate(test);
+      let b = evaluation;
+      if (bestEpoch !== history.epoch[history.epoch.length - 1]) {
+        await model.load(paths.best);
+        b = await model.evaluate(test);
+      }
       best = { epoch: bestEpoch, val_loss: bestValLoss, test: { loss: b.loss, accuracy: b.accuracy } };
     }
 
@@ -232,6 +237,7 @@ async function trainOne(
       validationSamples: spec.validation.kind === 'test' ? test.count : train.count - trainCount, testSamples: test.count,
       summary: model.summary(), seconds,
       test: { loss: evaluation.loss, accuracy: evaluation.accuracy },
+      ...(initial ? { initial: { loss: initial.loss, accuracy: initial.accuracy } } : {}),
       ...(best ? { best } : {}),
       history: history.toJSON(),
       confusion: confusionMatrix(labels, predicted, classes),

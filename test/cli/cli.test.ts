@@ -6,7 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENTS } from '../../src/experiments/registry.js';
+import { EXPERIMENTS, getExperiment, type NeuralExperiment } from '../../src/experiments/registry.js';
+import { createRuntime } from '../../src/gpu/device.js';
+import { loadMnist } from '../../src/data/mnist.js';
+import { Dataset } from '../../src/data/dataset.js';
+import { sequential } from '../../src/model/sequential.js';
+import { mnistDir } from '../helpers.js';
 import type { RunReport, RunResult } from '../../src/experiments/result.js';
 import { runCli } from './run-cli.js';
 
@@ -57,7 +62,7 @@ describe('shaderprop run: bad input', () => {
   });
 });
 
-describe('shaderprop run --quick s001-softmax', () => {
+describe.skipIf(!mnistDir())('shaderprop run --quick s001-softmax', () => {
   it('trains, writes the report and checkpoints, and the best model reloads to its validation loss', async () => {
     const dir = join(out, 'quick');
     const r = await runCli(['run', 's001-softmax', '--quick', '--json', '--out', dir]);
@@ -76,9 +81,26 @@ describe('shaderprop run --quick s001-softmax', () => {
     const result = report.results[0] as RunResult;
     expect(result.history.epoch).toEqual([0, 1]);
     expect(result.test.accuracy).toBe(line!.test_accuracy);
-    // s001-softmax validates on the test set, so the reloaded best model's test loss is its validation loss.
+    // s001-softmax validates on the test set, so the best checkpoint, loaded into a fresh model here,
+    // must give its recorded validation loss on the first 1000 test images.
     expect(result.best).toBeDefined();
-    expect(result.best!.test.loss).toBeCloseTo(result.best!.val_loss, 5);
+    const rt = await createRuntime();
+    try {
+      const spec = (getExperiment('s001-softmax') as NeuralExperiment).train;
+      const model = sequential(spec.layers(), { inputShape: spec.inputShape, runtime: rt });
+      model.compile({ optimizer: spec.optimizer(), loss: spec.loss });
+      const header = await model.load(join(dir, 's001-softmax', 'best.ckpt'));
+      expect(header.meta).toMatchObject({ id: 's001-softmax', epoch: result.best!.epoch });
+      const mnist = await loadMnist({ dir: mnistDir()!, subset: { train: 1, test: 1000 } });
+      const test = Dataset.fromImages(rt, mnist.test, { preprocessing: spec.preprocessing });
+      const reloaded = await model.evaluate(test);
+      expect(reloaded.loss).toBeCloseTo(result.best!.val_loss, 5);
+      expect(reloaded.loss).toBeCloseTo(result.best!.test.loss, 5);
+      model.dispose();
+      test.dispose();
+    } finally {
+      rt.destroy();
+    }
     expect(result.samples!.first).toHaveLength(25);
     expect(result.samples!.mislabelled.every((s) => s.label !== s.predicted)).toBe(true);
     expect(result.classDistribution.test.reduce((a, b) => a + b, 0)).toBe(1000);

@@ -77,6 +77,7 @@ export function runResult(overrides: Partial<RunResult> = {}): RunResult {
     ].join('\n'),
     seconds: 83.4,
     test: { loss: 0.41, accuracy: classification.accuracy },
+    initial: { loss: 2.3075, accuracy: 0.0982 },
     best: { epoch: 1, val_loss: 0.45, test: { loss: 0.4, accuracy: 0.861 } },
     history: history({
       loss: [0.9, 0.5, 0.3],

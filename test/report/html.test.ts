@@ -86,6 +86,7 @@ describe('writeReport', () => {
     expect(html).toContain('54000 / 6000 / 1000');
     // best.epoch is 0-based: epoch 2 of the table.
     expect(html).toContain('0.4000 / 0.8610 (epoch 2, val_loss 0.4500)');
+    expect(html).toContain('<th>test loss / accuracy (before training)</th><td>2.3075 / 0.0982</td>');
     expect(html).toMatch(/weighted avg\s+0\.8\d\s+0\.86\s+0\.8\d\s+1000/);
     expect(html).toContain('<tr class="best"><td>2 (best)</td><td>0.5000</td><td>0.8500</td><td>0.4500</td><td>0.8600</td><td>27.6</td><td>0.01</td></tr>');
     // Sweep cells: lr, init, final val_accuracy, final val_loss, test accuracy, time; the best highlighted.

@@ -1,0 +1,3 @@
+import { quickSuite } from './quick.js';
+
+quickSuite(['s001-*', 's002-*']);
