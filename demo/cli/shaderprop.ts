@@ -22,6 +22,12 @@ import { describeQuick, NotImplementedError, runExperiment } from '../../src/exp
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
 import { writeReport } from '../../src/report/index.js';
 
+// `shaderprop list | head` closes stdout early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('shaderprop')
   .description('Neural-network training on WebGPU: the MNIST assignment experiments by id.')
   .showHelpAfterError();
@@ -71,6 +77,7 @@ function list(json: boolean): void {
     return;
   }
   const width = Math.max(...EXPERIMENTS.map((e) => e.id.length));
+  console.log(`  ${'id'.padEnd(width)}  notebook  experiment (notebook: the test accuracy it reported)`);
   let notebook = '';
   for (const e of EXPERIMENTS) {
     if (e.notebook !== notebook) {
@@ -78,7 +85,7 @@ function list(json: boolean): void {
       console.log(`\n${notebook}`);
     }
     const tag = e.kind === 'sweep' ? ` [sweep, ${e.cells.length} runs]` : e.kind === 'classic' ? ' [not implemented yet]' : '';
-    console.log(`  ${e.id.padEnd(width)}  ${e.reportedText.padEnd(14)}  ${e.title}${tag}`);
+    console.log(`  ${e.id.padEnd(width)}  ${String(e.reported ?? '—').padEnd(8)}  ${e.title}${tag}`);
   }
 }
 

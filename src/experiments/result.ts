@@ -54,6 +54,8 @@ export interface RunResult {
   seconds: number;
   /** The last model on the test set. */
   test: { loss: number; accuracy: number };
+  /** Set when a step's loss was not finite: training stopped there and the model kept the weights from before it. */
+  diverged?: { epoch: number; step: number; message: string };
   /** The model before training on the test set (absent for a resumed run). */
   initial?: { loss: number; accuracy: number };
   /** The best model by validation loss (reloaded from its checkpoint) on the test set. */

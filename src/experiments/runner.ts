@@ -11,7 +11,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import type { LabeledImages } from '../data/mnist.js';
 import { Dataset } from '../data/dataset.js';
 import { sequential } from '../model/sequential.js';
-import { History, type Callback, type EpochLogs } from '../model/history.js';
+import { History, TrainingDivergedError, type Callback, type EpochLogs } from '../model/history.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
 import { getPlatform } from '../platform/platform.js';
 import type { Experiment, NeuralExperiment, QuickSpec, SweepExperiment, TrainSpec } from './registry.js';
@@ -198,21 +198,34 @@ async function trainOne(
     // The untrained model on the test set: the baseline the trained one must beat.
     const initial = firstEpoch === 0 ? await model.evaluate(test) : undefined;
     const started = performance.now();
+    let diverged: RunResult['diverged'];
     if (firstEpoch < epochs) {
-      await model.fit(train, {
-        epochs, initialEpoch: firstEpoch, batchSize: spec.batchSize, seed,
-        ...(spec.validation.kind === 'test' ? { validationData: test } : { validationSplit: spec.validation.fraction }),
-        progressEvery: options.progressEvery ?? 50,
-        callbacks: [checkpoints, ...(options.callbacks?.({ id: e.id, ...(cell ? { cell } : {}), epochs }) ?? [])],
-      });
+      try {
+        await model.fit(train, {
+          epochs, initialEpoch: firstEpoch, batchSize: spec.batchSize, seed,
+          ...(spec.validation.kind === 'test' ? { validationData: test } : { validationSplit: spec.validation.fraction }),
+          progressEvery: options.progressEvery ?? 50,
+          callbacks: [checkpoints, ...(options.callbacks?.({ id: e.id, ...(cell ? { cell } : {}), epochs }) ?? [])],
+        });
+      } catch (error) {
+        // A diverging run (a sweep's too-large learning rate) is a result, not a crash: the
+        // model kept the weights from before the bad step, and they are evaluated as they are.
+        if (!(error instanceof TrainingDivergedError)) throw error;
+        diverged = { epoch: error.epoch, step: error.step, message: error.message };
+        options.log?.(`${name}: ${error.message}`);
+      }
     }
     const resumedSeconds = history.history.seconds?.slice(0, firstEpoch).reduce((a, b) => a + b, 0) ?? 0;
     const seconds = resumedSeconds + (performance.now() - started) / 1000;
 
-    // The last model on the test set.
-    const evaluation = await model.evaluate(test);
-    const predicted = await model.predictClasses(test);
+    // The last model on the test set. A diverged model's weights may be too large for a
+    // finite loss: its loss is then NaN and its accuracy is what its predictions score.
     const labels = test.labels();
+    const predicted = await model.predictClasses(test);
+    const evaluation = await model.evaluate(test).catch((error: unknown) => {
+      if (!diverged) throw error;
+      return { loss: Number.NaN, accuracy: labels.reduce((n, label, i) => n + (label === predicted[i] ? 1 : 0), 0) / labels.length };
+    });
     const classes = test.classes;
     const trainCount = spec.validation.kind === 'test' ? train.count : Math.floor(train.count * (1 - spec.validation.fraction));
 
@@ -238,6 +251,7 @@ async function trainOne(
       summary: model.summary(), seconds,
       test: { loss: evaluation.loss, accuracy: evaluation.accuracy },
       ...(initial ? { initial: { loss: initial.loss, accuracy: initial.accuracy } } : {}),
+      ...(diverged ? { diverged } : {}),
       ...(best ? { best } : {}),
       history: history.toJSON(),
       confusion: confusionMatrix(labels, predicted, classes),

@@ -226,6 +226,7 @@ function runSection(result: RunResult, pictures: Map<string, Picture>): string {
     ['seed', String(result.seed)],
     ['optimizer', escapeHtml(result.optimizer)],
     ['preprocessing', escapeHtml(result.preprocessing)],
+    ...(result.diverged ? [['diverged', `<b>epoch ${result.diverged.epoch + 1}, step ${result.diverged.step + 1}</b>: ${escapeHtml(result.diverged.message)}`] as [string, string]] : []),
     ...(result.initial ? [['test loss / accuracy (before training)', `${fixed(result.initial.loss)} / ${fixed(result.initial.accuracy)}`] as [string, string]] : []),
     ['test loss / accuracy (last model)', `${fixed(result.test.loss)} / <b>${fixed(result.test.accuracy)}</b>`],
     // best.epoch is 0-based, as the history's epochs.
