@@ -445,7 +445,8 @@ export class Sequential {
     this.checkData(data, 'Evaluation data');
     if (data.count === 0) throw new Error(`Evaluation data '${data.name}' is empty.`);
     const gpu = await this.ensureGpu(this.seed);
-    const batch = options.batchSize ?? 128;
+    // A set smaller than the batch runs as one batch of its own size: the same sums, less padding.
+    const batch = Math.min(options.batchSize ?? 128, data.count);
     const stream = await this.stream(gpu, 'evaluate', data, batch, data.count);
     const s = await this.runPass(stream, data.indices, [], 1 << 30);
     if (s.halted) throw new Error(`Evaluation on '${data.name}' produced a non-finite loss at step ${s.haltedStep + 1}.`);
@@ -458,7 +459,8 @@ export class Sequential {
     this.checkShape(data, 'Prediction data');
     if (!this.compiled) throw new Error('Call model.compile first: predict needs to know the loss to apply the output activation.');
     const gpu = await this.ensureGpu(this.seed);
-    const batch = options.batchSize ?? 128;
+    // A set smaller than the batch runs as one batch of its own size: the same sums, less padding.
+    const batch = Math.min(options.batchSize ?? 128, data.count);
     const stream = await this.stream(gpu, 'predict', data, batch, data.count);
     await this.runPass(stream, data.indices, [], 1 << 30);
     return gpu.rt.readF32(stream.results!, data.count * stream.workspace.outputSize);
