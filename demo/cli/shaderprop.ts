@@ -9,7 +9,7 @@
  * checkpoints). MNIST comes from --data, else MNIST_DIR, else ../shared/mnist,
  * else it is downloaded (SHA-256 checked) into ~/.cache/shaderprop/mnist.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -228,9 +228,7 @@ function points(difference: number): string {
 function newestRun(): string {
   const runs = existsSync('runs') ? readdirSync('runs').filter((d) => existsSync(join('runs', d, 'report.json'))).sort() : [];
   if (runs.length === 0) fail('--resume: no earlier run under runs/ to continue; give --out DIR of the run to resume.');
-  const dir = join('runs', runs[runs.length - 1]!);
-  JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-  return dir;
+  return join('runs', runs[runs.length - 1]!);
 }
 
 function relativeOrAbsolute(path: string): string {

@@ -199,6 +199,11 @@ function s004(
   };
 }
 
+/** A classic baseline: listed, but `run` refuses it with this reason. */
+function classic(id: string, notebook: string, title: string, reported: number | null, reportedText: string, what: string): ClassicExperiment {
+  return { kind: 'classic', id, notebook, title, reported, reportedText, notImplemented: `the GPU ${what} is not implemented yet.` };
+}
+
 const sigmoidConvs = (n: number) => () => [
   ...Array.from({ length: n }, () => conv2d(32, 5, { activation: 'sigmoid' })),
   flatten(), dense(128, 'sigmoid'), dense(10, 'softmax'),
@@ -281,12 +286,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   },
 
   // seeds/001 ---------------------------------------------------------------
-  {
-    kind: 'classic', id: 's001-logreg-gd', notebook: 'seeds/001',
-    title: '"Is it a 5?" logistic regression, full-batch GD with Armijo line search, 200 steps',
-    reported: null, reportedText: 'loss settles in ~50 steps',
-    notImplemented: 'the GPU logistic regression with line search is not implemented yet (it is the classic-baselines work).',
-  },
+  classic('s001-logreg-gd', 'seeds/001', '"Is it a 5?" logistic regression, full-batch GD with Armijo line search, 200 steps', null, 'loss settles in ~50 steps', 'logistic regression with line search'),
   {
     kind: 'neural', id: 's001-softmax', notebook: 'seeds/001',
     title: 'Softmax regression 784-10, SGD lr 0.01, batch 32',
@@ -345,24 +345,9 @@ export const EXPERIMENTS: readonly Experiment[] = [
   s002('s002-vii', [128, 64], 'leaky', false, 0.01, 0.9604, '0.9604', 0.65),
 
   // seeds/003 ---------------------------------------------------------------
-  {
-    kind: 'classic', id: 's003-gaussian', notebook: 'seeds/003',
-    title: 'Gaussian generative classifier: per-class mean and full covariance + 4000·I',
-    reported: 0.9569, reportedText: '431 errors / 10,000 (0.9569)',
-    notImplemented: 'the GPU Gaussian classifier is not implemented yet (it is the classic-baselines work).',
-  },
-  {
-    kind: 'classic', id: 's003-1nn', notebook: 'seeds/003',
-    title: '1-nearest-neighbour, squared Euclidean, raw pixels (balanced subset and full)',
-    reported: 0.954, reportedText: 'error 0.046 on the 7,500/1,000 subset',
-    notImplemented: 'the GPU 1-NN (tiled GEMM with a fused argmin) is not implemented yet (it is the classic-baselines work).',
-  },
-  {
-    kind: 'classic', id: 's003-ova', notebook: 'seeds/003',
-    title: 'One-vs-all: ten L2-regularised logistic regressions, argmax',
-    reported: 0.82, reportedText: '0.82 (class 0 mislabelled)',
-    notImplemented: 'the GPU one-vs-all logistic regression is not implemented yet (it is the classic-baselines work).',
-  },
+  classic('s003-gaussian', 'seeds/003', 'Gaussian generative classifier: per-class mean and full covariance + 4000·I', 0.9569, '431 errors / 10,000 (0.9569)', 'Gaussian classifier'),
+  classic('s003-1nn', 'seeds/003', '1-nearest-neighbour, squared Euclidean, raw pixels (balanced subset and full)', 0.954, 'error 0.046 on the 7,500/1,000 subset', '1-NN (tiled GEMM with a fused argmin)'),
+  classic('s003-ova', 'seeds/003', 'One-vs-all: ten L2-regularised logistic regressions, argmax', 0.82, '0.82 (class 0 mislabelled)', 'one-vs-all logistic regression'),
   {
     kind: 'neural', id: 's003-nn1', notebook: 'seeds/003',
     title: '784-64 sigmoid-10 softmax, momentum as an average (v = 0.9v + 0.1g, w −= 4v), batch 128',

@@ -21,9 +21,8 @@ export interface HistoryJson {
   history: Record<string, number[]>;
 }
 
-/** The result of training and evaluating one model (one id, or one cell of a sweep). */
-export interface RunResult {
-  kind: 'run';
+/** What every result says of its experiment: which one, the notebook's number, how it ran. */
+export interface ResultHeader {
   id: string;
   /** One line: what the model is, e.g. "784-128-64-10 relu, softmax". */
   title: string;
@@ -39,6 +38,11 @@ export interface RunResult {
   quick: boolean;
   adapter: string;
   seed: number;
+}
+
+/** The result of training and evaluating one model (one id, or one cell of a sweep). */
+export interface RunResult extends ResultHeader {
+  kind: 'run';
   /** e.g. "SGD lr 0.01", "Adam lr 0.001". */
   optimizer: string;
   /** e.g. "x/255", "L2 along rows". */
@@ -82,17 +86,8 @@ export interface SweepCell {
 }
 
 /** A sweep: one id whose cells are runs, compared by validation accuracy. */
-export interface SweepResult {
+export interface SweepResult extends ResultHeader {
   kind: 'sweep';
-  id: string;
-  title: string;
-  notebook: string;
-  reported: number | null;
-  reportedText: string;
-  note?: string;
-  quick: boolean;
-  adapter: string;
-  seed: number;
   /** The names of the swept parameters, in the order of the grid's axes. */
   axes: string[];
   cells: SweepCell[];

@@ -57,15 +57,11 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
   const cache = new DatasetCache(options);
   try {
     return experiment.kind === 'neural'
-      ? await runNeural(experiment, options, cache)
+      ? await trainOne(experiment, experiment.train, options, cache, options.dir)
       : await runSweep(experiment, options, cache);
   } finally {
     cache.dispose();
   }
-}
-
-async function runNeural(e: NeuralExperiment, options: RunnerOptions, cache: DatasetCache): Promise<RunResult> {
-  return trainOne(e, e.train, e.quick, options, cache, options.dir);
 }
 
 async function runSweep(e: SweepExperiment, options: RunnerOptions, cache: DatasetCache): Promise<SweepResult> {
@@ -73,7 +69,7 @@ async function runSweep(e: SweepExperiment, options: RunnerOptions, cache: Datas
   const cells: SweepCell[] = [];
   for (const cell of e.cells) {
     const dir = options.dir ? platform.joinPath(options.dir, slug(cell.name)) : undefined;
-    const result = await trainOne(e, cell.train, e.quick, options, cache, dir, cell.name);
+    const result = await trainOne(e, cell.train, options, cache, dir, cell.name);
     cells.push({ name: cell.name, params: cell.params, result });
   }
   const finalVal = (c: SweepCell) => last(c.result.history.history.val_accuracy) ?? -Infinity;
@@ -142,11 +138,11 @@ interface CheckpointMeta {
 
 /** One training run: an id, or one cell of a sweep. */
 async function trainOne(
-  e: NeuralExperiment | SweepExperiment, spec: TrainSpec, quickSpec: QuickSpec, options: RunnerOptions, cache: DatasetCache,
+  e: NeuralExperiment | SweepExperiment, spec: TrainSpec, options: RunnerOptions, cache: DatasetCache,
   dir: string | undefined, cell?: string,
 ): Promise<RunResult> {
   const platform = await getPlatform();
-  const quick = options.quick ? quickSpec : undefined;
+  const quick = options.quick ? e.quick : undefined;
   const epochs = options.epochs ?? quick?.epochs ?? spec.epochs;
   const seed = options.seed ?? 1;
   const { train, test } = cache.get(spec, quick);
@@ -240,7 +236,7 @@ async function trainOne(
       best = { epoch: bestEpoch, val_loss: bestValLoss, test: { loss: b.loss, accuracy: b.accuracy } };
     }
 
-    const images = options.quick ? firstImages(options.mnist.test, quickSpec.test) : options.mnist.test;
+    const images = quick ? firstImages(options.mnist.test, quick.test) : options.mnist.test;
     const result: RunResult = {
       kind: 'run', id: e.id, title: cell ? `${e.title} — ${cell}` : e.title, notebook: e.notebook,
       reported: e.reported, reportedText: e.reportedText, ...(e.note ? { note: e.note } : {}),
