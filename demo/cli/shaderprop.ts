@@ -20,7 +20,7 @@ import type { Callback } from '../../src/model/history.js';
 import { EXPERIMENTS, selectExperiments, type Experiment } from '../../src/experiments/registry.js';
 import { describeQuick, NotImplementedError, runExperiment } from '../../src/experiments/runner.js';
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
-import { writeReport } from '../../src/report/index.js';
+import { markdownSummary, pointsDifference, writeReport } from '../../src/report/index.js';
 
 // `shaderprop list | head` closes stdout early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -120,8 +120,10 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
     adapter: '—', quick: !!opts.quick, results: [], skipped: [],
   };
+  // report.json and summary.md (the summary table, for pasting) beside index.html, rewritten after every id.
   const written = async () => {
     await writeFile(join(outDir, 'report.json'), JSON.stringify(report));
+    await writeFile(join(outDir, 'summary.md'), markdownSummary(report));
     return writeReport(outDir, report);
   };
 
@@ -156,7 +158,7 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
         log: say,
       });
       report.results.push(result);
-      const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${points(result.test.accuracy - result.reported)}`;
+      const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
       const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
       say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}, loss ${result.test.loss.toFixed(4)}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
       if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
@@ -217,11 +219,6 @@ function progress(run: { id: string; cell?: string; epochs: number }, say: (line
       say(`${label} epoch ${epoch + 1}/${run.epochs}  ${logs.seconds.toFixed(1)} s  loss ${logs.loss.toFixed(4)}  accuracy ${logs.accuracy.toFixed(4)}${val}`);
     },
   };
-}
-
-function points(difference: number): string {
-  const p = difference * 100;
-  return `${p >= 0 ? '+' : ''}${p.toFixed(2)} points`;
 }
 
 /** The newest run folder under runs/, for --resume without --out. */

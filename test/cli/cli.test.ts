@@ -105,6 +105,7 @@ describe.skipIf(!mnistDir())('shaderprop run --quick s001-softmax', () => {
     expect(result.samples!.mislabelled.every((s) => s.label !== s.predicted)).toBe(true);
     expect(result.classDistribution.test.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(existsSync(join(dir, 'index.html'))).toBe(true);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toMatch(/\| s001-softmax \| 0\.92 test \(0\.9104 train acc\) \| 0\.\d{4} \| [-+±]\d+\.\d\d \|/);
   });
 
   it('--resume continues from the last checkpoint and ends where an unbroken run ends', async () => {
