@@ -1,10 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Dawn is a native addon: each test file gets its own process (forks), and the
 // files run one after another so SwiftShader's thread pool has both cores.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The browser demo's tests run on their own: `npm run test:browser` (vitest.browser.config.ts).
+    exclude: [...configDefaults.exclude, 'test/browser/**'],
     pool: 'forks',
     fileParallelism: false,
     testTimeout: 120_000,

@@ -81,7 +81,7 @@ async function locate(dir: string, base: string): Promise<string> {
   );
 }
 
-function checkImages(array: IdxArray, path: string): void {
+export function checkImages(array: IdxArray, path: string): void {
   if (array.dims.length !== 3) {
     throw new Error(
       `${path}: expected 3 dimensions (count×rows×cols) for images, found ${array.dims.length} ` +
@@ -90,7 +90,7 @@ function checkImages(array: IdxArray, path: string): void {
   }
 }
 
-function checkLabels(array: IdxArray, path: string): void {
+export function checkLabels(array: IdxArray, path: string): void {
   if (array.dims.length !== 1) {
     throw new Error(
       `${path}: expected 1 dimension (count) for labels, found ${array.dims.length} ` +

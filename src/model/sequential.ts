@@ -25,6 +25,7 @@ import { Stream, Workspace, type LossPlan, type ModelLayout, type ParamView, typ
 import { formatSummary, summaryRows } from './summary.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointHeader } from './checkpoint.js';
 import { getPlatform } from '../platform/platform.js';
+import { timeDispatches } from '../gpu/timing.js';
 
 /** f32 elements per 256 bytes: every parameter tensor starts on this boundary. */
 const ALIGN = 64;
@@ -69,6 +70,50 @@ export interface EvaluateResult {
   loss: number;
   accuracy: number;
   samples: number;
+}
+
+/** A tensor read back from the GPU: (samples, ...shape) row-major for activations. */
+export interface TensorReadback {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** One layer in one training step, as `inspectStep` reads it back. */
+export interface LayerStep {
+  name: string;
+  /** 'Dense', 'Conv2D', ... */
+  typeName: string;
+  /** e.g. 'Dense(10, softmax)'. */
+  description: string;
+  /** Its output over the batch, (samples, ...output shape). */
+  output: TensorReadback;
+  /** The output holds pre-activation sums: the loss applies this (last) layer's activation itself. */
+  outputIsPreActivation: boolean;
+  /**
+   * The gradient its parameter kernels consumed: dL/d(pre-activation sum) when
+   * the layer applies a non-linear activation, else dL/d(output); null for a
+   * layer without parameters.
+   */
+  delta: (TensorReadback & { of: 'pre-activation' | 'output' }) | null;
+  /** Gradients of its parameters in this step (kernel, bias), before the update. */
+  grads: { name: string; shape: number[]; values: Float32Array }[];
+}
+
+/** One training step made visible: the batch, every layer's activations and gradients, the step's loss. */
+export interface StepInspection {
+  /** The batch size the step ran at, and the samples in it. */
+  batch: number;
+  samples: number;
+  /** Mean loss and accuracy of the batch, before the update. */
+  loss: number;
+  accuracy: number;
+  /** Updates applied so far, this step's included. */
+  iteration: number;
+  /** The batch as the first layer sees it (after preprocessing), (samples, ...input shape). */
+  input: TensorReadback;
+  /** Class of each sample. */
+  labels: Uint32Array;
+  layers: LayerStep[];
 }
 
 interface GpuState {
@@ -601,6 +646,88 @@ export class Sequential {
     const optimizer = await this.ensureOptimizer(gpu);
     const stream = await this.stream(gpu, 'train', data, batch, data.count);
     return stream.step(optimizer.dispatches);
+  }
+
+  /**
+   * Runs one real training step (forward, loss, backward, optimizer update) on
+   * the samples at `positions` of `data` (default: its first batch) and reads
+   * back, per layer, the activations and the gradients it produced: backprop
+   * made visible. The model trains by that one step. A read-back of every
+   * activation: for inspection, not for a training loop.
+   */
+  async inspectStep(data: Dataset, options: { batchSize?: number; positions?: ArrayLike<number> } = {}): Promise<StepInspection> {
+    const { gpu, optimizer, stream, chosen, batch } = await this.singleStep(data, options, 'inspectStep');
+    const state = await this.runPass(stream, chosen.indices, optimizer.dispatches, 1);
+    if (state.halted) throw new TrainingDivergedError(0, state.haltedStep, state.iteration);
+
+    const { rt, layout } = gpu;
+    const ws = stream.workspace;
+    const samples = chosen.count;
+    const shapes = layout.shapes;
+    const read = async (buffer: GPUBuffer, shape: Shape): Promise<TensorReadback> =>
+      ({ shape: [samples, ...shape], values: await rt.readF32(buffer, samples * sizeOf(shape)) });
+    const last = this.layers.length - 1;
+    const layers: LayerStep[] = [];
+    for (let i = 0; i <= last; i++) {
+      const layer = this.layers[i]!;
+      const views = layout.params[i]!;
+      const absorbed = i === last && ws.loss.absorbsActivation;
+      let delta: LayerStep['delta'] = null;
+      if (views.length) {
+        // What the layer's backward read as dL/d(output) and turned, in place, into dL/d(pre-activation).
+        const doutput = i === last ? ws.dz : ws.dinputs[i + 1]!;
+        const linear = absorbed || layer.activation.name === 'linear';
+        delta = { ...(await read(doutput, shapes[i + 1]!)), of: linear ? 'output' : 'pre-activation' };
+      }
+      const specs = layer.params(shapes[i]!);
+      const grads = [];
+      for (let j = 0; j < views.length; j++) {
+        grads.push({ name: specs[j]!.name, shape: views[j]!.shape, values: await rt.readF32(layout.gradBuffer, views[j]!.count, views[j]!.offset) });
+      }
+      layers.push({
+        name: layer.name, typeName: layer.typeName, description: layer.describe(),
+        output: await read(ws.outputs[i]!, shapes[i + 1]!), outputIsPreActivation: absorbed, delta, grads,
+      });
+    }
+    return {
+      batch, samples, loss: state.lossSum / state.seen, accuracy: state.correct / state.seen, iteration: state.iteration,
+      input: await read(ws.x, shapes[0]!), labels: chosen.labels(), layers,
+    };
+  }
+
+  /**
+   * Runs one real training step on the samples at `positions` of `data`
+   * (default: its first batch) with every dispatch in its own timed pass, and
+   * returns the dispatches with the GPU time of each in nanoseconds (times null
+   * where the device has no 'timestamp-query'; the step still runs). The model
+   * trains by that one step.
+   */
+  async timeStep(data: Dataset, options: { batchSize?: number; positions?: ArrayLike<number> } = {}): Promise<{ dispatches: Dispatch[]; times: Float64Array | null }> {
+    const { gpu, optimizer, stream, chosen } = await this.singleStep(data, options, 'timeStep');
+    gpu.rt.write(stream.indices, chosen.indices);
+    resetStepState(gpu.rt, stream.state, chosen.count);
+    const dispatches = stream.step(optimizer.dispatches);
+    const times = await timeDispatches(gpu.rt, dispatches);
+    if (!times) gpu.rt.submit(dispatches);
+    return { dispatches, times };
+  }
+
+  /** The training stream and the chosen samples of a one-step call (inspectStep, timeStep). */
+  private async singleStep(data: Dataset, options: { batchSize?: number; positions?: ArrayLike<number> }, what: string) {
+    if (!this.compiled) throw new Error(`Call model.compile({ optimizer, loss }) before ${what}.`);
+    const batch = options.batchSize ?? 32;
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`batchSize must be a positive integer, got ${batch}.`);
+    if (!this.inputShapeValue) this.build(data.sampleShape);
+    this.checkData(data, 'Step data');
+    const positions = options.positions ?? Array.from({ length: Math.min(batch, data.count) }, (_, i) => i);
+    if (positions.length < 1 || positions.length > batch) {
+      throw new Error(`${what}: give 1 to ${batch} (the batch size) sample positions, got ${positions.length}.`);
+    }
+    const chosen = data.subset(positions);
+    const gpu = await this.ensureGpu(this.seed);
+    const optimizer = await this.ensureOptimizer(gpu);
+    const stream = await this.stream(gpu, 'train', data, batch, data.count);
+    return { gpu, optimizer, stream, chosen, batch };
   }
 
   private disposeOptimizer(gpu: GpuState): void {

@@ -29,15 +29,15 @@ function inBrowser(): boolean {
   return typeof window !== 'undefined' && typeof navigator !== 'undefined' && 'gpu' in navigator;
 }
 
+/** What a page without `navigator.gpu` says (the browser demo shows it too). */
+export const NO_WEBGPU_MESSAGE =
+  'This browser has no WebGPU (navigator.gpu is missing). Use Chrome or Edge 113+, ' +
+  'Safari 26+, or Firefox 141+ (Windows); in Chromium on Linux start it with --enable-unsafe-webgpu.';
+
 const browserPlatform: Platform = {
   name: 'browser',
   async gpu() {
-    if (!('gpu' in navigator)) {
-      throw new Error(
-        'This browser has no WebGPU (navigator.gpu is missing). Use Chrome or Edge 113+, ' +
-          'Safari 26+, or Firefox 141+ (Windows); in Chromium on Linux start it with --enable-unsafe-webgpu.',
-      );
-    }
+    if (!('gpu' in navigator)) throw new Error(NO_WEBGPU_MESSAGE);
     return navigator.gpu;
   },
   async readFile(path) {

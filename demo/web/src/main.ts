@@ -1,0 +1,487 @@
+/**
+ * The browser demo: pick a registry entry, train it in this tab on WebGPU with
+ * live charts, read its shaders, and watch one step of backprop. The page
+ * drives the library (src/) exactly as the Node command line does; only the
+ * data comes from the server (or the mirrors) instead of files.
+ */
+import type { Result } from 'vega-embed';
+import { fetchMnist } from '../../../src/data/mnist-browser.js';
+import type { LabeledImages } from '../../../src/data/mnist.js';
+import { EXPERIMENTS, type Experiment } from '../../../src/experiments/registry.js';
+import type { RunResult } from '../../../src/experiments/result.js';
+import { createRuntime } from '../../../src/gpu/device.js';
+import type { Runtime } from '../../../src/gpu/runtime.js';
+import { canTimeDispatches } from '../../../src/gpu/timing.js';
+import { confusionMatrix, formatClassificationReport } from '../../../src/metrics/classification.js';
+import { decodeCheckpoint } from '../../../src/model/checkpoint.js';
+import { NO_WEBGPU_MESSAGE } from '../../../src/platform/platform.js';
+import { confusionHeatmap, imageGrid, learningCurves } from '../../../src/report/charts.js';
+import { addPoints, draw, liveCurvesSpec, timingSpec, type CurvePoint } from './charts.js';
+import { checkpointOrigin, defaultSettings, experimentById, isTrainable, Session, trainSpec, withLearningRate, type Settings } from './session.js';
+import { describeDispatches, formatMicroseconds, renderKernels } from './shader-view.js';
+import { renderStep } from './step-view.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`The page has no element #${id}.`);
+  return found as T;
+};
+
+const ui = {
+  adapter: $('adapter'), data: $('data-status'), fatal: $('fatal'), app: $('app'), form: $<HTMLFormElement>('controls'),
+  experiment: $<HTMLSelectElement>('experiment'), cell: $<HTMLSelectElement>('cell'), cellLabel: $('cell-label'),
+  epochs: $<HTMLInputElement>('epochs'), batch: $<HTMLInputElement>('batch'), lr: $<HTMLInputElement>('lr'),
+  trainImages: $<HTMLInputElement>('train-images'), testImages: $<HTMLInputElement>('test-images'), seed: $<HTMLInputElement>('seed'),
+  train: $<HTMLButtonElement>('train'), stop: $<HTMLButtonElement>('stop'), save: $<HTMLButtonElement>('save'), load: $<HTMLInputElement>('load'),
+  about: $('about'), error: $('error'), status: $('status'),
+  stat: {
+    epoch: $('stat-epoch'), step: $('stat-step'), steps: $('stat-steps'), samples: $('stat-samples'),
+    loss: $('stat-loss'), accuracy: $('stat-accuracy'), val: $('stat-val'), test: $('test-accuracy'),
+  },
+  curves: $('curves'), confusion: $('confusion'), confusionCaption: $('confusion-caption'), final: $('final'), report: $('report'),
+  summary: $('summary'), firstImages: $('first-images'), mislabelled: $('mislabelled'),
+  kernels: $('kernels'), timeStep: $<HTMLButtonElement>('time-step'), timingNote: $('timing-note'), timingChart: $('timing-chart'),
+  shaderIntro: $('shader-intro'), runStep: $<HTMLButtonElement>('run-step'), step: $('step'),
+};
+
+let rt: Runtime | undefined;
+let mnist: { train: LabeledImages; test: LabeledImages } | undefined;
+let session: Session | undefined;
+/** What the page is doing; tests wait on body[data-state]. */
+type State = 'starting' | 'ready' | 'training' | 'working' | 'done' | 'error' | 'fatal';
+let busy = false;
+let stopRequested = false;
+let slowAdapter = false;
+let shaderViewFor: Session | undefined;
+
+function setState(state: State): void {
+  document.body.dataset.state = state;
+  const idle = !busy;
+  ui.train.disabled = !idle || !mnist;
+  ui.stop.disabled = state !== 'training';
+  ui.save.disabled = !idle || !session || session.epochsDone === 0;
+  ui.load.disabled = !idle || !mnist;
+  ui.timeStep.disabled = !idle || !mnist;
+  ui.runStep.disabled = !idle || !mnist;
+  for (const input of [ui.experiment, ui.cell, ui.epochs, ui.batch, ui.lr, ui.trainImages, ui.testImages, ui.seed]) input.disabled = !idle;
+}
+
+function status(text: string): void {
+  ui.status.textContent = text;
+}
+
+function showError(error: unknown, context?: string): void {
+  const message = error instanceof Error ? error.message : String(error);
+  ui.error.textContent = context ? `${context}: ${message}` : message;
+  ui.error.hidden = false;
+}
+
+function clearError(): void {
+  ui.error.hidden = true;
+  ui.error.textContent = '';
+}
+
+function fatal(message: string): void {
+  ui.fatal.textContent = message;
+  ui.fatal.hidden = false;
+  ui.app.hidden = true;
+  document.body.dataset.state = 'fatal';
+}
+
+/** Runs an action with the controls locked; its error is shown, not thrown. */
+async function guarded(state: State, context: string, action: () => Promise<void>): Promise<void> {
+  if (busy) return;
+  busy = true;
+  clearError();
+  setState(state);
+  let failed = false;
+  try {
+    await action();
+  } catch (error) {
+    failed = true;
+    showError(error, context);
+    status('');
+  } finally {
+    busy = false;
+    setState(failed ? 'error' : state === 'training' ? 'done' : 'ready');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Settings
+
+function experimentLabel(e: Experiment): string {
+  const reported = e.reported === null ? 'notebook: —' : `notebook ${e.reported}`;
+  return `${e.id} — ${e.title} · ${reported}${e.kind === 'classic' ? ' · Node CLI only' : ''}`;
+}
+
+function fillExperiments(): void {
+  const groups = new Map<string, HTMLOptGroupElement>();
+  for (const e of EXPERIMENTS) {
+    let group = groups.get(e.notebook);
+    if (!group) {
+      group = document.createElement('optgroup');
+      group.label = e.notebook;
+      groups.set(e.notebook, group);
+      ui.experiment.append(group);
+    }
+    const option = new Option(experimentLabel(e), e.id);
+    if (!isTrainable(e)) {
+      option.disabled = true;
+      option.title = `A classic baseline: run it with \`npx shaderprop run ${e.id}\`.`;
+    }
+    group.append(option);
+  }
+  ui.experiment.value = 's001-softmax';
+}
+
+function selectedExperiment() {
+  const e = experimentById(ui.experiment.value);
+  if (!isTrainable(e)) throw new Error(`${e.id} runs in the Node command line only.`);
+  return e;
+}
+
+/** The cell select for a sweep; hidden for a plain entry. */
+function fillCells(cell?: string | null): void {
+  const e = selectedExperiment();
+  ui.cell.replaceChildren();
+  ui.cellLabel.hidden = e.kind !== 'sweep';
+  if (e.kind === 'sweep') {
+    for (const c of e.cells) ui.cell.append(new Option(c.name, c.name));
+    ui.cell.value = cell ?? e.cells[0]!.name;
+  }
+}
+
+function writeSettings(s: Settings): void {
+  ui.epochs.value = String(s.epochs);
+  ui.batch.value = String(s.batchSize);
+  ui.lr.value = String(s.learningRate);
+  ui.trainImages.value = String(s.trainImages);
+  ui.testImages.value = String(s.testImages);
+  ui.seed.value = String(s.seed);
+}
+
+function readSettings(): Settings {
+  const e = selectedExperiment();
+  return {
+    id: e.id, cell: e.kind === 'sweep' ? ui.cell.value : null,
+    epochs: ui.epochs.valueAsNumber, batchSize: ui.batch.valueAsNumber, learningRate: ui.lr.valueAsNumber,
+    trainImages: ui.trainImages.valueAsNumber, testImages: ui.testImages.valueAsNumber, seed: ui.seed.valueAsNumber,
+  };
+}
+
+function describeExperiment(): void {
+  const e = selectedExperiment();
+  const cell = e.kind === 'sweep' ? ui.cell.value : null;
+  const spec = trainSpec(e, cell);
+  const validation = spec.validation.kind === 'test' ? 'validates on the test images (as the notebook)' : `validates on the last ${(spec.validation.fraction * 100).toFixed(1)}% of the training images`;
+  const notebookEpochs = `the notebook: ${spec.epochs} epochs on 60,000 images`;
+  ui.about.textContent = `${e.notebook}: ${e.title}. Optimizer ${spec.optimizer().describe()}, ${spec.preprocessingText}, ${validation}; ` +
+    `${notebookEpochs}, test accuracy ${e.reportedText}.${e.note ? ` Note: ${e.note}` : ''}`;
+}
+
+function onExperimentChange(): void {
+  fillCells();
+  const e = selectedExperiment();
+  writeSettings(defaultSettings(e, e.kind === 'sweep' ? ui.cell.value : null, slowAdapter));
+  describeExperiment();
+}
+
+// ---------------------------------------------------------------------------
+// The model
+
+/** The session for the current settings: the live one when they match, else a fresh (untrained) one. */
+function currentSession(): Session {
+  const settings = readSettings();
+  if (session && JSON.stringify(session.settings) === JSON.stringify(settings)) return session;
+  return replaceSession(settings);
+}
+
+function replaceSession(settings: Settings): Session {
+  if (!rt || !mnist) throw new Error('The data is not loaded yet.');
+  session?.dispose();
+  session = undefined;
+  session = Session.create(rt, settings, mnist);
+  return session;
+}
+
+function resetTrainingView(): void {
+  for (const [key, el] of Object.entries(ui.stat)) {
+    el.textContent = '–';
+    if (key === 'test') delete el.dataset.value;
+  }
+  ui.final.hidden = true;
+  ui.confusion.replaceChildren();
+  ui.confusionCaption.textContent = 'Confusion matrix on the test images';
+}
+
+const pct = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '–');
+/** When the live curves last redrew. */
+let lastFlush = 0;
+
+async function train(): Promise<void> {
+  const settings = readSettings();
+  resetTrainingView();
+  status('Building the model and uploading the images…');
+  const s = replaceSession(settings);
+  ui.curves.replaceChildren();
+  let curves: Result | undefined;
+  stopRequested = false;
+  const labels = s.test.labels();
+  let pending: CurvePoint[] = [];
+  status(`Training ${s.experiment.id} on ${s.trainCount.toLocaleString('en-US')} images (validation ${s.validationCount.toLocaleString('en-US')}), ` +
+    `${s.stepsPerEpoch} steps per epoch at batch ${settings.batchSize}…`);
+  const outcome = await s.fit({
+    shouldStop: () => stopRequested,
+    progress: (p) => {
+      ui.stat.epoch.textContent = `${p.epoch + 1}/${p.epochs}`;
+      ui.stat.step.textContent = `${p.step}/${p.steps}`;
+      ui.stat.steps.textContent = p.stepsPerSecond.toFixed(1);
+      ui.stat.samples.textContent = Math.round(p.samplesPerSecond).toLocaleString('en-US');
+      ui.stat.loss.textContent = pct(p.loss);
+      ui.stat.accuracy.textContent = pct(p.accuracy);
+      const x = p.epoch + p.step / p.steps;
+      pending.push({ epoch: x, metric: 'loss', split: 'train', value: p.loss }, { epoch: x, metric: 'accuracy', split: 'train', value: p.accuracy });
+      // Charts redraw a few times a second at most; the points wait in between.
+      void flush();
+    },
+    epoch: async (epoch, logs, predicted) => {
+      if (logs.val_loss !== undefined && logs.val_accuracy !== undefined) {
+        pending.push({ epoch: epoch + 1, metric: 'loss', split: 'validation', value: logs.val_loss }, { epoch: epoch + 1, metric: 'accuracy', split: 'validation', value: logs.val_accuracy });
+        ui.stat.val.textContent = pct(logs.val_accuracy);
+      }
+      await flush(true);
+      await draw(ui.confusion, confusionHeatmap(confusionMatrix(labels, predicted, s.test.classes)));
+      ui.confusionCaption.textContent = `Confusion matrix on the ${labels.length.toLocaleString('en-US')} test images after epoch ${epoch + 1}`;
+    },
+  });
+  await flush(true);
+  const result = await s.result(outcome.seconds);
+  showResult(result, s);
+  const how = outcome.diverged ? `stopped: ${outcome.diverged}` : outcome.stopped ? 'stopped on request' : 'done';
+  status(`${s.experiment.id}: ${how} after ${s.epochsDone} epoch${s.epochsDone === 1 ? '' : 's'} in ${outcome.seconds.toFixed(1)} s; ` +
+    `test accuracy ${result.test.accuracy.toFixed(4)} on ${result.testSamples.toLocaleString('en-US')} images.`);
+
+  async function flush(force = false): Promise<void> {
+    if (!pending.length || (!force && performance.now() - lastFlush < 250)) return;
+    lastFlush = performance.now();
+    const points = pending;
+    pending = [];
+    if (curves) await addPoints(curves, points);
+    else curves = await draw(ui.curves, liveCurvesSpec(points));
+  }
+}
+
+/** The end of a run (or a loaded model): test accuracy, report, pictures. */
+function showResult(result: RunResult, s: Session): void {
+  ui.stat.test.textContent = result.test.accuracy.toFixed(4);
+  ui.stat.test.dataset.value = String(result.test.accuracy);
+  const binary = s.spec.binaryDigit;
+  const names = binary === undefined ? undefined : [`not ${binary}`, `${binary}`];
+  ui.report.textContent = `${formatClassificationReport(result.classification, names, 4)}\n\ntest loss ${result.test.loss.toFixed(4)}`;
+  ui.summary.textContent = `${result.summary}\n\n${withLearningRate(s.spec.optimizer(), s.settings.learningRate).describe()}, ${result.preprocessing}, seed ${result.seed}`;
+  ui.final.hidden = false;
+  const shape = result.imageShape;
+  const draws: Promise<unknown>[] = [
+    draw(ui.confusion, confusionHeatmap(result.confusion)),
+    draw(ui.firstImages, imageGrid(result.samples!.first, shape, 'The first 25 test images: label → predicted'), 'canvas'),
+  ];
+  ui.confusionCaption.textContent = `Confusion matrix on the ${result.testSamples.toLocaleString('en-US')} test images`;
+  if (result.history.epoch.length) draws.push(draw(ui.curves, learningCurves(result)));
+  if (result.samples!.mislabelled.length) {
+    draws.push(draw(ui.mislabelled, imageGrid(result.samples!.mislabelled, shape, 'The first 25 mislabelled test images'), 'canvas'));
+  } else {
+    ui.mislabelled.textContent = 'No test image is mislabelled.';
+  }
+  void Promise.all(draws).catch((error: unknown) => showError(error, 'Drawing the charts'));
+}
+
+// ---------------------------------------------------------------------------
+// Save and load
+
+async function save(): Promise<void> {
+  if (!session) throw new Error('Train a model first.');
+  const bytes = await session.checkpoint();
+  const name = `${session.settings.id}${session.settings.cell ? `-${session.settings.cell.replace(/[^A-Za-z0-9.+-]+/g, '_')}` : ''}.ckpt`;
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  status(`Saved ${name} (${bytes.length.toLocaleString('en-US')} bytes): the checkpoint format of shaderprop run; load it here or with model.load().`);
+}
+
+async function load(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const { header } = decodeCheckpoint(bytes, file.name);
+  // Select the entry the checkpoint says it holds; the sizes on the page stay.
+  const origin = checkpointOrigin(header);
+  if (origin && EXPERIMENTS.some((e) => e.id === origin.id && isTrainable(e))) {
+    ui.experiment.value = origin.id;
+    fillCells(origin.cell);
+    describeExperiment();
+    const saved = header.meta.settings as Partial<Settings> | undefined;
+    if (saved?.batchSize) ui.batch.value = String(saved.batchSize);
+    if (saved?.learningRate) ui.lr.value = String(saved.learningRate);
+  }
+  resetTrainingView();
+  const s = replaceSession(readSettings());
+  await s.restore(bytes, file.name);
+  const result = await s.result(0);
+  showResult(result, s);
+  ui.curves.replaceChildren();
+  if (result.history.epoch.length) await draw(ui.curves, learningCurves(result));
+  const iteration = header.optimizer?.iteration;
+  status(`Loaded ${file.name}: ${header.model}, ${s.epochsDone} epoch${s.epochsDone === 1 ? '' : 's'}${iteration !== undefined ? `, ${iteration} updates` : ''}; ` +
+    `test accuracy ${result.test.accuracy.toFixed(4)} on ${result.testSamples.toLocaleString('en-US')} images.`);
+}
+
+// ---------------------------------------------------------------------------
+// Shader view and step view
+
+async function showShaders(): Promise<void> {
+  const s = currentSession();
+  const dispatches = await s.model.trainingStep(s.train, s.settings.batchSize);
+  const rows = describeDispatches(dispatches);
+  const pipelines = new Set(rows.map((r) => r.key)).size;
+  ui.shaderIntro.textContent = `One training step of ${s.experiment.id} at batch ${s.settings.batchSize}: ${rows.length} dispatches of ${pipelines} pipelines, ` +
+    'in the order they run. Open one to read its WGSL.';
+  renderKernels(ui.kernels, rows, null);
+  ui.timingChart.replaceChildren();
+  ui.timingNote.textContent = rt && canTimeDispatches(rt)
+    ? 'This adapter has timestamp queries: "Time one training step" runs one real step with each dispatch in its own timed pass (the model trains by that step).'
+    : `This adapter (${rt?.adapter.name}) has no 'timestamp-query' feature, so kernel times cannot be measured here.`;
+  shaderViewFor = s;
+}
+
+async function timeStep(): Promise<void> {
+  const s = currentSession();
+  const { dispatches, times } = await s.model.timeStep(s.train, { batchSize: s.settings.batchSize });
+  const rows = describeDispatches(dispatches);
+  renderKernels(ui.kernels, rows, times);
+  shaderViewFor = s;
+  if (!times) {
+    ui.timingNote.textContent = `This adapter (${rt?.adapter.name}) has no 'timestamp-query' feature: the step ran, untimed.`;
+    return;
+  }
+  const total = times.reduce((a, b) => a + b, 0);
+  ui.timingNote.textContent = `One step: ${formatMicroseconds(total)} of GPU time over ${rows.length} dispatches. ` +
+    'Browsers may round timestamps (Chrome to 100 µs unless started with --enable-webgpu-developer-features).';
+  await draw(ui.timingChart, timingSpec(rows.map((r) => ({ index: r.index, label: r.label, microseconds: times[r.index]! / 1000 }))));
+}
+
+async function runStep(): Promise<void> {
+  const s = currentSession();
+  status('Running one training step and reading every buffer back…');
+  const step = await s.model.inspectStep(s.train, { batchSize: s.settings.batchSize });
+  await renderStep(ui.step, step, { imageShape: [28, 28] });
+  status(`One training step of ${s.experiment.id}: batch loss ${step.loss.toFixed(4)} (update ${step.iteration} of this model).`);
+}
+
+function selectTab(name: string): void {
+  for (const tab of Array.from(document.querySelectorAll<HTMLButtonElement>('[role=tab]'))) {
+    const selected = tab.dataset.tab === name;
+    tab.setAttribute('aria-selected', String(selected));
+    $(`tab-${tab.dataset.tab}`).hidden = !selected;
+  }
+  if (name === 'shaders' && mnist && !busy) {
+    // Show the current model's kernels, unless they are already on screen.
+    const s = session && JSON.stringify(session.settings) === JSON.stringify(safeSettings()) ? session : undefined;
+    if (!s || s !== shaderViewFor) void guarded('working', 'Shader view', showShaders);
+  }
+}
+
+function safeSettings(): Settings | undefined {
+  try {
+    return readSettings();
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Start
+
+function describeLimits(r: Runtime): string {
+  const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MiB`;
+  return `maxStorageBufferBindingSize ${mib(r.limits.maxStorageBufferBindingSize)}, maxBufferSize ${mib(r.limits.maxBufferSize)}, ` +
+    `timestamp-query ${canTimeDispatches(r) ? 'yes' : 'no'}`;
+}
+
+async function start(): Promise<void> {
+  document.body.dataset.state = 'starting';
+  if (!('gpu' in navigator)) {
+    const context = window.isSecureContext ? '' : ' WebGPU also needs a secure context: open the page at http://localhost or over https.';
+    ui.adapter.textContent = 'none';
+    fatal(NO_WEBGPU_MESSAGE + context);
+    return;
+  }
+  try {
+    rt = await createRuntime();
+  } catch (error) {
+    ui.adapter.textContent = 'none';
+    fatal(error instanceof Error ? error.message : String(error));
+    return;
+  }
+  const runtime = rt;
+  slowAdapter = runtime.adapter.name === 'SwiftShader';
+  const details = [runtime.adapter.vendor, runtime.adapter.architecture].filter(Boolean).join(' ');
+  ui.adapter.textContent = `${runtime.adapter.name}${details && details.toLowerCase() !== runtime.adapter.name.toLowerCase() ? ` (${details})` : ''}` +
+    (slowAdapter ? ' · a CPU emulation: small subsets by default' : '');
+  ui.adapter.title = describeLimits(runtime);
+  runtime.device.lost.then((info) => {
+    if (info.reason !== 'destroyed') fatal(`The GPU device was lost (${info.reason}): ${info.message || 'no message'}. Reload the page to start again.`);
+  });
+
+  fillExperiments();
+  onExperimentChange();
+  ui.app.hidden = false;
+  setState('starting');
+
+  ui.experiment.addEventListener('change', onExperimentChange);
+  ui.cell.addEventListener('change', () => {
+    const e = selectedExperiment();
+    writeSettings(defaultSettings(e, ui.cell.value, slowAdapter));
+    describeExperiment();
+  });
+  ui.form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void guarded('training', 'Training', train);
+  });
+  ui.stop.addEventListener('click', () => {
+    stopRequested = true;
+    status('Stopping after the current progress point…');
+  });
+  ui.save.addEventListener('click', () => void guarded('working', 'Saving', save));
+  ui.load.addEventListener('change', () => {
+    const file = ui.load.files?.[0];
+    ui.load.value = '';
+    if (file) void guarded('working', `Loading ${file.name}`, () => load(file));
+  });
+  ui.timeStep.addEventListener('click', () => void guarded('working', 'Timing a step', timeStep));
+  ui.runStep.addEventListener('click', () => void guarded('working', 'Step view', runStep));
+  for (const tab of Array.from(document.querySelectorAll<HTMLButtonElement>('[role=tab]'))) tab.addEventListener('click', () => selectTab(tab.dataset.tab!));
+
+  ui.data.textContent = 'loading MNIST…';
+  const lines: string[] = [];
+  try {
+    mnist = await fetchMnist({ local: new URL('mnist/', document.baseURI).href, log: (line) => lines.push(line) });
+  } catch (error) {
+    ui.data.textContent = 'not loaded';
+    showError(error, 'MNIST');
+    document.body.dataset.state = 'error';
+    return;
+  }
+  const cached = lines.every((l) => l.endsWith('from the browser cache'));
+  ui.data.textContent = `MNIST, ${mnist.train.count.toLocaleString('en-US')} + ${mnist.test.count.toLocaleString('en-US')} images` +
+    (cached ? ' (from the browser cache)' : '');
+  ui.data.title = lines.join('\n');
+  ui.data.dataset.source = cached ? 'cache' : 'network';
+  setState('ready');
+  status('Ready: press Train.');
+}
+
+void start();

@@ -1,0 +1,381 @@
+/**
+ * The browser demo (demo/web), built and served as a user gets it, in headless
+ * Chromium with WebGPU on SwiftShader: it trains s001-softmax to an accuracy
+ * only a working model reaches, its weights after a few steps equal Dawn's in
+ * Node, its checkpoints are the Node ones, the shader view shows the dense
+ * kernels' WGSL, and the step view draws the gradients of a real step (checked
+ * against an f64 computation here). A screenshot of the trained page is kept
+ * in test-output/.
+ */
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Session, type Settings } from '../../demo/web/src/session.js';
+import { loadMnist, type LabeledImages } from '../../src/data/mnist.js';
+import { createRuntime } from '../../src/gpu/device.js';
+import type { Runtime } from '../../src/gpu/runtime.js';
+import { decodeCheckpoint } from '../../src/model/checkpoint.js';
+import { mnistDir } from '../helpers.js';
+import { CHROMIUM, collectErrors, hasChromium, launchChromium, OUTPUT, serveBuiltApp, setSettings, waitForState } from './app.js';
+
+const dataDir = mnistDir();
+if (!hasChromium) console.warn(`test/browser/demo.test.ts: skipped, ${CHROMIUM} does not exist (install chromium to run the browser demo's tests).`);
+else if (!dataDir) console.warn('test/browser/demo.test.ts: skipped, no MNIST folder (set MNIST_DIR, or put the files in ../shared/mnist).');
+
+/**
+ * s001-softmax with the page's defaults on SwiftShader (6,000 training and
+ * 1,000 test images, 5 epochs, seed 1) reaches 0.824; chance is 0.1, and a
+ * broken gradient or update stays near it.
+ */
+const ACCURACY_FLOOR = 0.75;
+/**
+ * Chromium's weights against Node's after the same steps. Both run Dawn on
+ * SwiftShader and were bit-identical when measured (max |difference| 0); a
+ * real divergence (another shuffle, a wrong kernel) moves weights by 1e-4 or
+ * more within a few steps, as the control comparison below shows.
+ */
+const CHROME_NODE_TOLERANCE = 1e-6;
+
+describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium (WebGPU on SwiftShader)', () => {
+  let server: PreviewServer;
+  let url: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let rt: Runtime;
+  let mnist: { train: LabeledImages; test: LabeledImages };
+  /** Requests the page made for MNIST files. */
+  const dataRequests: string[] = [];
+
+  beforeAll(async () => {
+    ({ server, url } = await serveBuiltApp());
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1360, height: 1000 }, acceptDownloads: true });
+    page = await context.newPage();
+    errors = collectErrors(page);
+    page.on('request', (request) => {
+      if (request.url().includes('/mnist/')) dataRequests.push(request.url());
+    });
+    rt = await createRuntime();
+    mnist = await loadMnist({ dir: dataDir! });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rt?.destroy();
+  });
+
+  /** Saves the page's model through its Save button; returns the downloaded checkpoint's bytes. */
+  async function downloadCheckpoint(): Promise<Uint8Array> {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);
+    return new Uint8Array(readFileSync((await download.path())!));
+  }
+
+  /** Trains in Node with the demo's own session code; returns the session (caller disposes). */
+  async function trainInNode(settings: Settings): Promise<Session> {
+    const session = Session.create(rt, settings, mnist);
+    await session.fit();
+    return session;
+  }
+
+  it('starts with the adapter named, MNIST from the server, and s001-softmax selected', async () => {
+    await page.goto(url);
+    await waitForState(page, ['ready']);
+    expect(await page.textContent('#adapter')).toContain('SwiftShader');
+    expect(await page.getAttribute('#data-status', 'data-source')).toBe('network');
+    expect(dataRequests.length).toBeGreaterThanOrEqual(4);
+    expect(await page.inputValue('#experiment')).toBe('s001-softmax');
+    // Every registry id is listed, the classic baselines as Node-only.
+    const options = await page.$$eval('#experiment option', (list) => list.map((o) => ({ text: o.textContent!, disabled: (o as HTMLOptionElement).disabled })));
+    expect(options.find((o) => o.text.startsWith('s001-softmax'))!.text).toContain('notebook 0.92');
+    expect(options.filter((o) => o.disabled).every((o) => o.text.includes('Node CLI only'))).toBe(true);
+    expect(await page.inputValue('#train-images')).toBe('6000');
+  });
+
+  it('trains s001-softmax with the defaults to an accuracy only a working model reaches, with live charts and the report', async () => {
+    await page.click('#train');
+    await waitForState(page, ['done']);
+    const accuracy = Number(await page.getAttribute('#test-accuracy', 'data-value'));
+    console.log(`browser demo: s001-softmax, 6,000 train / 1,000 test images, 5 epochs: test accuracy ${accuracy}`);
+    expect(accuracy).toBeGreaterThan(ACCURACY_FLOOR);
+    expect(await page.textContent('#stat-epoch')).toBe('5/5');
+    expect(Number((await page.textContent('#stat-samples'))!.replace(/,/g, ''))).toBeGreaterThan(0);
+    // The classification report's accuracy is the one shown.
+    expect(await page.textContent('#report')).toMatch(new RegExp(`accuracy\\s+${accuracy.toFixed(4)}\\s+1000`));
+    // The charts drew: curves, confusion matrix, and two image grids with ink in them.
+    for (const id of ['curves', 'confusion']) expect(await page.locator(`#${id} svg .mark-symbol, #${id} svg .mark-rect`).count()).toBeGreaterThan(0);
+    for (const id of ['first-images', 'mislabelled']) {
+      const ink = await page.$eval(`#${id} canvas`, (canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i]! < 64 && data[i + 3]! > 0) dark++;
+        return dark;
+      });
+      expect(ink, `${id} has dark pixels`).toBeGreaterThan(1000);
+    }
+    mkdirSync(OUTPUT, { recursive: true });
+    const screenshot = join(OUTPUT, 'web-demo-trained.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(statSync(screenshot).size).toBeGreaterThan(100_000);
+    expect(errors).toEqual([]);
+  });
+
+  it('saves a checkpoint that Node loads, giving the accuracy the page shows', async () => {
+    const shown = Number(await page.getAttribute('#test-accuracy', 'data-value'));
+    const bytes = await downloadCheckpoint();
+    const { header } = decodeCheckpoint(bytes, 'web-demo.ckpt');
+    expect(header.meta).toMatchObject({ id: 's001-softmax', epoch: 4 });
+    const settings = header.meta.settings as Settings;
+    const session = Session.create(rt, settings, mnist);
+    try {
+      await session.model.restore(bytes, 'web-demo.ckpt');
+      expect(await session.model.iterations()).toBe(header.optimizer!.iteration);
+      expect((await session.model.evaluate(session.test)).accuracy).toBe(shown);
+    } finally {
+      session.dispose();
+    }
+  });
+
+  it('gives the same weights as Node after a few steps of s002-ii with the same seed and subset (Chrome = Node)', async (test) => {
+    // Equal weights need the same adapter on both sides (SwiftShader here and in CI); a GPU machine may give Node its GPU.
+    const pageAdapter = (await page.textContent('#adapter'))!;
+    if (!pageAdapter.startsWith(rt.adapter.name)) {
+      console.warn(`Chrome = Node: skipped, Chromium runs on '${pageAdapter}' and Node on '${rt.adapter.name}'.`);
+      test.skip();
+    }
+    await page.selectOption('#experiment', 's002-ii');
+    await setSettings(page, { train: 288, test: 100, epochs: 1, seed: 7 });
+    await page.click('#train');
+    await waitForState(page, ['done']);
+    const { header, params } = decodeCheckpoint(await downloadCheckpoint(), 'chrome.ckpt');
+    const settings = header.meta.settings as Settings;
+    expect(settings).toMatchObject({ id: 's002-ii', trainImages: 288, seed: 7, batchSize: 32 });
+    // 288 images less the 1/12 that validate: 264 train, 9 steps (the last one partial).
+    expect(header.optimizer!.iteration).toBe(9);
+
+    const difference = async (s: Settings) => {
+      const node = await trainInNode(s);
+      try {
+        const weights = await node.model.getWeights();
+        let max = 0;
+        header.tensors.forEach((t, k) => {
+          const values = weights[k]!.values;
+          expect(values.length).toBe(t.count);
+          for (let i = 0; i < t.count; i++) max = Math.max(max, Math.abs(params[t.offset + i]! - values[i]!));
+        });
+        return max;
+      } finally {
+        node.dispose();
+      }
+    };
+    const same = await difference(settings);
+    console.log(`browser demo: Chrome vs Node after 9 steps of s002-ii: max |weight difference| ${same}`);
+    expect(same).toBeLessThanOrEqual(CHROME_NODE_TOLERANCE);
+    // The control: another shuffle of the same images is a divergence the tolerance catches.
+    expect(await difference({ ...settings, seed: 8 })).toBeGreaterThan(1e-4);
+  });
+
+  it('loads a checkpoint written in Node and shows the accuracy Node measures', async () => {
+    const settings: Settings = { id: 's002-ii', cell: null, epochs: 1, batchSize: 32, learningRate: 0.1, trainImages: 600, testImages: 200, seed: 3 };
+    const node = await trainInNode(settings);
+    let expected: number;
+    const file = join(OUTPUT, 's002-ii-node.ckpt');
+    try {
+      expected = (await node.model.evaluate(node.test)).accuracy;
+      mkdirSync(OUTPUT, { recursive: true });
+      writeFileSync(file, await node.checkpoint());
+    } finally {
+      node.dispose();
+    }
+    // The page keeps its sizes: make them the ones Node evaluated on.
+    await setSettings(page, { train: 600, test: 200 });
+    await page.setInputFiles('#load', file);
+    await waitForState(page, ['ready']);
+    expect(await page.inputValue('#experiment')).toBe('s002-ii');
+    expect(Number(await page.getAttribute('#test-accuracy', 'data-value'))).toBe(expected);
+    expect(await page.textContent('#status')).toContain('Loaded s002-ii-node.ckpt');
+  });
+
+  it('lists every kernel of a training step with its WGSL, bindings and shapes, and times them', async () => {
+    await page.selectOption('#experiment', 's001-softmax');
+    await page.click('[data-tab=shaders]');
+    await page.waitForSelector('details.kernel');
+    await waitForState(page, ['ready']);
+    const entries = await page.$$eval('details.kernel', (list) => list.map((d) => (d as HTMLElement).dataset.entry));
+    expect(entries).toEqual(expect.arrayContaining(['gather_inputs', 'dense_forward', 'softmax_cross_entropy', 'dense_backward_weight', 'bias_backward', 'sgd_step']));
+    expect(entries.indexOf('dense_forward')).toBeLessThan(entries.indexOf('dense_backward_weight'));
+
+    for (const entry of ['dense_forward', 'dense_backward_weight']) {
+      const kernel = page.locator(`details.kernel[data-entry=${entry}]`);
+      await kernel.locator('summary').click();
+      await kernel.locator('.wgsl .shiki').waitFor();
+      const code = (await kernel.locator('.wgsl pre').textContent())!;
+      expect(code).toContain(`fn ${entry}(`);
+      expect(code).toContain('@group(0) @binding(0)');
+      // Highlighted: coloured tokens, and the entry point's line marked.
+      expect(await kernel.locator('.wgsl pre span[style*="color"]').count()).toBeGreaterThan(50);
+      expect(await kernel.locator('.wgsl .line.entry').textContent()).toContain(`fn ${entry}(`);
+      const bindings = (await kernel.locator('table').first().textContent())!;
+      expect(bindings).toContain('(32, 784)');
+      expect(bindings).toContain('(784, 10)');
+    }
+
+    await page.click('#time-step');
+    await waitForState(page, ['ready']);
+    const times = await page.$$eval('details.kernel summary .time', (list) => list.map((t) => t.textContent!));
+    expect(times.length).toBe(entries.length);
+    expect(times.every((t) => /^\d+(\.\d)? µs$/.test(t))).toBe(true);
+    expect(await page.textContent('#timing-note')).toMatch(/One step: .* µs of GPU time over \d+ dispatches/);
+    expect(errors).toEqual([]);
+  });
+
+  it('runs one step and draws the gradients it read back, equal to an f64 computation of that step', async () => {
+    // A fresh model (another seed), so that the weights before the step are the initial ones Node makes.
+    const settings: Settings = { id: 's001-softmax', cell: null, epochs: 1, batchSize: 32, learningRate: 0.01, trainImages: 512, testImages: 100, seed: 11 };
+    await setSettings(page, { batch: 32, lr: 0.01, train: 512, test: 100, seed: 11, epochs: 1 });
+    await page.click('[data-tab=step]');
+    await page.click('#run-step');
+    await waitForState(page, ['ready']);
+    await page.waitForSelector('figure.tensor[data-tensor="dense/kernel gradient"] canvas');
+
+    // The reference: softmax regression on the first 32 images (x/255) from the initial weights.
+    const initial = Session.create(rt, settings, mnist);
+    const [kernel, bias] = (await initial.model.getWeights()).map((t) => t.values);
+    initial.dispose();
+    const B = 32, IN = 784, OUT = 10;
+    const dW = new Float64Array(IN * OUT);
+    const db = new Float64Array(OUT);
+    for (let n = 0; n < B; n++) {
+      const x = Array.from(mnist.train.images.subarray(n * IN, (n + 1) * IN), (v) => v / 255);
+      const z = Array.from({ length: OUT }, (_, o) => x.reduce((s, xi, i) => s + xi * kernel![i * OUT + o]!, bias![o]!));
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
+      const sum = e.reduce((a, b) => a + b, 0);
+      for (let o = 0; o < OUT; o++) {
+        const d = (e[o]! / sum - (o === mnist.train.labels[n] ? 1 : 0)) / B;
+        db[o]! += d;
+        for (let i = 0; i < IN; i++) dW[i * OUT + o]! += x[i]! * d;
+      }
+    }
+    const stats = (values: Float64Array) => ({ sumAbs: values.reduce((s, v) => s + Math.abs(v), 0), maxAbs: values.reduce((s, v) => Math.max(s, Math.abs(v)), 0), nonzero: values.filter((v) => v !== 0).length });
+    for (const [name, reference] of [['dense/kernel gradient', dW], ['dense/bias gradient', db]] as const) {
+      const shown = await page.$eval(`figure.tensor[data-tensor="${name}"]`, (f) => ({ ...(f as HTMLElement).dataset }));
+      const expected = stats(reference);
+      expect(Number(shown.count)).toBe(reference.length);
+      expect(Number(shown.nonzero)).toBe(expected.nonzero);
+      expect(Number(shown.maxAbs)).toBeGreaterThan(0);
+      expect(Math.abs(Number(shown.maxAbs) - expected.maxAbs)).toBeLessThanOrEqual(1e-4 * expected.maxAbs);
+      expect(Math.abs(Number(shown.sumAbs) - expected.sumAbs)).toBeLessThanOrEqual(1e-4 * expected.sumAbs);
+    }
+    // Drawn, not just present: the kernel gradient's images have red and blue pixels, the bias gradient's chart has bars.
+    const colours = await page.$$eval('figure.tensor[data-tensor="dense/kernel gradient"] canvas', (canvases) => canvases.map((canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let red = 0, blue = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i]! === 255 && data[i + 2]! < 200) red++;
+        if (data[i + 2]! === 255 && data[i]! < 200) blue++;
+      }
+      return { red, blue };
+    }));
+    expect(colours).toHaveLength(10);
+    expect(colours.every((c) => c.red > 0 && c.blue > 0)).toBe(true);
+    expect(await page.locator('figure.tensor[data-tensor="dense/bias gradient"] svg .mark-rect path').count()).toBe(10);
+    expect(errors).toEqual([]);
+  });
+
+  it('draws conv feature maps and filter gradients for a conv model', async () => {
+    await page.selectOption('#experiment', 's004-t1');
+    await setSettings(page, { batch: 8, train: 64, test: 32 });
+    await page.click('#run-step');
+    await waitForState(page, ['ready']);
+    const maps = await page.$$eval('figure.tensor[data-tensor="conv2d/output"] canvas', (canvases) => canvases.map((canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      const levels = new Set<number>();
+      for (let i = 0; i < data.length; i += 4) levels.add(data[i]!);
+      return { width: c.width, levels: levels.size };
+    }));
+    expect(maps).toHaveLength(32);
+    expect(maps.every((m) => m.width === 24 && m.levels > 10)).toBe(true);
+    const filters = await page.$eval('figure.tensor[data-tensor="conv2d/kernel gradient"]', (f) => {
+      const { count, nonzero } = (f as HTMLElement).dataset;
+      return { count, nonzero, canvases: f.querySelectorAll('canvas').length };
+    });
+    expect(filters.canvases).toBe(32);
+    expect(Number(filters.nonzero)).toBeGreaterThan(0);
+    expect(Number(filters.count)).toBe(5 * 5 * 1 * 32);
+    expect(errors).toEqual([]);
+  });
+
+  it('stops a long run on request and shows the model as it is', async () => {
+    await page.click('[data-tab=training]');
+    await page.selectOption('#experiment', 's001-softmax');
+    await setSettings(page, { epochs: 200 });
+    await page.click('#train');
+    await page.waitForFunction(() => document.querySelector('#stat-step')!.textContent !== '–');
+    await page.click('#stop');
+    await waitForState(page, ['done']);
+    expect(await page.textContent('#status')).toMatch(/^s001-softmax: stopped on request after \d+ epochs? in/);
+    const [epoch] = (await page.textContent('#stat-epoch'))!.split('/');
+    expect(Number(epoch)).toBeLessThan(200);
+    expect(Number(await page.getAttribute('#test-accuracy', 'data-value'))).toBeGreaterThan(0.1);
+    expect(errors).toEqual([]);
+  });
+
+  it('reloads with MNIST from the browser cache, fetching nothing', async () => {
+    const before = dataRequests.length;
+    await page.reload();
+    await waitForState(page, ['ready']);
+    expect(await page.getAttribute('#data-status', 'data-source')).toBe('cache');
+    expect(dataRequests.length).toBe(before);
+    expect(errors).toEqual([]);
+  });
+
+  it('says which browsers have WebGPU when the page finds none', async () => {
+    const bare = await context.browser()!.newContext();
+    try {
+      const tab = await bare.newPage();
+      // A browser without WebGPU: navigator.gpu does not exist.
+      await tab.addInitScript(() => {
+        delete (Navigator.prototype as unknown as { gpu?: unknown }).gpu;
+      });
+      await tab.goto(url);
+      await waitForState(tab, ['fatal']);
+      expect(await tab.getAttribute('body', 'data-state')).toBe('fatal');
+      const message = await tab.textContent('#fatal');
+      expect(message).toContain('This browser has no WebGPU (navigator.gpu is missing)');
+      expect(message).toContain('Chrome or Edge 113+');
+      expect(message).toContain('--enable-unsafe-webgpu');
+      expect(await tab.isHidden('#app')).toBe(true);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('says what to do when MNIST cannot be fetched', async () => {
+    const offline = await context.browser()!.newContext();
+    try {
+      // No local files, and no mirror answers.
+      await offline.route('**/mnist/**', (route) => route.fulfill({ status: 404, body: 'not here' }));
+      await offline.route(/^https:\/\//, (route) => route.abort('internetdisconnected'));
+      const tab = await offline.newPage();
+      await tab.goto(url);
+      await tab.waitForSelector('body[data-state="error"]');
+      const message = (await tab.textContent('#error'))!;
+      expect(message).toContain('MNIST: Could not fetch the MNIST file train-images-idx3-ubyte.gz');
+      expect(message).toMatch(/mnist\/train-images-idx3-ubyte\.gz: HTTP 404/);
+      expect(message).toContain('https://storage.googleapis.com/cvdf-datasets/mnist/train-images-idx3-ubyte.gz');
+      expect(message).toContain('npm run demo');
+      expect(await tab.textContent('#data-status')).toBe('not loaded');
+      expect(await tab.isDisabled('#train')).toBe(true);
+    } finally {
+      await offline.close();
+    }
+  });
+});
