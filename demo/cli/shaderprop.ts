@@ -15,10 +15,11 @@ import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { createRuntime } from '../../src/gpu/device.js';
+import { DeviceLostError } from '../../src/gpu/runtime.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import type { Callback } from '../../src/model/history.js';
 import { EXPERIMENTS, selectExperiments, type Experiment } from '../../src/experiments/registry.js';
-import { describeQuick, NotImplementedError, runExperiment } from '../../src/experiments/runner.js';
+import { describeQuick, runExperiment } from '../../src/experiments/runner.js';
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
 import { markdownSummary, pointsDifference, writeReport } from '../../src/report/index.js';
 
@@ -72,7 +73,6 @@ function list(json: boolean): void {
     console.log(JSON.stringify(EXPERIMENTS.map((e) => ({
       id: e.id, kind: e.kind, notebook: e.notebook, title: e.title, reported: e.reported, reported_text: e.reportedText,
       ...(e.kind === 'sweep' ? { cells: e.cells.length } : {}),
-      ...(e.kind === 'classic' ? { runnable: false, reason: e.notImplemented } : { runnable: true }),
     })), null, 2));
     return;
   }
@@ -84,7 +84,7 @@ function list(json: boolean): void {
       notebook = e.notebook;
       console.log(`\n${notebook}`);
     }
-    const tag = e.kind === 'sweep' ? ` [sweep, ${e.cells.length} runs]` : e.kind === 'classic' ? ' [not implemented yet]' : '';
+    const tag = e.kind === 'sweep' ? ` [sweep, ${e.cells.length} runs]` : e.kind === 'classic' ? ' [classic]' : '';
     console.log(`  ${e.id.padEnd(width)}  ${String(e.reported ?? '—').padEnd(8)}  ${e.title}${tag}`);
   }
 }
@@ -127,52 +127,62 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
     return writeReport(outDir, report);
   };
 
-  // The classic baselines are listed but cannot run yet: say so before any GPU work.
-  let explicitSkip = false;
+  const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
+  const rt = await createRuntime();
+  report.adapter = rt.adapter.name;
+  say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}`);
+  const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+  say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
+
   for (const experiment of experiments) {
-    if (experiment.kind !== 'classic') continue;
-    const reason = new NotImplementedError(experiment.id, experiment.notImplemented).message;
-    say(`${experiment.id}: NOT IMPLEMENTED — ${reason}`);
-    report.skipped.push({ id: experiment.id, reason });
-    if (patterns.includes(experiment.id)) explicitSkip = true;
-  }
-  const runnable = experiments.filter((e) => e.kind !== 'classic');
-
-  if (runnable.length > 0) {
-    const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
-    const rt = await createRuntime();
-    report.adapter = rt.adapter.name;
-    say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}`);
-    const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
-    say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
-
-    for (const experiment of runnable) {
-      const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
-      const quickText = opts.quick ? ` (${describeQuick(experiment.quick, opts.epochs)})` : '';
-      say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
-      const result = await runExperiment(experiment, {
+    const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
+    const quickText = opts.quick ? ` (${describeQuick(experiment, opts.epochs)})` : '';
+    say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
+    let result: ExperimentResult;
+    try {
+      result = await runExperiment(experiment, {
         runtime: rt, mnist, seed: opts.seed, dir: join(outDir, experiment.id),
         ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
         ...(opts.resume ? { resume: true } : {}),
         callbacks: (run) => [progress(run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
         log: say,
       });
-      report.results.push(result);
-      const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
-      const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
-      say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}, loss ${result.test.loss.toFixed(4)}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
-      if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
+    } catch (error) {
+      // One id failing (a buffer limit of this adapter, say) does not lose the others' results;
+      // a lost device ends the run.
+      if (error instanceof DeviceLostError) throw error;
+      const reason = (error as Error).message;
+      say(`${experiment.id}: FAILED — ${reason}`);
+      report.skipped.push({ id: experiment.id, reason });
+      process.exitCode = 1;
       await written();
+      continue;
     }
-    rt.destroy();
+    report.results.push(result);
+    const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
+    const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
+    const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
+    say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+    if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
+    await written();
   }
+  rt.destroy();
   const { index } = await written();
   say(`\nreport: ${relativeOrAbsolute(index)}`);
-  if (explicitSkip) process.exitCode = 2;
 }
 
 /** The --json line of one finished id. */
 function jsonLine(r: ExperimentResult, report: string): Record<string, unknown> {
+  if (r.kind === 'classic') {
+    return {
+      id: r.id, kind: r.kind, test_accuracy: r.test.accuracy, test_loss: r.test.loss, test_errors: r.test.errors, reported: r.reported,
+      difference: r.reported === null ? null : r.test.accuracy - r.reported,
+      train_samples: r.trainSamples, test_samples: r.testSamples, seconds: r.seconds, timings: r.timings,
+      ...(r.steps ? { steps: r.steps.step.length } : {}),
+      ...(r.evaluations ? { evaluations: r.evaluations.map((e) => ({ name: e.name, train_samples: e.trainSamples, test_samples: e.testSamples, accuracy: e.accuracy, errors: e.errors, seconds: e.seconds })) } : {}),
+      adapter: r.adapter, quick: r.quick, seed: r.seed, report,
+    };
+  }
   const run = r.kind === 'run' ? r : r.cells.find((c) => c.name === r.best)!.result;
   return {
     id: r.id, kind: r.kind, test_accuracy: r.test.accuracy, test_loss: r.test.loss, reported: r.reported,

@@ -98,7 +98,64 @@ export interface SweepResult extends ResultHeader {
   seconds: number;
 }
 
-export type ExperimentResult = RunResult | SweepResult;
+/** Per-step curves of a full-batch gradient descent (the line-search baselines). */
+export interface StepCurves {
+  /** 1-based step numbers. */
+  step: number[];
+  /** Training loss after the step (mean over the outputs for one-vs-all). */
+  trainLoss: number[];
+  /** Test loss after the step (mean over the outputs). */
+  testLoss: number[];
+  /** Test error after the step (fraction of test images misclassified). */
+  testError: number[];
+  /** Line-search trials the step took (mean over the outputs for one-vs-all). */
+  trials: number[];
+  /** Step size taken (geometric mean over the outputs for one-vs-all). */
+  t: number[];
+}
+
+/** A further evaluation of a classic baseline, e.g. 1-NN on the full sets beside the notebook's subset. */
+export interface ClassicEvaluation {
+  name: string;
+  trainSamples: number;
+  testSamples: number;
+  accuracy: number;
+  errors: number;
+  seconds: number;
+  /** A published figure to compare with, in words. */
+  reference?: string;
+}
+
+/** The result of a classic (non-neural) baseline: fitted once, evaluated on the test set. */
+export interface ClassicResult extends ResultHeader {
+  kind: 'classic';
+  /** How it is computed: what runs on the GPU and what on the CPU, and the settings. */
+  method: string;
+  preprocessing: string;
+  trainSamples: number;
+  testSamples: number;
+  /** Wall time, seconds, GPU work included. */
+  seconds: number;
+  /** Wall time of the phases, seconds, e.g. { fit: 12.1, score: 30.4 }. */
+  timings: Record<string, number>;
+  /** On the test set; loss only where the method has one (logistic regression). */
+  test: { loss: number | null; accuracy: number; errors: number };
+  /** Class names where they are not the digits, e.g. ['not 5', '5']. */
+  classNames?: string[];
+  confusion: number[][];
+  classification: ClassificationReport;
+  classDistribution: { train: number[]; test: number[] };
+  imageShape: [rows: number, cols: number];
+  samples?: { first: SampleImage[]; mislabelled: SampleImage[] };
+  /** Gradient-descent curves (s001-logreg-gd, s003-ova). */
+  steps?: StepCurves;
+  /** Per-class mean images, values 0–255 (s003-gaussian). */
+  means?: number[][];
+  /** Further evaluations (s003-1nn on the full sets). */
+  evaluations?: ClassicEvaluation[];
+}
+
+export type ExperimentResult = RunResult | SweepResult | ClassicResult;
 
 /** What one `shaderprop run` invocation wrote: the results, in the order run. */
 export interface RunReport {
@@ -109,6 +166,6 @@ export interface RunReport {
   adapter: string;
   quick: boolean;
   results: ExperimentResult[];
-  /** Ids asked for that could not run (e.g. not implemented), with the reason. */
+  /** Ids asked for that could not run (an error on this adapter or data), with the reason. */
   skipped: { id: string; reason: string }[];
 }

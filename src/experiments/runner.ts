@@ -14,6 +14,7 @@ import { sequential } from '../model/sequential.js';
 import { History, TrainingDivergedError, type Callback, type EpochLogs } from '../model/history.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
 import { getPlatform } from '../platform/platform.js';
+import { runClassic } from './classic.js';
 import type { Experiment, NeuralExperiment, QuickSpec, SweepExperiment, TrainSpec } from './registry.js';
 import type { ExperimentResult, HistoryJson, RunResult, SampleImage, SweepCell, SweepResult } from './result.js';
 
@@ -38,22 +39,22 @@ export interface RunnerOptions {
   log?: (line: string) => void;
 }
 
-/** Thrown by `run` for an entry that exists but cannot run yet. */
-export class NotImplementedError extends Error {
-  constructor(readonly id: string, reason: string) {
-    super(`${id} cannot run: ${reason}`);
-    this.name = 'NotImplementedError';
-  }
-}
-
 /** What quick mode changes, for messages: "quick: 4000 train / 1000 test images, 2 epochs". */
-export function describeQuick(q: QuickSpec, epochs?: number): string {
+export function describeQuick(experiment: Experiment, epochs?: number): string {
+  if (experiment.kind === 'classic') {
+    const q = experiment.quick;
+    const sizes = q.perClass
+      ? `a balanced subset of ${q.perClass.train} train / ${q.perClass.test} test images per class, and ${q.train} / ${q.test}`
+      : `${q.train} train / ${q.test} test images`;
+    return `quick: ${sizes}${q.steps ? `, ${q.steps} steps` : ''}`;
+  }
+  const q: QuickSpec = experiment.quick;
   return `quick: ${q.train} train / ${q.test} test images, ${epochs ?? q.epochs} epoch${(epochs ?? q.epochs) === 1 ? '' : 's'}`;
 }
 
 /** Trains and evaluates one registry entry (every cell of a sweep). */
 export async function runExperiment(experiment: Experiment, options: RunnerOptions): Promise<ExperimentResult> {
-  if (experiment.kind === 'classic') throw new NotImplementedError(experiment.id, experiment.notImplemented);
+  if (experiment.kind === 'classic') return runClassic(experiment, options);
   const cache = new DatasetCache(options);
   try {
     return experiment.kind === 'neural'

@@ -4,7 +4,7 @@
  */
 import type { Config, TopLevelSpec } from 'vega-lite';
 import type { LayerSpec, UnitSpec } from 'vega-lite/types_unstable/spec/index.js';
-import type { HistoryJson, RunResult, SampleImage, SweepCell, SweepResult } from '../experiments/result.js';
+import type { HistoryJson, RunResult, SampleImage, StepCurves, SweepCell, SweepResult } from '../experiments/result.js';
 import { normalizeRows } from '../metrics/classification.js';
 
 /** Shared look: white background (the SVGs are shown as they are), quiet view borders. */
@@ -92,11 +92,20 @@ export function learningCurves(result: RunResult): TopLevelSpec {
   };
 }
 
+/** How an image grid titles its images. */
+export interface GridOptions {
+  /** Names of the classes where they are not the digits, e.g. ['not 5', '5']. */
+  classNames?: readonly string[];
+  /** A title of its own for each image, instead of "label L → predicted P". */
+  caption?: (image: SampleImage) => string;
+}
+
 /**
  * Up to 25 images in a 5×5 grid, each titled "label L → predicted P" (red where
  * they differ). Black digits on white: only pixels above 0 are drawn, as rects.
  */
-export function imageGrid(images: SampleImage[], shape: [rows: number, cols: number], title: string): TopLevelSpec {
+export function imageGrid(images: SampleImage[], shape: [rows: number, cols: number], title: string, options: GridOptions = {}): TopLevelSpec {
+  const name = (c: number) => options.classNames?.[c] ?? String(c);
   const [rows, cols] = shape;
   // Whole screen pixels per image pixel (3 for 28×28: 84 px squares) keep the SVG's numbers short.
   const scale = Math.max(1, Math.round(80 / cols));
@@ -110,9 +119,10 @@ export function imageGrid(images: SampleImage[], shape: [rows: number, cols: num
       if (image.pixels.length !== rows * cols) {
         throw new Error(`imageGrid: image ${image.index} has ${image.pixels.length} pixels, not ${rows}×${cols}.`);
       }
-      const wrong = image.label !== image.predicted;
+      const wrong = !options.caption && image.label !== image.predicted;
+      const text = options.caption ? options.caption(image) : `label ${name(image.label)} → predicted ${name(image.predicted)}`;
       return {
-        title: { text: `label ${image.label} → predicted ${image.predicted}`, fontSize: 10, color: wrong ? WRONG : '#333', fontWeight: wrong ? 'bold' : 'normal' },
+        title: { text, fontSize: 10, color: wrong ? WRONG : '#333', fontWeight: wrong ? 'bold' : 'normal' },
         width: cols * scale,
         height: rows * scale,
         data: { values: litPixels(image.pixels, cols, scale) },
@@ -130,6 +140,42 @@ export function imageGrid(images: SampleImage[], shape: [rows: number, cols: num
     }),
     config: { ...config, view: { stroke: '#bbb', fill: 'white' } },
   };
+}
+
+/**
+ * Full-batch gradient descent, per step: training and test loss, test error,
+ * and the line search's trials (the steps' sizes in the tooltip-free SVG are
+ * in the report's table).
+ */
+export function stepCurves(id: string, steps: StepCurves): TopLevelSpec {
+  const rows = steps.step.map((step, i) => ({
+    step, train: steps.trainLoss[i]!, test: steps.testLoss[i]!, error: steps.testError[i]!, trials: steps.trials[i]!,
+  }));
+  const x = { field: 'step', type: 'quantitative', title: 'step', axis: { tickMinStep: 1, format: 'd' } } as const;
+  const panel = (title: string, layer: UnitSpec<string>) => ({ ...layer, title, width: 260, height: 200 });
+  return {
+    title: { text: `${id}: gradient descent, per step`, offset: 12 },
+    data: { values: rows },
+    hconcat: [
+      panel('loss', {
+        transform: [{ fold: ['train', 'test'], as: ['split', 'value'] }],
+        mark: { type: 'line' },
+        encoding: {
+          x, y: { field: 'value', type: 'quantitative', title: 'loss', scale: { zero: false } },
+          color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'test'], range: ['#1f77b4', '#ff7f0e'] } },
+        },
+      }),
+      panel('test error', {
+        mark: { type: 'line', color: '#c62828' },
+        encoding: { x, y: { field: 'error', type: 'quantitative', title: 'test error', scale: { zero: false } } },
+      }),
+      panel('line-search trials', {
+        mark: { type: 'line', interpolate: 'step-after', color: '#555' },
+        encoding: { x, y: { field: 'trials', type: 'quantitative', title: 'trials per step', axis: { tickMinStep: 1 } } },
+      }),
+    ],
+    config,
+  } as TopLevelSpec;
 }
 
 /** One row per pixel above 0: its square [x, x2) × [y, y2) on screen, `scale` px a side, and its value. */

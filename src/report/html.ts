@@ -4,10 +4,10 @@
  * as a data: URI, so the page opens offline and can be passed around alone.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { ExperimentResult, HistoryJson, RunReport, RunResult, SampleImage, SweepCell, SweepResult } from '../experiments/result.js';
+import type { ClassicResult, ExperimentResult, HistoryJson, RunReport, RunResult, SampleImage, SweepCell, SweepResult } from '../experiments/result.js';
 import { formatClassificationReport } from '../metrics/classification.js';
 import { getPlatform } from '../platform/platform.js';
-import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, sweepCurves } from './charts.js';
+import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, stepCurves, sweepCurves } from './charts.js';
 import { renderSvg } from './render.js';
 
 export const QUICK_BANNER = 'QUICK MODE: fewer samples and epochs — not comparable with the notebooks';
@@ -37,10 +37,10 @@ export async function writeReport(dir: string, report: RunReport): Promise<{ ind
   for (const result of report.results) {
     const folder = platform.joinPath(dir, result.id);
     await platform.mkdirp(folder);
-    const pictures = result.kind === 'run' ? await runPictures(result) : await sweepPictures(result);
+    const pictures = result.kind === 'run' ? await runPictures(result) : result.kind === 'sweep' ? await sweepPictures(result) : await classicPictures(result);
     for (const [name, picture] of pictures) await write(platform.joinPath(folder, `${name}.svg`), picture.svg);
     await write(platform.joinPath(folder, 'report.json'), JSON.stringify(result));
-    sections.push(result.kind === 'run' ? runSection(result, pictures) : sweepSection(result, pictures));
+    sections.push(result.kind === 'run' ? runSection(result, pictures) : result.kind === 'sweep' ? sweepSection(result, pictures) : classicSection(result, pictures));
   }
 
   const index = platform.joinPath(dir, 'index.html');
@@ -65,11 +65,13 @@ async function render(name: string, alt: string, spec: TopLevelSpec): Promise<[s
 }
 
 /** The two image grids of a run, where it kept sample images (none drawn for an empty list). */
-async function samplePictures(result: RunResult): Promise<[string, Picture][]> {
+async function samplePictures(result: RunResult | ClassicResult): Promise<[string, Picture][]> {
   const pictures: [string, Picture][] = [];
   if (!result.samples) return pictures;
   const { first, mislabelled } = result.samples;
-  const grid = (images: SampleImage[], title: string) => imageGrid(images, result.imageShape, `${result.id}: ${title}`);
+  const classNames = result.kind === 'classic' ? result.classNames : undefined;
+  const grid = (images: SampleImage[], title: string) =>
+    imageGrid(images, result.imageShape, `${result.id}: ${title}`, classNames ? { classNames } : {});
   const alt = `each titled with its label and the model's prediction (${result.id}).`;
   if (first.length) {
     const what = `the first ${first.length} test images`;
@@ -99,6 +101,23 @@ async function sweepPictures(sweep: SweepResult): Promise<Map<string, Picture>> 
     await render('sweep-compare', `Validation accuracy per epoch of every cell of ${sweep.id} on one plot; the best cell, ${sweep.best}, is drawn thicker.`, compare),
     ...(await samplePictures(bestCell(sweep).result)),
   ]);
+}
+
+async function classicPictures(result: ClassicResult): Promise<Map<string, Picture>> {
+  const pictures = new Map<string, Picture>();
+  const add = ([name, picture]: [string, Picture]) => pictures.set(name, picture);
+  if (result.steps) {
+    add(await render('steps', `Gradient descent of ${result.id} per step: training and test loss, test error, and line-search trials.`, stepCurves(result.id, result.steps)));
+  }
+  if (result.means) {
+    const images = result.means.map((pixels, k): SampleImage => ({ index: k, label: k, predicted: k, pixels: pixels.map((v) => Math.round(v)) }));
+    add(await render('means', `The ${images.length} class means of ${result.id}, one image per digit.`,
+      imageGrid(images, result.imageShape, `${result.id}: the mean image of each class`, { caption: (image) => `mean of ${image.label}` })));
+  }
+  add(await render('confusion', `Confusion matrix of ${result.id} on the test set, normalised by row (recall), with each cell's value.`, confusionHeatmap(result.confusion)));
+  add(await render('class-distribution', `Fraction of the training and test images in each class for ${result.id}.`, classDistribution(result.classDistribution.train, result.classDistribution.test)));
+  for (const entry of await samplePictures(result)) add(entry);
+  return pictures;
 }
 
 function bestCell(sweep: SweepResult): SweepCell {
@@ -187,9 +206,9 @@ function summarySection(report: RunReport): string {
     const sign = diff.startsWith('+') ? 'better' : diff.startsWith('-') ? 'worse' : '';
     return [
       `<a href="#result-${r.id}">${escapeHtml(r.id)}</a>`,
-      escapeHtml(r.kind === 'run' ? r.title : `${r.title} (sweep of ${r.cells.length}; best ${r.best})`),
-      r.kind === 'run' ? escapeHtml(r.optimizer) : '—',
-      String(r.kind === 'run' ? r.epochs : bestCell(r).result.epochs),
+      escapeHtml(r.kind === 'sweep' ? `${r.title} (sweep of ${r.cells.length}; best ${r.best})` : r.title),
+      r.kind === 'run' ? escapeHtml(r.optimizer) : r.kind === 'classic' ? 'classic' : '—',
+      r.kind === 'run' ? String(r.epochs) : r.kind === 'sweep' ? String(bestCell(r).result.epochs) : r.steps ? `${r.steps.step.length} steps` : '—',
       escapeHtml(r.reportedText),
       r.test.accuracy.toFixed(4),
       sign ? `<span class="${sign}">${diff}</span>` : diff,
@@ -199,7 +218,7 @@ function summarySection(report: RunReport): string {
   });
   const head = ['id', 'model', 'optimizer', 'epochs', 'notebook', 'ours (test accuracy)', 'difference (points)', 'wall time', 'adapter'];
   const skipped = report.skipped.length
-    ? `<h3>Skipped</h3>\n<ul class="skipped">${report.skipped.map((s) => `<li><b>${escapeHtml(s.id)}</b>: ${escapeHtml(s.reason)}</li>`).join('')}</ul>`
+    ? `<h3>Could not run</h3>\n<ul class="skipped">${report.skipped.map((s) => `<li><b>${escapeHtml(s.id)}</b>: ${escapeHtml(s.reason)}</li>`).join('')}</ul>`
     : '';
   return `<section id="summary">
 <h2>Summary</h2>
@@ -257,6 +276,61 @@ ${images}
 <h3>Per epoch</h3>
 ${epochTable(result.history)}
 </section>`;
+}
+
+function classicSection(result: ClassicResult, pictures: Map<string, Picture>): string {
+  const numbers: [string, string][] = [
+    ['method', escapeHtml(result.method)],
+    ['samples (train / test)', `${result.trainSamples} / ${result.testSamples}`],
+    ['preprocessing', escapeHtml(result.preprocessing)],
+    ['seed', String(result.seed)],
+    ['test errors', `${result.test.errors} of ${result.testSamples}`],
+    ['test accuracy', `<b>${fixed(result.test.accuracy)}</b>`],
+    ...(result.test.loss === null ? [] : [['test loss', fixed(result.test.loss)] as [string, string]]),
+    ...Object.entries(result.timings).map(([phase, s]): [string, string] => [`time: ${escapeHtml(phase)}`, duration(s)]),
+    ['wall time', duration(result.seconds)],
+    ['adapter', escapeHtml(result.adapter)],
+  ];
+  const evaluations = result.evaluations?.length
+    ? `<h3>Evaluations</h3>
+${table(['evaluation', 'train', 'test', 'errors', 'accuracy', 'wall time', 'compare with'], result.evaluations.map((e) => [
+    escapeHtml(e.name), String(e.trainSamples), String(e.testSamples), String(e.errors), fixed(e.accuracy), duration(e.seconds), escapeHtml(e.reference ?? '—'),
+  ]))}`
+    : '';
+  const images = result.samples
+    ? `<h3>Test images</h3>
+${figure(pictures.get('first-25'))}
+${result.samples.mislabelled.length ? figure(pictures.get('mislabelled-25')) : '<p>Every test image was classified right.</p>'}`
+    : '';
+  return `<section class="result" id="result-${result.id}">
+${sectionHead(result)}
+<table class="numbers"><tbody>${numbers.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join('')}</tbody></table>
+${evaluations}
+${result.steps ? figure(pictures.get('steps')) : ''}
+${result.means ? figure(pictures.get('means')) : ''}
+<h3>Classification report (test set)</h3>
+<pre>${escapeHtml(formatClassificationReport(result.classification, result.classNames))}</pre>
+<div class="columns">
+${figure(pictures.get('confusion'))}
+${figure(pictures.get('class-distribution'))}
+</div>
+${images}
+${result.steps ? `<h3>Per step</h3>
+${stepTable(result)}` : ''}
+</section>`;
+}
+
+/** Every step's numbers; long runs show the first ten, every tenth, and the last ten. */
+function stepTable(result: ClassicResult): string {
+  const s = result.steps!;
+  const n = s.step.length;
+  const keep = (i: number) => n <= 40 || i < 10 || i >= n - 10 || (i + 1) % 10 === 0;
+  const rows: string[][] = [];
+  for (let i = 0; i < n; i++) {
+    if (!keep(i)) continue;
+    rows.push([String(s.step[i]), fixed(s.trainLoss[i]), fixed(s.testLoss[i]), fixed(s.testError[i]), s.trials[i]!.toFixed(1), String(Number(s.t[i]!.toPrecision(4)))]);
+  }
+  return table(['step', 'training loss', 'test loss', 'test error', 'trials', 'step size t'], rows);
 }
 
 /** The metrics, in this order where present, then any others. */
@@ -340,6 +414,6 @@ export function markdownSummary(report: RunReport): string {
       `| ${[r.id, r.reportedText, r.test.accuracy.toFixed(4), pointsDifference(r.test.accuracy, r.reported), duration(r.seconds), r.adapter].map(cell).join(' | ')} |`,
     ),
   ];
-  if (report.skipped.length) lines.push('', ...report.skipped.map((s) => `- skipped **${cell(s.id)}**: ${cell(s.reason)}`));
+  if (report.skipped.length) lines.push('', ...report.skipped.map((s) => `- could not run **${cell(s.id)}**: ${cell(s.reason)}`));
   return lines.join('\n');
 }

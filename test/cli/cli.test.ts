@@ -2,7 +2,7 @@
  * The command line as a user meets it: list, errors, and a quick run with its
  * report, best-model checkpoint and resume.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { sequential } from '../../src/model/sequential.js';
 import { mnistDir } from '../helpers.js';
 import type { RunReport, RunResult } from '../../src/experiments/result.js';
 import { runCli } from './run-cli.js';
+import { writeFakeMnist } from '../data/fixtures.js';
 
 const out = mkdtempSync(join(tmpdir(), 'shaderprop-cli-'));
 
@@ -23,12 +24,12 @@ describe('shaderprop list', () => {
     expect(text.code).toBe(0);
     for (const e of EXPERIMENTS) expect(text.stdout).toContain(e.id);
     expect(text.stdout).toMatch(/s002-ii\s+0\.9529\s+MLP \[32\] sigmoid/);
-    expect(text.stdout).toMatch(/s003-gaussian .*\[not implemented yet\]/);
+    expect(text.stdout).toMatch(/s003-gaussian\s+0\.9569\s+Gaussian generative classifier.*\[classic\]/);
     const json = await runCli(['list', '--json']);
-    const rows = JSON.parse(json.stdout) as { id: string; reported: number | null; runnable: boolean }[];
+    const rows = JSON.parse(json.stdout) as { id: string; kind: string; reported: number | null }[];
     expect(rows.map((r) => r.id)).toEqual(EXPERIMENTS.map((e) => e.id));
-    expect(rows.find((r) => r.id === 's001-softmax')).toMatchObject({ reported: 0.92, runnable: true });
-    expect(rows.find((r) => r.id === 's003-1nn')).toMatchObject({ runnable: false });
+    expect(rows.find((r) => r.id === 's001-softmax')).toMatchObject({ kind: 'neural', reported: 0.92 });
+    expect(rows.find((r) => r.id === 's003-1nn')).toMatchObject({ kind: 'classic', reported: 0.954 });
   });
 });
 
@@ -45,14 +46,19 @@ describe('shaderprop run: bad input', () => {
     expect(r.stderr).toMatch(/--epochs.*positive integer/);
   });
 
-  it('says a classic baseline is not implemented, records it in the report, and exits 2', async () => {
-    const dir = join(out, 'classic');
-    const r = await runCli(['run', 's003-gaussian', '--quick', '--out', dir]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/\[quick\] s003-gaussian: NOT IMPLEMENTED — s003-gaussian cannot run: .*not implemented yet/);
+  it('records an id that fails, goes on with the others, and exits 1', async () => {
+    // 300 training images: too few for 1-NN's balanced subset of 100 per class; enough for a softmax.
+    const data = join(out, 'tiny-mnist');
+    mkdirSync(data);
+    writeFakeMnist(data, { trainCount: 300, testCount: 60, rows: 28, cols: 28 });
+    const dir = join(out, 'failing');
+    const r = await runCli(['run', 's003-1nn', 's001-softmax', '--quick', '--data', data, '--out', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\[quick\] s003-1nn: FAILED — balancedSubset: class \d has only \d+ examples, fewer than perClass = 100/);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
-    expect(report.skipped.map((s) => s.id)).toEqual(['s003-gaussian']);
-    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+    expect(report.skipped.map((s) => s.id)).toEqual(['s003-1nn']);
+    expect(report.results.map((x) => x.id)).toEqual(['s001-softmax']);
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toMatch(/Could not run[\s\S]*s003-1nn/);
   });
 
   it('names a data folder without MNIST', async () => {

@@ -40,6 +40,7 @@ export function quickSuite(patterns: string[]): void {
         expect(line!.test_accuracy as number).toBeGreaterThanOrEqual(e.quick.floor);
         expect(existsSync(join(out, e.id, 'report.json'))).toBe(true);
         const result = report.results.find((r) => r.id === e.id)!;
+        if (result.kind === 'classic') throw new Error(`${e.id} is a classic baseline; test/experiments/quick-classic.test.ts runs those.`);
         // Training must have lowered the loss on the held-out test images, in every run; a
         // single step (the conv models' quick mode) must at least have changed the model.
         // In a sweep some cells are meant to fail (too large a learning rate): the best cell must learn.

@@ -6,10 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENTS, getExperiment, selectExperiments, type TrainSpec } from '../../src/experiments/registry.js';
-import { NotImplementedError, runExperiment, slug } from '../../src/experiments/runner.js';
+import { EXPERIMENTS, getExperiment, selectExperiments, type ClassicExperiment, type TrainSpec } from '../../src/experiments/registry.js';
+import { slug } from '../../src/experiments/runner.js';
 import { sequential } from '../../src/model/sequential.js';
-import type { Runtime } from '../../src/gpu/runtime.js';
 
 const catalogPath = resolve(__dirname, '../../../shared/EXPERIMENTS.md');
 const catalog = existsSync(catalogPath) ? readFileSync(catalogPath, 'utf8') : undefined;
@@ -100,15 +99,20 @@ describe('registry entries', () => {
     expect(() => selectExperiments(['s9*'])).toThrow(/No experiment id starts with 's9'/);
   });
 
-  it('refuses to run the classic baselines with a clear reason', async () => {
-    const classic = EXPERIMENTS.filter((e) => e.kind === 'classic').map((e) => e.id);
-    expect(classic.sort()).toEqual(['s001-logreg-gd', 's003-1nn', 's003-gaussian', 's003-ova']);
-    // No GPU work happens before the refusal, so no runtime is needed.
-    const options = { runtime: undefined as unknown as Runtime, mnist: undefined as never };
-    for (const id of classic) {
-      const error = await runExperiment(getExperiment(id), options).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(NotImplementedError);
-      expect((error as Error).message).toMatch(new RegExp(`^${id} cannot run: .*not implemented yet`));
+  it('registers the four classic baselines with their settings and quick sizes', () => {
+    const classic = EXPERIMENTS.filter((e) => e.kind === 'classic');
+    expect(classic.map((e) => e.id).sort()).toEqual(['s001-logreg-gd', 's003-1nn', 's003-gaussian', 's003-ova']);
+    const spec = (id: string) => (getExperiment(id) as ClassicExperiment).spec;
+    // EXPERIMENTS.md: Armijo alpha 0.01, beta 0.5, 200 steps, no bias, "is it a 5?".
+    expect(spec('s001-logreg-gd')).toEqual({ algorithm: 'logistic-gd', positive: 5, steps: 200, alpha: 0.01, beta: 0.5, bias: false, lambda: 0 });
+    expect(spec('s003-gaussian')).toEqual({ algorithm: 'gaussian', regularization: 4000 });
+    // The notebook's balanced subset: 7,500 train (750 per class) and 1,000 test (100 per class), and the full sets.
+    expect(spec('s003-1nn')).toEqual({ algorithm: 'nearest-neighbour', perClass: { train: 750, test: 100 }, full: true });
+    expect(spec('s003-ova')).toMatchObject({ algorithm: 'one-vs-all', bias: true });
+    expect(getExperiment('s003-gaussian').reported).toBe(1 - 431 / 10000);
+    for (const e of classic as ClassicExperiment[]) {
+      expect(e.quick.floor, e.id).toBeGreaterThan(0.1);
+      expect(e.quick.train, e.id).toBeLessThanOrEqual(4000);
     }
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, sweepCurves } from '../../src/report/charts.js';
+import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, stepCurves, sweepCurves } from '../../src/report/charts.js';
 import { renderSvg } from '../../src/report/render.js';
-import { history, ringImage, runResult, SHAPE, sweepResult } from './fixtures.js';
+import { classicResult, history, ringImage, runResult, SHAPE, sweepResult } from './fixtures.js';
 
 /** The inner text of every <text> in the mark groups whose class starts with `markClass`, in order. */
 function texts(svg: string, markClass: string): string[] {
@@ -69,6 +69,25 @@ describe('report charts', () => {
     // Integer squares, 3 px per pixel, in grey; the centre dot (255) is black, at (14·3, 14·3).
     expect(rects[0]).toMatch(/^<path d="M\d+,\d+h3v3h-3Z" fill="rgb\((\d+), \1, \1\)"\/>/);
     expect(rects[0]!.includes('<path d="M42,42h3v3h-3Z" fill="rgb(0, 0, 0)"/>'), 'the centre dot is black').toBe(true);
+  });
+
+  it('names the classes of a binary task, and titles images by a caption of their own', async () => {
+    const images = [{ index: 0, label: 1, predicted: 0, pixels: ringImage(1) }, { index: 1, label: 0, predicted: 0, pixels: ringImage(0) }];
+    const named = texts(await renderSvg(imageGrid(images, SHAPE, 'binary', { classNames: ['not 5', '5'] })), 'mark-text role-title-text');
+    expect(named.sort()).toEqual(['binary', 'label 5 → predicted not 5', 'label not 5 → predicted not 5']);
+    const svg = await renderSvg(imageGrid(images, SHAPE, 'means', { caption: (im) => `mean of ${im.label}` }));
+    expect(texts(svg, 'mark-text role-title-text').sort()).toEqual(['mean of 0', 'mean of 1', 'means']);
+    // A caption is not a verdict: nothing is red.
+    expect(count(svg, 'fill="#c62828"')).toBe(0);
+  });
+
+  it('draws gradient descent per step: train and test loss, test error, trials', async () => {
+    const { steps } = classicResult();
+    const svg = await renderSvg(stepCurves('s020-classic', steps!));
+    expect(count(svg, 'aria-roledescription="line mark"')).toBe(4);
+    expect(svg).toContain('s020-classic: gradient descent, per step');
+    for (const title of ['loss', 'test error', 'line-search trials']) expect(texts(svg, 'mark-text role-title-text')).toContain(title);
+    for (const legend of ['train', 'test']) expect(texts(svg, 'mark-text role-legend-label')).toContain(legend);
   });
 
   it('rejects images of the wrong size', () => {

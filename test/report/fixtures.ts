@@ -1,5 +1,5 @@
 /** Synthetic but realistic experiment results for the report tests (no GPU, no MNIST). */
-import type { HistoryJson, RunReport, RunResult, SampleImage, SweepCell, SweepResult } from '../../src/experiments/result.js';
+import type { ClassicResult, HistoryJson, RunReport, RunResult, SampleImage, SweepCell, SweepResult } from '../../src/experiments/result.js';
 import { classificationReport, confusionMatrix } from '../../src/metrics/classification.js';
 
 export const SHAPE: [number, number] = [28, 28];
@@ -141,6 +141,41 @@ export function sweepResult(): SweepResult {
 }
 
 /**
+ * A classic baseline with everything a classic result can hold: 12 line-search
+ * steps (the loss falls by 0.05 a step; step 3 took 4 trials), ten mean images,
+ * and two evaluations. 857/1000 right, as the runs.
+ */
+export function classicResult(): ClassicResult {
+  const { labels, predictions } = labelsAndPredictions();
+  const n = 12;
+  return {
+    kind: 'classic', id: 's020-classic', title: 'A classic baseline', notebook: 'seeds/020',
+    reported: 0.9, reportedText: '100 errors / 1,000', quick: false, adapter: 'SwiftShader', seed: 42,
+    method: 'gradient descent with a line search <on the GPU>', preprocessing: 'standardised',
+    trainSamples: 6000, testSamples: 1000, seconds: 12.5, timings: { fit: 10.25, predict: 2.25 },
+    test: { loss: 0.15, accuracy: 0.857, errors: 143 },
+    confusion: confusionMatrix(labels, predictions, 10),
+    classification: classificationReport(labels, predictions, 10),
+    classDistribution: { train: new Array(10).fill(600), test: new Array(10).fill(100) },
+    imageShape: SHAPE,
+    samples: samples(labels, predictions),
+    steps: {
+      step: Array.from({ length: n }, (_, i) => i + 1),
+      trainLoss: Array.from({ length: n }, (_, i) => 0.7 - 0.05 * i),
+      testLoss: Array.from({ length: n }, (_, i) => 0.72 - 0.05 * i),
+      testError: Array.from({ length: n }, (_, i) => 0.3 - 0.01 * i),
+      trials: Array.from({ length: n }, (_, i) => (i === 2 ? 4 : 1)),
+      t: Array.from({ length: n }, (_, i) => (i === 2 ? 0.125 : 1)),
+    },
+    means: Array.from({ length: 10 }, (_, k) => ringImage(k).map((v) => v / 2)),
+    evaluations: [
+      { name: 'subset', trainSamples: 600, testSamples: 100, accuracy: 0.9, errors: 10, seconds: 1.5, reference: 'notebook: 185 s' },
+      { name: 'full', trainSamples: 6000, testSamples: 1000, accuracy: 0.857, errors: 143, seconds: 11 },
+    ],
+  };
+}
+
+/**
  * A whole run report: the dense run (ours 0.857 vs 0.82 → +3.70), a CNN run
  * without sample images whose title needs escaping (ours 0.857 vs 0.99 → -13.30),
  * the sweep (no reported number), and one skipped id.
@@ -164,13 +199,14 @@ export function runReport(quick = false): RunReport {
     command: 'shaderprop run s001-dense s007-cnn s014-sweep s099-rnn' + (quick ? ' --quick' : ''),
     adapter: 'SwiftShader',
     quick,
-    results: [runResult({ quick }), cnn, { ...sweepResult(), quick }],
+    results: [runResult({ quick }), cnn, { ...sweepResult(), quick }, { ...classicResult(), quick }],
     skipped: [{ id: 's099-rnn', reason: 'recurrent layers are not implemented' }],
   };
 }
 
 /**
  * How many <img> the report of `runReport()` shows: 5 for the dense run, 3 for
- * the CNN run (no samples, so no grids), 2 + 2 for the sweep (its best cell's grids).
+ * the CNN run (no samples, so no grids), 2 + 2 for the sweep (its best cell's
+ * grids), 6 for the classic baseline (steps, means, confusion, distribution, 2 grids).
  */
-export const REPORT_IMAGES = 5 + 3 + 4;
+export const REPORT_IMAGES = 5 + 3 + 4 + 6;

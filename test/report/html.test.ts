@@ -37,7 +37,8 @@ describe('writeReport', () => {
       ...['learning-curves', 'confusion', 'class-distribution', 'first-25', 'mislabelled-25'].map((n) => `s001-dense/${n}.svg`),
       ...['learning-curves', 'confusion', 'class-distribution'].map((n) => `s007-cnn/${n}.svg`),
       ...['sweep-grid', 'sweep-compare', 'first-25', 'mislabelled-25'].map((n) => `s014-sweep/${n}.svg`),
-      's001-dense/report.json', 's007-cnn/report.json', 's014-sweep/report.json', 'index.html',
+      ...['steps', 'means', 'confusion', 'class-distribution', 'first-25', 'mislabelled-25'].map((n) => `s020-classic/${n}.svg`),
+      's001-dense/report.json', 's007-cnn/report.json', 's014-sweep/report.json', 's020-classic/report.json', 'index.html',
     ];
     expect(written.files.map((f) => relative(dir, f)).sort()).toEqual(expected.sort());
     const onDisk = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
@@ -78,6 +79,22 @@ describe('writeReport', () => {
     const sweep = summaryRow(html, 's014-sweep');
     for (const part of ['best lr=0.1 init=xavier', '<td>0.9200</td>', '<td>—</td>', '1 min 50 s']) expect(sweep).toContain(part);
     expect(html).toContain('<li><b>s099-rnn</b>: recurrent layers are not implemented</li>');
+    const classic = summaryRow(html, 's020-classic');
+    for (const part of ['A classic baseline', '<td>classic</td>', '<td>12 steps</td>', '<td>0.8570</td>', '-4.30', '12.5 s']) expect(classic).toContain(part);
+  });
+
+  it('shows a classic baseline: method, errors, phases, evaluations, curves, means and the per-step table', () => {
+    const section = html.slice(html.indexOf('id="result-s020-classic"'));
+    expect(section).toContain('<th>method</th><td>gradient descent with a line search &lt;on the GPU&gt;</td>');
+    expect(section).toContain('<th>test errors</th><td>143 of 1000</td>');
+    expect(section).toContain('<th>test loss</th><td>0.1500</td>');
+    expect(section).toContain('<th>time: fit</th><td>10.3 s</td>');
+    expect(section).toContain('<tr><td>subset</td><td>600</td><td>100</td><td>10</td><td>0.9000</td><td>1.5 s</td><td>notebook: 185 s</td></tr>');
+    expect(section).toContain('<tr><td>full</td><td>6000</td><td>1000</td><td>143</td><td>0.8570</td><td>11.0 s</td><td>—</td></tr>');
+    expect(section).toMatch(/alt="Gradient descent of s020-classic per step/);
+    expect(section).toMatch(/alt="The 10 class means of s020-classic/);
+    // Step 3 of the table: losses 0.6 and 0.62, error 0.28, 4 trials, t = 0.125.
+    expect(section).toContain('<tr><td>3</td><td>0.6000</td><td>0.6200</td><td>0.2800</td><td>4.0</td><td>0.125</td></tr>');
   });
 
   it('shows each section: note, model summary, numbers, classification report, epochs, sweep cells', () => {
@@ -131,14 +148,15 @@ describe('report text', () => {
   it('writes the summary as a GitHub markdown table', () => {
     const lines = markdownSummary(runReport(true)).split('\n');
     expect(lines[0]).toBe(`> **${QUICK_BANNER}**`);
-    expect(lines.slice(2, 7)).toEqual([
+    expect(lines.slice(2, 8)).toEqual([
       '| id | notebook | ours | diff | time | adapter |',
       '|---|---|---:|---:|---:|---|',
       '| s001-dense | 0.82 test (0.8104 train acc) | 0.8570 | +3.70 | 1 min 23 s | SwiftShader |',
       '| s007-cnn | 0.99 test | 0.8570 | -13.30 | 1 h 06 min | SwiftShader |',
       '| s014-sweep | best lr 0.1 (no test accuracy stated) | 0.9200 | — | 1 min 50 s | SwiftShader |',
+      '| s020-classic | 100 errors / 1,000 | 0.8570 | -4.30 | 12.5 s | SwiftShader |',
     ]);
-    expect(lines.at(-1)).toBe('- skipped **s099-rnn**: recurrent layers are not implemented');
+    expect(lines.at(-1)).toBe('- could not run **s099-rnn**: recurrent layers are not implemented');
     expect(markdownSummary({ ...runReport(), results: [runResult({ reportedText: 'a | b' })] })).toContain('| a \\| b |');
   });
 });
