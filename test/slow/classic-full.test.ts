@@ -16,11 +16,12 @@ const slow = !!process.env.SHADERPROP_SLOW;
 if (!slow) console.info('test/slow: skipped; run `npm run test:slow` for the full-size runs.');
 
 describe.skipIf(!slow || !mnistDir())('full size: the classic baselines', () => {
-  const out = mkdtempSync(join(tmpdir(), 'shaderprop-slow-'));
+  let out: string;
   let report: RunReport;
   const result = (id: string) => report.results.find((r) => r.id === id) as ClassicResult;
 
   beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), 'shaderprop-slow-'));
     const cli = await runCli(['run', 's001-logreg-gd', 's003-gaussian', 's003-1nn', 's003-ova', '--json', '--out', out]);
     if (cli.code !== 0) throw new Error(`shaderprop exited with ${cli.code}:\n${cli.stderr.slice(-3000)}`);
     report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
