@@ -14,8 +14,8 @@ import { predictLogistic, trainLogistic, type LogisticStep } from '../classic/lo
 import { fitGaussian, scoreGaussian } from '../classic/gaussian.js';
 import { NearestNeighbour } from '../classic/knn.js';
 import type { ClassicExperiment, ClassicSpec } from './registry.js';
-import type { ClassicEvaluation, ClassicResult, SampleImage, StepCurves } from './result.js';
-import type { RunnerOptions } from './runner.js';
+import type { ClassicEvaluation, ClassicResult, StepCurves } from './result.js';
+import { countClasses, pickSamples, type RunnerOptions } from './runner.js';
 
 /** What one method produced on its test set. */
 interface Outcome {
@@ -67,7 +67,7 @@ export async function runClassic(e: ClassicExperiment, options: RunnerOptions): 
     classification: classificationReport(labels, predictions, classes),
     classDistribution: { train: countClasses(trainLabels, classes), test: countClasses(labels, classes) },
     imageShape: [mnist.test.rows, mnist.test.cols],
-    samples: pickSamples(outcome.test, labels, predictions),
+    samples: pickSamples(outcome.test.images, outcome.test.features, labels, predictions),
     ...(outcome.steps ? { steps: outcome.steps } : {}),
     ...(outcome.means ? { means: outcome.means } : {}),
     ...(outcome.evaluations ? { evaluations: outcome.evaluations } : {}),
@@ -217,23 +217,4 @@ async function query(rt: Runtime, train: ImageSet, test: ImageSet) {
   } finally {
     nn.destroy();
   }
-}
-
-function countClasses(labels: ArrayLike<number>, classes: number): number[] {
-  const counts = new Array<number>(classes).fill(0);
-  for (let i = 0; i < labels.length; i++) counts[labels[i]!]!++;
-  return counts;
-}
-
-/** The first 25 test images, and the first 25 the method got wrong. */
-function pickSamples(set: ImageSet, labels: Uint8Array, predicted: Uint8Array): NonNullable<ClassicResult['samples']> {
-  const size = set.features;
-  const sample = (index: number): SampleImage => ({
-    index, label: labels[index]!, predicted: predicted[index]!,
-    pixels: Array.from(set.images.subarray(index * size, (index + 1) * size)),
-  });
-  const first = Array.from({ length: Math.min(25, labels.length) }, (_, i) => sample(i));
-  const mislabelled: SampleImage[] = [];
-  for (let i = 0; i < labels.length && mislabelled.length < 25; i++) if (labels[i] !== predicted[i]) mislabelled.push(sample(i));
-  return { first, mislabelled };
 }

@@ -258,7 +258,7 @@ async function trainOne(
         test: countClasses(labels, classes),
       },
       imageShape: [images.rows, images.cols],
-      samples: pickSamples(images, labels, predicted),
+      samples: pickSamples(images.images, images.rows * images.cols, labels, predicted),
       ...(paths ? { files: { lastCheckpoint: relative(paths.last, dir!), ...(best ? { bestCheckpoint: relative(paths.best, dir!) } : {}) } } : {}),
     };
     return result;
@@ -271,18 +271,20 @@ function relative(path: string, dir: string): string {
   return path.startsWith(dir) ? path.slice(dir.length).replace(/^[\\/]+/, '') : path;
 }
 
-function countClasses(labels: ArrayLike<number>, classes: number): number[] {
+/** Images per class. */
+export function countClasses(labels: ArrayLike<number>, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]!]!++;
   return counts;
 }
 
-/** The first 25 test images, and the first 25 the model got wrong. */
-function pickSamples(images: LabeledImages, labels: Uint32Array, predicted: Uint32Array): NonNullable<RunResult['samples']> {
-  const size = images.rows * images.cols;
+/** The first 25 test images, and the first 25 the model got wrong; `pixels` holds `features` bytes per image. */
+export function pickSamples(
+  pixels: Uint8Array, features: number, labels: ArrayLike<number>, predicted: ArrayLike<number>,
+): { first: SampleImage[]; mislabelled: SampleImage[] } {
   const sample = (index: number): SampleImage => ({
     index, label: labels[index]!, predicted: predicted[index]!,
-    pixels: Array.from(images.images.subarray(index * size, (index + 1) * size)),
+    pixels: Array.from(pixels.subarray(index * features, (index + 1) * features)),
   });
   const first = Array.from({ length: Math.min(25, labels.length) }, (_, i) => sample(i));
   const mislabelled: SampleImage[] = [];

@@ -4,7 +4,8 @@
  * only a working model reaches, its weights after a few steps equal Dawn's in
  * Node, its checkpoints are the Node ones, the shader view shows the dense
  * kernels' WGSL, and the step view draws the gradients of a real step (checked
- * against an f64 computation here). A screenshot of the trained page is kept
+ * against an f64 computation here), and it runs the classic baselines (1-NN's
+ * errors equal a brute-force 1-NN here). A screenshot of the trained page is kept
  * in test-output/.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,8 +13,10 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Session, type Settings } from '../../demo/web/src/session.js';
+import { experimentById, isClassic, Session, type Settings } from '../../demo/web/src/session.js';
 import { loadMnist, type LabeledImages } from '../../src/data/mnist.js';
+import { balancedSubset } from '../../src/data/split.js';
+import type { ClassicExperiment } from '../../src/experiments/registry.js';
 import { createRuntime } from '../../src/gpu/device.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { decodeCheckpoint } from '../../src/model/checkpoint.js';
@@ -89,10 +92,11 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
     expect(await page.getAttribute('#data-status', 'data-source')).toBe('network');
     expect(dataRequests.length).toBeGreaterThanOrEqual(4);
     expect(await page.inputValue('#experiment')).toBe('s001-softmax');
-    // Every registry id is listed, the classic baselines as Node-only.
+    // Every registry id is listed and can be chosen, the classic baselines too.
     const options = await page.$$eval('#experiment option', (list) => list.map((o) => ({ text: o.textContent!, disabled: (o as HTMLOptionElement).disabled })));
     expect(options.find((o) => o.text.startsWith('s001-softmax'))!.text).toContain('notebook 0.92');
-    expect(options.filter((o) => o.disabled).every((o) => o.text.includes('Node CLI only'))).toBe(true);
+    expect(options.find((o) => o.text.startsWith('s003-1nn'))!.text).toContain('classic baseline');
+    expect(options.filter((o) => o.disabled || o.text.includes('Node CLI only'))).toEqual([]);
     expect(await page.inputValue('#train-images')).toBe('6000');
   });
 
@@ -325,6 +329,121 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
     const [epoch] = (await page.textContent('#stat-epoch'))!.split('/');
     expect(Number(epoch)).toBeLessThan(200);
     expect(Number(await page.getAttribute('#test-accuracy', 'data-value'))).toBeGreaterThan(0.1);
+    expect(errors).toEqual([]);
+  });
+
+  /** The classic entry `id`, selected in the page with the seed given; the neural-only fields are hidden and its settings said in words. */
+  async function selectClassic(id: string, seed: number): Promise<ClassicExperiment> {
+    const e = experimentById(id);
+    if (!isClassic(e)) throw new Error(`${id} is not a classic baseline`);
+    await page.click('[data-tab=training]');
+    await page.selectOption('#experiment', id);
+    for (const field of ['epochs', 'batch', 'lr', 'train-images', 'test-images']) expect(await page.isHidden(`#${field}`), field).toBe(true);
+    expect(await page.isVisible('#seed')).toBe(true);
+    await setSettings(page, { seed });
+    const about = (await page.textContent('#about'))!;
+    expect(about).toContain('quick size');
+    expect(about).toContain('Stop does not apply');
+    return e;
+  }
+
+  /** Runs the selected classic baseline; returns the accuracy, errors and test count the page shows, and the seconds it took. */
+  async function runClassicInPage(id: string) {
+    const started = performance.now();
+    await page.click('#train');
+    expect(await page.isDisabled('#stop')).toBe(true);
+    await waitForState(page, ['done']);
+    const seconds = (performance.now() - started) / 1000;
+    const accuracy = Number(await page.getAttribute('#test-accuracy', 'data-value'));
+    expect(await page.textContent('#test-accuracy')).toBe(accuracy.toFixed(4));
+    const report = (await page.textContent('#report'))!;
+    const [, wrong, tests] = (report.match(/test errors (\d+) of (\d+)/) ?? []).map(Number);
+    // Errors, accuracy, the classification report and the confusion matrix tell the same story.
+    expect(wrong).toBe(Math.round((1 - accuracy) * tests!));
+    expect(report).toMatch(new RegExp(`accuracy\\s+${accuracy.toFixed(4)}\\s+${tests}`));
+    const confusion = await page.$eval('#confusion', (el) => ({ ...(el as HTMLElement).dataset }));
+    expect(Number(confusion.total)).toBe(tests);
+    expect(Number(confusion.correct)).toBe(tests! - wrong!);
+    expect(await page.locator('#confusion svg .mark-rect path').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#status')).toMatch(new RegExp(`^${id}: done in [\\d.]+ s at quick size; test accuracy ${accuracy.toFixed(4)}`));
+    for (const grid of ['first-images', 'mislabelled']) {
+      const ink = await page.$eval(`#${grid} canvas`, (canvas) => {
+        const c = canvas as HTMLCanvasElement;
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let dark = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i]! < 64 && data[i + 3]! > 0) dark++;
+        return dark;
+      });
+      expect(ink, `${grid} has dark pixels`).toBeGreaterThan(1000);
+    }
+    return { accuracy, wrong: wrong!, tests: tests!, seconds };
+  }
+
+  it('runs the classic s003-1nn in the page: its errors are those of a brute-force 1-NN on the same balanced subset', async () => {
+    const seed = 1;
+    const e = await selectClassic('s003-1nn', seed);
+    const { accuracy, wrong, tests, seconds } = await runClassicInPage(e.id);
+    console.log(`browser demo: s003-1nn quick (balanced 1,000 × 200, then 4,000 × 1,000): test accuracy ${accuracy} (${wrong} errors of ${tests}) in ${seconds.toFixed(1)} s`);
+    expect(accuracy).toBeGreaterThanOrEqual(e.quick.floor);
+
+    // The reference: exact 1-NN in f64 on the balanced subset the seed draws (ties to the lowest training index).
+    const perClass = e.quick.perClass!;
+    const trainIndices = balancedSubset(mnist.train.labels, perClass.train, seed);
+    const testIndices = balancedSubset(mnist.test.labels, perClass.test, seed);
+    expect(tests).toBe(testIndices.length);
+    const size = 784;
+    let expectedErrors = 0;
+    for (const t of testIndices) {
+      const x = mnist.test.images.subarray(t * size, (t + 1) * size);
+      let best = Infinity;
+      let label = -1;
+      for (const n of trainIndices) {
+        const y = mnist.train.images.subarray(n * size, (n + 1) * size);
+        let d = 0;
+        for (let i = 0; i < size; i++) d += (x[i]! - y[i]!) ** 2;
+        if (d < best) [best, label] = [d, mnist.train.labels[n]!];
+      }
+      if (label !== mnist.test.labels[t]) expectedErrors++;
+    }
+    expect(wrong).toBe(expectedErrors);
+
+    // The evaluations table: the subset (the accuracy shown), then the first 4,000 × 1,000 images.
+    const rows = await page.$$eval('#evaluations tr[data-test]', (list) => list.map((r) => ({ ...(r as HTMLElement).dataset })));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toEqual({ test: String(tests), errors: String(wrong), accuracy: String(accuracy) });
+    expect(Number(rows[1]!.test)).toBe(e.quick.test);
+    expect(Number(rows[1]!.accuracy)).toBeCloseTo(1 - Number(rows[1]!.errors) / e.quick.test, 12);
+    expect(Number(rows[1]!.accuracy)).toBeGreaterThanOrEqual(e.quick.floor);
+    expect(await page.textContent('#curves')).toContain('No per-step curves');
+    expect(await page.isHidden('#means')).toBe(true);
+
+    // The shader and step views say they are about neural models.
+    for (const tab of ['shaders', 'step']) {
+      await page.click(`[data-tab=${tab}]`);
+      expect(await page.textContent(`#tab-${tab}`)).toContain('apply to neural models');
+    }
+    expect(await page.isDisabled('#time-step')).toBe(true);
+    expect(await page.isDisabled('#run-step')).toBe(true);
+    await page.click('[data-tab=training]');
+    expect(errors).toEqual([]);
+  });
+
+  it('runs the classic s001-logreg-gd in the page: "is it a 5?" with its class names and the per-step curves drawn', async () => {
+    const e = await selectClassic('s001-logreg-gd', 1);
+    const { accuracy, wrong, tests, seconds } = await runClassicInPage(e.id);
+    console.log(`browser demo: s001-logreg-gd quick (4,000 / 1,000 images, ${e.quick.steps} steps): test accuracy ${accuracy} (${wrong} errors of ${tests}) in ${seconds.toFixed(1)} s`);
+    expect(accuracy).toBeGreaterThanOrEqual(e.quick.floor);
+    expect(tests).toBe(e.quick.test);
+    // The binary task's classes by name, in the report, the caption and the image titles.
+    const report = (await page.textContent('#report'))!;
+    expect(report).toMatch(/^\s*not 5\s/m);
+    expect(report).toMatch(/^\s*5\s/m);
+    expect(report).toMatch(/test loss \d+\.\d{4}/);
+    expect(await page.textContent('#confusion-caption')).toContain('0 = not 5, 1 = 5');
+    // The step curves: a line per loss, and the test error and trials panels.
+    expect(await page.locator('#curves svg .mark-line path').count()).toBeGreaterThanOrEqual(3);
+    expect(await page.textContent('#curves svg')).toContain('s001-logreg-gd: gradient descent, per step');
+    expect(await page.isHidden('#classic-extra')).toBe(true);
     expect(errors).toEqual([]);
   });
 

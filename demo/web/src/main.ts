@@ -7,17 +7,19 @@
 import type { Result } from 'vega-embed';
 import { fetchMnist } from '../../../src/data/mnist-browser.js';
 import type { LabeledImages } from '../../../src/data/mnist.js';
-import { EXPERIMENTS, type Experiment } from '../../../src/experiments/registry.js';
-import type { RunResult } from '../../../src/experiments/result.js';
+import { EXPERIMENTS, type ClassicExperiment, type Experiment } from '../../../src/experiments/registry.js';
+import type { ClassicResult, RunResult, SampleImage } from '../../../src/experiments/result.js';
 import { createRuntime } from '../../../src/gpu/device.js';
 import type { Runtime } from '../../../src/gpu/runtime.js';
 import { canTimeDispatches } from '../../../src/gpu/timing.js';
 import { confusionMatrix, formatClassificationReport } from '../../../src/metrics/classification.js';
 import { decodeCheckpoint } from '../../../src/model/checkpoint.js';
 import { NO_WEBGPU_MESSAGE } from '../../../src/platform/platform.js';
-import { confusionHeatmap, imageGrid, learningCurves } from '../../../src/report/charts.js';
+import { confusionHeatmap, imageGrid, learningCurves, stepCurves } from '../../../src/report/charts.js';
 import { addPoints, draw, liveCurvesSpec, timingSpec, type CurvePoint } from './charts.js';
-import { checkpointOrigin, defaultSettings, experimentById, isTrainable, Session, trainSpec, withLearningRate, type Settings } from './session.js';
+import {
+  checkpointOrigin, classicPlan, classicRun, defaultSettings, experimentById, isClassic, isTrainable, Session, trainSpec, withLearningRate, type Settings,
+} from './session.js';
 import { describeDispatches, formatMicroseconds, renderKernels } from './shader-view.js';
 import { renderStep } from './step-view.js';
 
@@ -42,7 +44,35 @@ const ui = {
   summary: $('summary'), firstImages: $('first-images'), mislabelled: $('mislabelled'),
   kernels: $('kernels'), timeStep: $<HTMLButtonElement>('time-step'), timingNote: $('timing-note'), timingChart: $('timing-chart'),
   shaderIntro: $('shader-intro'), runStep: $<HTMLButtonElement>('run-step'), step: $('step'),
+  summaryCaption: $('summary').previousElementSibling as HTMLElement,
 };
+
+/** The labels of the fields only a neural model has; hidden for a classic baseline. */
+const neuralOnly = [ui.epochs, ui.batch, ui.lr, ui.trainImages, ui.testImages].map((input) => input.closest('label')!);
+
+/** What a classic baseline shows besides the shared panels: its evaluations and its mean images (built here, shown when present). */
+const classicUi = (() => {
+  const row = document.createElement('div');
+  row.className = 'row';
+  row.id = 'classic-extra';
+  row.hidden = true;
+  const evaluationsPanel = document.createElement('figure');
+  evaluationsPanel.className = 'panel';
+  evaluationsPanel.innerHTML = '<figcaption>Evaluations</figcaption>';
+  const evaluations = document.createElement('table');
+  evaluations.id = 'evaluations';
+  evaluations.style.cssText = 'border-collapse: collapse; font-size: 13px';
+  evaluationsPanel.append(evaluations);
+  const meansPanel = document.createElement('figure');
+  meansPanel.className = 'panel';
+  const means = document.createElement('div');
+  means.id = 'means';
+  means.className = 'chart';
+  meansPanel.append(means);
+  row.append(evaluationsPanel, meansPanel);
+  ui.final.append(row);
+  return { row, evaluationsPanel, evaluations, meansPanel, means };
+})();
 
 let rt: Runtime | undefined;
 let mnist: { train: LabeledImages; test: LabeledImages } | undefined;
@@ -54,15 +84,23 @@ let stopRequested = false;
 let slowAdapter = false;
 let shaderViewFor: Session | undefined;
 
+/** True when the chosen id is a classic baseline. */
+function classicSelected(): boolean {
+  return EXPERIMENTS.find((e) => e.id === ui.experiment.value)?.kind === 'classic';
+}
+
 function setState(state: State): void {
   document.body.dataset.state = state;
   const idle = !busy;
+  const classic = classicSelected();
   ui.train.disabled = !idle || !mnist;
-  ui.stop.disabled = state !== 'training';
+  // A classic baseline is one fit, not a loop of steps: it runs to the end.
+  ui.stop.disabled = state !== 'training' || classic;
+  ui.stop.title = classic ? 'A classic baseline runs to the end: Stop applies to neural models only.' : '';
   ui.save.disabled = !idle || !session || session.epochsDone === 0;
   ui.load.disabled = !idle || !mnist;
-  ui.timeStep.disabled = !idle || !mnist;
-  ui.runStep.disabled = !idle || !mnist;
+  ui.timeStep.disabled = !idle || !mnist || classic;
+  ui.runStep.disabled = !idle || !mnist || classic;
   for (const input of [ui.experiment, ui.cell, ui.epochs, ui.batch, ui.lr, ui.trainImages, ui.testImages, ui.seed]) input.disabled = !idle;
 }
 
@@ -112,7 +150,7 @@ async function guarded(state: State, context: string, action: () => Promise<void
 
 function experimentLabel(e: Experiment): string {
   const reported = e.reported === null ? 'notebook: —' : `notebook ${e.reported}`;
-  return `${e.id} — ${e.title} · ${reported}${e.kind === 'classic' ? ' · Node CLI only' : ''}`;
+  return `${e.id} — ${e.title} · ${reported}${e.kind === 'classic' ? ' · classic baseline' : ''}`;
 }
 
 function fillExperiments(): void {
@@ -125,19 +163,19 @@ function fillExperiments(): void {
       groups.set(e.notebook, group);
       ui.experiment.append(group);
     }
-    const option = new Option(experimentLabel(e), e.id);
-    if (!isTrainable(e)) {
-      option.disabled = true;
-      option.title = `A classic baseline: run it with \`npx shaderprop run ${e.id}\`.`;
-    }
-    group.append(option);
+    group.append(new Option(experimentLabel(e), e.id));
   }
   ui.experiment.value = 's001-softmax';
 }
 
-function selectedExperiment() {
-  const e = experimentById(ui.experiment.value);
-  if (!isTrainable(e)) throw new Error(`${e.id} runs in the Node command line only.`);
+function selectedExperiment(): Experiment {
+  return experimentById(ui.experiment.value);
+}
+
+/** The chosen id, which must be a neural model (or sweep). */
+function selectedTrainable() {
+  const e = selectedExperiment();
+  if (!isTrainable(e)) throw new Error(`${e.id} is a classic baseline: it has no epochs, batches or weights to train step by step.`);
   return e;
 }
 
@@ -162,7 +200,7 @@ function writeSettings(s: Settings): void {
 }
 
 function readSettings(): Settings {
-  const e = selectedExperiment();
+  const e = selectedTrainable();
   return {
     id: e.id, cell: e.kind === 'sweep' ? ui.cell.value : null,
     epochs: ui.epochs.valueAsNumber, batchSize: ui.batch.valueAsNumber, learningRate: ui.lr.valueAsNumber,
@@ -172,6 +210,11 @@ function readSettings(): Settings {
 
 function describeExperiment(): void {
   const e = selectedExperiment();
+  ui.about.dataset.kind = e.kind;
+  if (isClassic(e)) {
+    describeClassic(e);
+    return;
+  }
   const cell = e.kind === 'sweep' ? ui.cell.value : null;
   const spec = trainSpec(e, cell);
   const validation = spec.validation.kind === 'test' ? 'validates on the test images (as the notebook)' : `validates on the last ${(spec.validation.fraction * 100).toFixed(1)}% of the training images`;
@@ -180,11 +223,48 @@ function describeExperiment(): void {
     `${notebookEpochs}, test accuracy ${e.reportedText}.${e.note ? ` Note: ${e.note}` : ''}`;
 }
 
+/** A classic baseline's settings, read-only: what it computes, at which size and why. */
+function describeClassic(e: ClassicExperiment): void {
+  const plan = classicPlan(e, slowAdapter);
+  const seed = e.spec.algorithm === 'nearest-neighbour' ? 'the seed draws the balanced subset' : 'the method is deterministic (the seed is recorded only)';
+  ui.about.textContent = `${e.notebook}: ${e.title}. A classic baseline, fitted by kernels of its own: ${plan.computes}. ` +
+    `Runs on ${plan.size}. Preprocessing: ${e.preprocessingText}; the notebook: ${e.reportedText}.${e.note ? ` Note: ${e.note}` : ''} ` +
+    `Epochs, batch size, learning rate and image counts apply to neural models only; ${seed}. ` +
+    'Stop does not apply: a classic baseline runs to the end.';
+}
+
+/** The shader and step views are about a neural model's training step: for a classic baseline they say so. */
+const NEURAL_ONLY_VIEW = 'The shader view and the step view apply to neural models: they show the kernels and buffers of one training step. ' +
+  'A classic baseline is fitted by kernels of its own (src/classic/); choose a neural id to see a step.';
+
+function showNeuralOnlyMessage(): void {
+  ui.shaderIntro.textContent = NEURAL_ONLY_VIEW;
+  ui.kernels.replaceChildren();
+  ui.timingNote.textContent = '';
+  ui.timingChart.replaceChildren();
+  const note = document.createElement('p');
+  note.className = 'note';
+  note.dataset.classic = 'true';
+  note.textContent = NEURAL_ONLY_VIEW;
+  ui.step.replaceChildren(note);
+  shaderViewFor = undefined;
+}
+
 function onExperimentChange(): void {
   fillCells();
   const e = selectedExperiment();
-  writeSettings(defaultSettings(e, e.kind === 'sweep' ? ui.cell.value : null, slowAdapter));
+  const classic = isClassic(e);
+  for (const label of neuralOnly) label.hidden = classic;
+  if (classic) {
+    showNeuralOnlyMessage();
+  } else {
+    if (ui.step.querySelector('[data-classic]')) ui.step.replaceChildren();
+    if (ui.shaderIntro.textContent === NEURAL_ONLY_VIEW) ui.shaderIntro.textContent = 'Every pipeline one training step runs, in order.';
+    writeSettings(defaultSettings(e, e.kind === 'sweep' ? ui.cell.value : null, slowAdapter));
+  }
   describeExperiment();
+  if (!busy && document.body.dataset.state !== 'starting') setState((document.body.dataset.state ?? 'ready') as State);
+  if (!$('tab-shaders').hidden) selectTab('shaders');
 }
 
 // ---------------------------------------------------------------------------
@@ -212,6 +292,13 @@ function resetTrainingView(): void {
   }
   ui.final.hidden = true;
   ui.confusion.replaceChildren();
+  delete ui.confusion.dataset.correct;
+  delete ui.confusion.dataset.total;
+  classicUi.row.hidden = true;
+  classicUi.evaluations.replaceChildren();
+  classicUi.means.replaceChildren();
+  ui.summaryCaption.textContent = 'Model';
+  ui.summary.classList.remove('prose');
   ui.confusionCaption.textContent = 'Confusion matrix on the test images';
 }
 
@@ -297,6 +384,90 @@ function showResult(result: RunResult, s: Session): void {
 }
 
 // ---------------------------------------------------------------------------
+// A classic baseline
+
+async function trainClassic(e: ClassicExperiment): Promise<void> {
+  if (!rt || !mnist) throw new Error('The data is not loaded yet.');
+  resetTrainingView();
+  // The page now shows this baseline: no neural model is left to save or to look into.
+  session?.dispose();
+  session = undefined;
+  shaderViewFor = undefined;
+  ui.curves.replaceChildren();
+  const plan = classicPlan(e, slowAdapter);
+  status(`Running ${e.id} at ${plan.quick ? 'quick' : 'full'} size (Stop does not apply: it runs to the end)…`);
+  const result = await classicRun(rt, e, mnist, { quick: plan.quick, seed: ui.seed.valueAsNumber, log: (line) => status(line) });
+  await showClassicResult(result);
+  status(`${e.id}: done in ${result.seconds.toFixed(1)} s at ${result.quick ? 'quick' : 'full'} size; test accuracy ${result.test.accuracy.toFixed(4)} ` +
+    `(${result.test.errors.toLocaleString('en-US')} errors in ${result.testSamples.toLocaleString('en-US')} test images).`);
+}
+
+/** A classic baseline's result: test accuracy, report, confusion, pictures, and what the method has of its own; resolves when drawn. */
+async function showClassicResult(result: ClassicResult): Promise<void> {
+  const { test } = result;
+  ui.stat.test.textContent = test.accuracy.toFixed(4);
+  ui.stat.test.dataset.value = String(test.accuracy);
+  ui.report.textContent = `${formatClassificationReport(result.classification, result.classNames, 4)}\n\n` +
+    `test errors ${test.errors} of ${result.testSamples}${test.loss === null ? '' : `\ntest loss ${test.loss.toFixed(4)}`}`;
+  ui.summaryCaption.textContent = 'Method';
+  // The method is prose: wrapped, unlike the model summary's table.
+  ui.summary.classList.add('prose');
+  const timings = Object.entries(result.timings).map(([phase, s]) => `${phase} ${s.toFixed(2)} s`).join(', ');
+  ui.summary.textContent = `${result.method}\n\nPreprocessing: ${result.preprocessing}. ${result.trainSamples.toLocaleString('en-US')} training and ` +
+    `${result.testSamples.toLocaleString('en-US')} test images (${result.quick ? 'quick' : 'full'} size), seed ${result.seed}.\n` +
+    `Time: ${timings}; ${result.seconds.toFixed(2)} s in all, on ${result.adapter}.`;
+  ui.final.hidden = false;
+
+  const correct = result.confusion.reduce((sum, row, k) => sum + row[k]!, 0);
+  const total = result.confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
+  ui.confusion.dataset.correct = String(correct);
+  ui.confusion.dataset.total = String(total);
+  ui.confusionCaption.textContent = `Confusion matrix on the ${result.testSamples.toLocaleString('en-US')} test images` +
+    (result.classNames ? ` (classes ${result.classNames.map((n, k) => `${k} = ${n}`).join(', ')})` : '');
+
+  const shape = result.imageShape;
+  const names = result.classNames ? { classNames: result.classNames } : {};
+  const draws: Promise<unknown>[] = [draw(ui.confusion, confusionHeatmap(result.confusion))];
+  if (result.samples) {
+    draws.push(draw(ui.firstImages, imageGrid(result.samples.first, shape, 'The first 25 test images: label → predicted', names), 'canvas'));
+    if (result.samples.mislabelled.length) {
+      draws.push(draw(ui.mislabelled, imageGrid(result.samples.mislabelled, shape, 'The first 25 mislabelled test images', names), 'canvas'));
+    } else {
+      ui.mislabelled.textContent = 'No test image is mislabelled.';
+    }
+  }
+  if (result.steps) draws.push(draw(ui.curves, stepCurves(result.id, result.steps)));
+  else ui.curves.textContent = `No per-step curves: ${result.id} is fitted in one pass.`;
+
+  classicUi.evaluationsPanel.hidden = !result.evaluations?.length;
+  if (result.evaluations?.length) {
+    const cell = (tag: 'th' | 'td', text: string) => {
+      const el = document.createElement(tag);
+      el.textContent = text;
+      el.style.cssText = 'text-align: left; padding: 3px 12px 3px 0; border-bottom: 1px solid #eef1f4';
+      return el;
+    };
+    const head = document.createElement('tr');
+    head.append(...['evaluation', 'train', 'test', 'errors', 'accuracy', 'wall time', 'compare with'].map((t) => cell('th', t)));
+    const rows = result.evaluations.map((e) => {
+      const tr = document.createElement('tr');
+      Object.assign(tr.dataset, { test: String(e.testSamples), errors: String(e.errors), accuracy: String(e.accuracy) });
+      tr.append(...[e.name, e.trainSamples.toLocaleString('en-US'), e.testSamples.toLocaleString('en-US'), String(e.errors),
+        e.accuracy.toFixed(4), `${e.seconds.toFixed(2)} s`, e.reference ?? '—'].map((t) => cell('td', t)));
+      return tr;
+    });
+    classicUi.evaluations.replaceChildren(head, ...rows);
+  }
+  classicUi.meansPanel.hidden = !result.means;
+  if (result.means) {
+    const images = result.means.map((pixels, k): SampleImage => ({ index: k, label: k, predicted: k, pixels: pixels.map((v) => Math.round(v)) }));
+    draws.push(draw(classicUi.means, imageGrid(images, shape, `${result.id}: the mean image of each class`, { caption: (image) => `mean of ${image.label}` }), 'canvas'));
+  }
+  classicUi.row.hidden = !result.evaluations?.length && !result.means;
+  await Promise.all(draws).catch((error: unknown) => showError(error, 'Drawing the charts'));
+}
+
+// ---------------------------------------------------------------------------
 // Save and load
 
 async function save(): Promise<void> {
@@ -322,6 +493,7 @@ async function load(file: File): Promise<void> {
   if (origin && EXPERIMENTS.some((e) => e.id === origin.id && isTrainable(e))) {
     ui.experiment.value = origin.id;
     fillCells(origin.cell);
+    for (const label of neuralOnly) label.hidden = false;
     describeExperiment();
     const saved = header.meta.settings as Partial<Settings> | undefined;
     if (saved?.batchSize) ui.batch.value = String(saved.batchSize);
@@ -387,6 +559,10 @@ function selectTab(name: string): void {
     tab.setAttribute('aria-selected', String(selected));
     $(`tab-${tab.dataset.tab}`).hidden = !selected;
   }
+  if ((name === 'shaders' || name === 'step') && classicSelected()) {
+    showNeuralOnlyMessage();
+    return;
+  }
   if (name === 'shaders' && mnist && !busy) {
     // Show the current model's kernels, unless they are already on screen.
     const s = session && JSON.stringify(session.settings) === JSON.stringify(safeSettings()) ? session : undefined;
@@ -443,13 +619,14 @@ async function start(): Promise<void> {
 
   ui.experiment.addEventListener('change', onExperimentChange);
   ui.cell.addEventListener('change', () => {
-    const e = selectedExperiment();
+    const e = selectedTrainable();
     writeSettings(defaultSettings(e, ui.cell.value, slowAdapter));
     describeExperiment();
   });
   ui.form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void guarded('training', 'Training', train);
+    const e = selectedExperiment();
+    void guarded('training', 'Training', isClassic(e) ? () => trainClassic(e) : train);
   });
   ui.stop.addEventListener('click', () => {
     stopRequested = true;

@@ -12,8 +12,9 @@ import { sequential, type Sequential } from '../../../src/model/sequential.js';
 import type { CheckpointHeader } from '../../../src/model/checkpoint.js';
 import { classificationReport, confusionMatrix } from '../../../src/metrics/classification.js';
 import type { Optimizer, Schedule } from '../../../src/optimizers/optimizers.js';
-import { EXPERIMENTS, type Experiment, type NeuralExperiment, type SweepExperiment, type TrainSpec } from '../../../src/experiments/registry.js';
-import type { RunResult, SampleImage } from '../../../src/experiments/result.js';
+import { runClassic } from '../../../src/experiments/classic.js';
+import { EXPERIMENTS, type ClassicExperiment, type Experiment, type NeuralExperiment, type SweepExperiment, type TrainSpec } from '../../../src/experiments/registry.js';
+import type { ClassicResult, RunResult, SampleImage } from '../../../src/experiments/result.js';
 
 export type Trainable = NeuralExperiment | SweepExperiment;
 
@@ -44,6 +45,10 @@ const LIMITS: Record<Exclude<keyof Settings, 'id' | 'cell'>, { min: number; max:
 
 export function isTrainable(e: Experiment): e is Trainable {
   return e.kind === 'neural' || e.kind === 'sweep';
+}
+
+export function isClassic(e: Experiment): e is ClassicExperiment {
+  return e.kind === 'classic';
 }
 
 export function experimentById(id: string): Experiment {
@@ -153,7 +158,7 @@ export class Session {
   private constructor(readonly rt: Runtime, readonly settings: Settings, mnist: { train: LabeledImages; test: LabeledImages }) {
     checkSettings(settings);
     const e = experimentById(settings.id);
-    if (!isTrainable(e)) throw new Error(`${e.id} is a classic baseline: it runs in the Node command line only (\`npx shaderprop run ${e.id}\`).`);
+    if (!isTrainable(e)) throw new Error(`${e.id} is a classic baseline: it has no model to train step by step; run it with runClassic (classicRun).`);
     this.experiment = e;
     this.spec = trainSpec(e, settings.cell);
     const spec = this.spec;
@@ -328,6 +333,69 @@ export class Session {
     this.train?.dispose();
     this.test?.dispose();
   }
+}
+
+// ---------------------------------------------------------------------------
+// The classic baselines
+
+/** How the page runs a classic baseline: its sizes (quick on a software adapter, full on a GPU) and why, in words. */
+export interface ClassicPlan {
+  quick: boolean;
+  /** What it computes. */
+  computes: string;
+  /** The sizes it runs at, and why those. */
+  size: string;
+}
+
+const thousands = (n: number) => n.toLocaleString('en-US');
+
+export function classicPlan(e: ClassicExperiment, slowAdapter: boolean): ClassicPlan {
+  const quick = slowAdapter;
+  const spec = e.spec;
+  const q = e.quick;
+  let computes: string;
+  let size: string;
+  switch (spec.algorithm) {
+    case 'logistic-gd':
+    case 'one-vs-all': {
+      computes = spec.algorithm === 'logistic-gd'
+        ? `binary logistic regression ("is it a ${spec.positive}?") by full-batch gradient descent with a backtracking (Armijo) line search, α ${spec.alpha}, β ${spec.beta}`
+        : `ten one-vs-all logistic regressions trained together by full-batch gradient descent with a backtracking (Armijo) line search, α ${spec.alpha}, β ${spec.beta}, prediction by argmax`;
+      computes += `; ${spec.bias ? 'with' : 'no'} bias, L2 λ ${spec.lambda}`;
+      const steps = quick ? q.steps ?? spec.steps : spec.steps;
+      size = quick
+        ? `the first ${thousands(q.train)} training and ${thousands(q.test)} test images, ${steps} steps (of ${spec.steps})`
+        : `all 60,000 training and 10,000 test images, ${steps} steps`;
+      break;
+    }
+    case 'gaussian':
+      computes = `one Gaussian per class (mean and full covariance + ${spec.regularization}·I, prior by class frequency); prediction by the largest log prior + log density`;
+      size = quick ? `the first ${thousands(q.train)} training and ${thousands(q.test)} test images` : 'all 60,000 training and 10,000 test images';
+      break;
+    case 'nearest-neighbour': {
+      const perClass = quick ? q.perClass ?? spec.perClass : spec.perClass;
+      computes = 'exact 1-nearest-neighbour in squared Euclidean distance on the raw pixels (integer arithmetic); the test accuracy is the balanced subset\'s, drawn with the seed';
+      size = `a balanced subset of ${perClass.train} training and ${perClass.test} test images per class (${thousands(perClass.train * 10)} × ${thousands(perClass.test * 10)})` +
+        (spec.full ? quick ? `, then the first ${thousands(q.train)} training × ${thousands(q.test)} test images` : ', then all 60,000 × 10,000' : '');
+      break;
+    }
+  }
+  const why = quick
+    ? 'quick size, as `shaderprop run --quick`: this adapter is a software emulation, so the run is kept to seconds'
+    : 'full size, as `shaderprop run`: this adapter is a GPU';
+  return { quick, computes, size: `${size} (${why})` };
+}
+
+/** Fits and evaluates a classic baseline at the plan's size; `log` gets its progress lines. */
+export async function classicRun(
+  rt: Runtime, e: ClassicExperiment, mnist: { train: LabeledImages; test: LabeledImages },
+  options: { quick: boolean; seed: number; log?: (line: string) => void },
+): Promise<ClassicResult> {
+  const limit = LIMITS.seed;
+  if (!Number.isInteger(options.seed) || options.seed < limit.min || options.seed > limit.max) {
+    throw new Error(`seed must be a whole number from ${limit.min} to ${limit.max}; got ${Number.isNaN(options.seed) ? 'nothing' : options.seed}.`);
+  }
+  return runClassic(e, { runtime: rt, mnist, quick: options.quick, seed: options.seed, ...(options.log ? { log: options.log } : {}) });
 }
 
 /** The entry id and cell a checkpoint says it holds (its meta, as `shaderprop run` and the demo write it). */
