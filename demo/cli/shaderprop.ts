@@ -138,6 +138,11 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
     const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
     const quickText = opts.quick ? ` (${describeQuick(experiment, opts.epochs)})` : '';
     say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
+    if (experiment.kind === 'classic' && (opts.epochs || opts.resume)) {
+      const flags = [opts.epochs ? '--epochs' : '', opts.resume ? '--resume' : ''].filter(Boolean);
+      say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
+        'a classic baseline runs whole, with its own settings.');
+    }
     let result: ExperimentResult;
     try {
       result = await runExperiment(experiment, {

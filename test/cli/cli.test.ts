@@ -52,8 +52,9 @@ describe('shaderprop run: bad input', () => {
     mkdirSync(data);
     writeFakeMnist(data, { trainCount: 300, testCount: 60, rows: 28, cols: 28 });
     const dir = join(out, 'failing');
-    const r = await runCli(['run', 's003-1nn', 's001-softmax', '--quick', '--data', data, '--out', dir]);
+    const r = await runCli(['run', 's003-1nn', 's001-softmax', '--quick', '--epochs', '1', '--data', data, '--out', dir]);
     expect(r.code).toBe(1);
+    expect(r.stdout).toContain('[quick] s003-1nn: --epochs applies to the neural models only; a classic baseline runs whole, with its own settings.');
     expect(r.stdout).toMatch(/\[quick\] s003-1nn: FAILED — balancedSubset: class \d has only \d+ examples, fewer than perClass = 100/);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport;
     expect(report.skipped.map((s) => s.id)).toEqual(['s003-1nn']);
