@@ -1,8 +1,10 @@
 /**
  * Training throughput (samples/s, GPU work included) of the s001-dense and
  * s001-cnn models at batch 32, and the GFLOP/s of the dense GEMM kernel, on
- * this machine's adapter. MNIST-shaped random bytes stand in for the images:
- * throughput does not depend on pixel values.
+ * this machine's adapter, beside the adapter's ceilings: its register-only FMA
+ * throughput and the cost of one dispatch (shaders/peak.wgsl). MNIST-shaped
+ * random bytes stand in for the images: throughput does not depend on pixel
+ * values.
  *
  *   npm run bench [-- --json] [-- --out FILE]
  */
@@ -10,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { conv2d, createRuntime, Dataset, dense, flatten, maxPool2d, sequential, sgd, type Layer } from '../src/index.js';
 import { denseForward } from '../src/ops/dense.js';
+import { fmaPeak, noop, peakFlopsPerThread } from '../src/ops/peak.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, out: { type: 'string' } } });
 const rt = await createRuntime();
@@ -74,20 +77,59 @@ async function gemm(m: number, k: number, n: number): Promise<number> {
   }
 }
 
+/** Times `submit(d, repeat)`, doubling `repeat` until one run lasts `seconds`; returns seconds per repeat. */
+async function timeRepeated(d: Parameters<typeof rt.submit>[0], seconds: number): Promise<number> {
+  rt.submit(d);
+  await rt.sync();
+  for (let repeat = 1; ; repeat *= 2) {
+    const started = performance.now();
+    rt.submit(d, repeat);
+    await rt.sync();
+    const elapsed = (performance.now() - started) / 1000;
+    if (elapsed > seconds) return elapsed / repeat;
+  }
+}
+
+/** GFLOP/s of the register-only FMA loop over 262,144 threads: the adapter's arithmetic ceiling. */
+async function peakGflops(): Promise<number> {
+  const threads = 262_144;
+  const iterations = 256;
+  const coeffs = rt.storage(new Float32Array([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5]), 'coeffs');
+  const out = rt.storage(threads * 4, 'out');
+  const perRun = await timeRepeated([await fmaPeak(rt, threads, iterations, { coeffs, out })], 1);
+  rt.pool.release(coeffs);
+  rt.pool.release(out);
+  return (threads * peakFlopsPerThread(iterations)) / perRun / 1e9;
+}
+
+/** Microseconds per dispatch of a kernel that does nothing, 1,000 to a pass. */
+async function dispatchMicros(): Promise<number> {
+  const d = await noop(rt);
+  return ((await timeRepeated(Array.from({ length: 1000 }, () => d), 0.5)) / 1000) * 1e6;
+}
+
 const results = {
   date: new Date().toISOString().slice(0, 10),
   adapter: rt.adapter.name,
   adapterDescription: rt.adapter.description,
   train: {} as Record<string, number>,
   gemmGflops: {} as Record<string, number>,
+  peakGflops: 0,
+  dispatchMicroseconds: 0,
 };
+results.peakGflops = await peakGflops();
+results.dispatchMicroseconds = await dispatchMicros();
+if (!values.json) {
+  console.log(`adapter ceiling: ${results.peakGflops.toFixed(2)} GFLOP/s (register-only FMA loop), ${results.dispatchMicroseconds.toFixed(1)} µs per dispatch`);
+}
 for (const id of Object.keys(MODELS)) {
   results.train[`${id} b32`] = await trainThroughput(id, 32, id === 's001-cnn' ? 8 : 4);
   if (!values.json) console.log(`${id.padEnd(12)} batch 32: ${results.train[`${id} b32`]!.toFixed(0)} samples/s training`);
 }
 for (const [m, k, n] of [[32, 784, 128], [32, 128, 64], [1024, 1024, 1024]] as const) {
   results.gemmGflops[`${m}x${k}x${n}`] = await gemm(m, k, n);
-  if (!values.json) console.log(`GEMM ${m}×${k}×${n}: ${results.gemmGflops[`${m}x${k}x${n}`]!.toFixed(2)} GFLOP/s`);
+  const gflops = results.gemmGflops[`${m}x${k}x${n}`]!;
+  if (!values.json) console.log(`GEMM ${m}×${k}×${n}: ${gflops.toFixed(2)} GFLOP/s, ${((100 * gflops) / results.peakGflops).toFixed(0)}% of the ceiling`);
 }
 if (values.json) console.log(JSON.stringify(results));
 else console.log(`adapter: ${results.adapter} (${results.adapterDescription}), ${results.date}`);

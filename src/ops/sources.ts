@@ -11,6 +11,7 @@ import conv2d from '../../shaders/conv2d.wgsl?raw';
 import dense from '../../shaders/dense.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
+import peak from '../../shaders/peak.wgsl?raw';
 import pool from '../../shaders/pool.wgsl?raw';
 
 export const WGSL = {
@@ -23,6 +24,7 @@ export const WGSL = {
   dense,
   loss,
   optimizer,
+  peak,
   pool,
 } as const;
 
@@ -37,5 +39,6 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   dense: 'shaders/dense.wgsl',
   loss: 'shaders/loss.wgsl',
   optimizer: 'shaders/optimizer.wgsl',
+  peak: 'shaders/peak.wgsl',
   pool: 'shaders/pool.wgsl',
 };
