@@ -2,7 +2,7 @@
  * The MNIST download against local HTTP servers: one serving the real files,
  * one a corrupted copy, one nothing at all.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { readFile, readdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,32 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadMnist, sha256Hex } from '../../src/data/download.js';
 import { loadMnist, MNIST_SHA256 } from '../../src/data/mnist.js';
 import { mnistDir } from '../helpers.js';
+import { serveFiles } from './fixtures.js';
 
 const source = mnistDir();
 
-/** Serves `files` (name → bytes) on 127.0.0.1; other paths are 404. Counts requests. */
-async function serve(files: Map<string, Uint8Array>): Promise<{ url: string; server: Server; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const name = (req.url ?? '').split('/').pop()!;
-    requests.push(name);
-    const body = files.get(name);
-    if (!body) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-length': body.length }).end(Buffer.from(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${address.port}/mnist/`, server, requests };
-}
-
 describe.skipIf(!source)('MNIST download', () => {
   const servers: Server[] = [];
-  let good: Awaited<ReturnType<typeof serve>>;
-  let corrupt: Awaited<ReturnType<typeof serve>>;
-  let empty: Awaited<ReturnType<typeof serve>>;
+  let good: Awaited<ReturnType<typeof serveFiles>>;
+  let corrupt: Awaited<ReturnType<typeof serveFiles>>;
+  let empty: Awaited<ReturnType<typeof serveFiles>>;
 
   beforeAll(async () => {
     const files = new Map<string, Uint8Array>();
@@ -45,9 +28,9 @@ describe.skipIf(!source)('MNIST download', () => {
     const labels = new Uint8Array(files.get('train-labels-idx1-ubyte.gz')!);
     labels[labels.length >> 1] ^= 0xff;
     damaged.set('train-labels-idx1-ubyte.gz', labels);
-    good = await serve(files);
-    corrupt = await serve(damaged);
-    empty = await serve(new Map());
+    good = await serveFiles(files);
+    corrupt = await serveFiles(damaged);
+    empty = await serveFiles(new Map());
     servers.push(good.server, corrupt.server, empty.server);
   });
   afterAll(() => servers.forEach((s) => s.close()));

@@ -1,5 +1,6 @@
 /** Builders of small IDX / MNIST fixture files in a temporary folder, for the data tests. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -75,4 +76,24 @@ export function writeFakeMnist(
     writeFile(dir, gz ? `${name}.gz` : name, gz ? gzip(idx) : idx);
   }
   return contents;
+}
+
+/**
+ * Serves `files` (name → bytes) on 127.0.0.1 under /mnist/; other paths are 404.
+ * Records the file name of each request, for tests that count them.
+ */
+export async function serveFiles(files: Map<string, Uint8Array>): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const name = (req.url ?? '').split('/').pop()!;
+    requests.push(name);
+    const body = files.get(name);
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-length': body.length }).end(Buffer.from(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mnist/`, server, requests };
 }

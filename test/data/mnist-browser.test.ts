@@ -11,25 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchMnist, MnistFetchError, type ByteCache } from '../../src/data/mnist-browser.js';
 import { loadMnist, MNIST_SHA256 } from '../../src/data/mnist.js';
 import { mnistDir } from '../helpers.js';
+import { serveFiles } from './fixtures.js';
 
 const source = mnistDir();
-
-/** Serves `files` (name → bytes) on 127.0.0.1; other paths are 404. Records each request's file name. */
-async function serve(files: Map<string, Uint8Array>): Promise<{ url: string; server: Server; requests: string[] }> {
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const name = (req.url ?? '').split('/').pop()!;
-    requests.push(name);
-    const body = files.get(name);
-    if (!body) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-length': body.length }).end(Buffer.from(body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mnist/`, server, requests };
-}
 
 function memoryCache(): ByteCache & { entries: Map<string, Uint8Array> } {
   const entries = new Map<string, Uint8Array>();
@@ -43,10 +27,10 @@ function memoryCache(): ByteCache & { entries: Map<string, Uint8Array> } {
 
 describe.skipIf(!source)('fetchMnist (MNIST in a browser tab)', () => {
   const servers: Server[] = [];
-  let gz: Awaited<ReturnType<typeof serve>>;
-  let raw: Awaited<ReturnType<typeof serve>>;
-  let corrupt: Awaited<ReturnType<typeof serve>>;
-  let empty: Awaited<ReturnType<typeof serve>>;
+  let gz: Awaited<ReturnType<typeof serveFiles>>;
+  let raw: Awaited<ReturnType<typeof serveFiles>>;
+  let corrupt: Awaited<ReturnType<typeof serveFiles>>;
+  let empty: Awaited<ReturnType<typeof serveFiles>>;
   let reference: Awaited<ReturnType<typeof loadMnist>>;
 
   beforeAll(async () => {
@@ -61,10 +45,10 @@ describe.skipIf(!source)('fetchMnist (MNIST in a browser tab)', () => {
     const labels = new Uint8Array(files.get('t10k-labels-idx1-ubyte.gz')!);
     labels[labels.length >> 1] ^= 0xff;
     damaged.set('t10k-labels-idx1-ubyte.gz', labels);
-    gz = await serve(files);
-    raw = await serve(unzipped);
-    corrupt = await serve(damaged);
-    empty = await serve(new Map());
+    gz = await serveFiles(files);
+    raw = await serveFiles(unzipped);
+    corrupt = await serveFiles(damaged);
+    empty = await serveFiles(new Map());
     servers.push(gz.server, raw.server, corrupt.server, empty.server);
     reference = await loadMnist({ dir: source! });
   });
