@@ -39,21 +39,33 @@ fn sample_value(sample: u32, feature: u32) -> f32 {
   return bitcast<f32>(images[offset]);
 }
 
+// Each thread writes about FEATURES_PER_THREAD features of one row, so that the
+// row's bookkeeping (its sample index, whether it is padding) is paid once per
+// few features rather than once per feature. Thread t of a row takes features
+// t, t + T, t + 2T, ... (T threads per row): side by side threads touch side by
+// side features.
+const FEATURES_PER_THREAD = 4u;
+
 @compute @workgroup_size(WG_X)
-fn gather_inputs(@builtin(global_invocation_id) id: vec3u) {
-  let feature = id.x;
+fn gather_inputs(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = id.x;
   let row = id.y;
-  if (feature >= D || row >= B) { return; }
-  let out_index = row * D + feature;
+  let stride = groups.x * WG_X;
+  if (first >= D || row >= B) { return; }
   if (row >= valid_rows(state, B)) {
-    x[out_index] = 0.0;
+    for (var feature = first; feature < D; feature += stride) { x[row * D + feature] = 0.0; }
     return;
   }
   let sample = indices[state.step * B + row];
+  for (var feature = first; feature < D; feature += stride) {
+    x[row * D + feature] = normalised(sample, feature);
+  }
+}
+
+fn normalised(sample: u32, feature: u32) -> f32 {
   let value = sample_value(sample, feature);
   if (NORMALIZE == 0u) {
-    x[out_index] = (value - shift[feature]) * scale[feature];
-    return;
+    return (value - shift[feature]) * scale[feature];
   }
   // L2 norm over the line this pixel lies on: its column (axis 1) or its row (axis 2).
   let r = feature / COLS;
@@ -65,7 +77,7 @@ fn gather_inputs(@builtin(global_invocation_id) id: vec3u) {
     for (var j = 0u; j < COLS; j++) { let v = sample_value(sample, r * COLS + j); sum_squares += v * v; }
   }
   let norm = select(sqrt(sum_squares), 1.0, sum_squares == 0.0);
-  x[out_index] = value / norm;
+  return value / norm;
 }
 
 @group(0) @binding(0) var<storage, read> labels: array<u32>;         // (N, TARGET_WIDTH)

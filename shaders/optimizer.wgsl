@@ -49,8 +49,18 @@ override WG_X: u32 = 64u;
 @group(0) @binding(4) var<storage, read_write> slot0: array<f32>;    // (COUNT) v, ms, m, acc or ag
 @group(0) @binding(5) var<storage, read_write> slot1: array<f32>;    // (COUNT) mom, v or ad
 
+// Each thread updates about PER_THREAD parameters, so that the learning rate (a
+// pow) and the bias corrections are computed once per thread rather than once
+// per parameter. Thread t takes t, t + T, t + 2T, ... (T threads in all): side
+// by side threads touch side by side parameters.
+const PER_THREAD = 8u;
+
 fn thread_index(id: vec3u, groups: vec3u) -> u32 {
   return id.x + id.y * groups.x * WG_X;
+}
+
+fn thread_count(groups: vec3u) -> u32 {
+  return groups.x * groups.y * WG_X;
 }
 
 fn learning_rate() -> f32 {
@@ -71,89 +81,112 @@ fn apply(i: u32, step: f32) {
 
 @compute @workgroup_size(WG_X)
 fn sgd_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  apply(i, learning_rate() * gradient(i));
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    apply(i, lr * gradient(i));
+  }
 }
 
 @compute @workgroup_size(WG_X)
 fn momentum_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let v = hyper.momentum * slot0[i] + learning_rate() * gradient(i);
-  slot0[i] = v;
-  apply(i, v);
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let v = hyper.momentum * slot0[i] + lr * gradient(i);
+    slot0[i] = v;
+    apply(i, v);
+  }
 }
 
 @compute @workgroup_size(WG_X)
 fn momentum_average_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let v = hyper.momentum * slot0[i] + (1.0 - hyper.momentum) * gradient(i);
-  slot0[i] = v;
-  apply(i, learning_rate() * v);
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let v = hyper.momentum * slot0[i] + (1.0 - hyper.momentum) * gradient(i);
+    slot0[i] = v;
+    apply(i, lr * v);
+  }
 }
 
 @compute @workgroup_size(WG_X)
 fn nesterov_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let g = gradient(i);
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
   let lr = learning_rate();
-  let v = hyper.momentum * slot0[i] - lr * g;
-  slot0[i] = v;
-  apply(i, -(hyper.momentum * v - lr * g));
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let g = gradient(i);
+    let v = hyper.momentum * slot0[i] - lr * g;
+    slot0[i] = v;
+    apply(i, -(hyper.momentum * v - lr * g));
+  }
 }
 
 @compute @workgroup_size(WG_X)
 fn rmsprop_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let g = gradient(i);
-  let ms = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
-  slot0[i] = ms;
-  let increment = learning_rate() * g / sqrt(ms + hyper.epsilon);
-  if (hyper.momentum > 0.0) {
-    let mom = hyper.momentum * slot1[i] + increment;
-    slot1[i] = mom;
-    apply(i, mom);
-  } else {
-    apply(i, increment);
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let g = gradient(i);
+    let ms = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
+    slot0[i] = ms;
+    let increment = lr * g / sqrt(ms + hyper.epsilon);
+    if (hyper.momentum > 0.0) {
+      let mom = hyper.momentum * slot1[i] + increment;
+      slot1[i] = mom;
+      apply(i, mom);
+    } else {
+      apply(i, increment);
+    }
   }
 }
 
 @compute @workgroup_size(WG_X)
 fn adam_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let g = gradient(i);
-  let m = hyper.beta1 * slot0[i] + (1.0 - hyper.beta1) * g;
-  let v = hyper.beta2 * slot1[i] + (1.0 - hyper.beta2) * g * g;
-  slot0[i] = m;
-  slot1[i] = v;
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
   let t = f32(state.iteration + 1u);
-  let alpha = learning_rate() * sqrt(1.0 - pow(hyper.beta2, t)) / (1.0 - pow(hyper.beta1, t));
-  apply(i, alpha * m / (sqrt(v) + hyper.epsilon));
+  let alpha = lr * sqrt(1.0 - pow(hyper.beta2, t)) / (1.0 - pow(hyper.beta1, t));
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let g = gradient(i);
+    let m = hyper.beta1 * slot0[i] + (1.0 - hyper.beta1) * g;
+    let v = hyper.beta2 * slot1[i] + (1.0 - hyper.beta2) * g * g;
+    slot0[i] = m;
+    slot1[i] = v;
+    apply(i, alpha * m / (sqrt(v) + hyper.epsilon));
+  }
 }
 
 @compute @workgroup_size(WG_X)
 fn adagrad_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let g = gradient(i);
-  let acc = slot0[i] + g * g;
-  slot0[i] = acc;
-  apply(i, learning_rate() * g / sqrt(acc + hyper.epsilon));
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let g = gradient(i);
+    let acc = slot0[i] + g * g;
+    slot0[i] = acc;
+    apply(i, lr * g / sqrt(acc + hyper.epsilon));
+  }
 }
 
 @compute @workgroup_size(WG_X)
 fn adadelta_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= COUNT || state.halted != 0u) { return; }
-  let g = gradient(i);
-  let ag = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
-  let delta = sqrt(slot1[i] + hyper.epsilon) / sqrt(ag + hyper.epsilon) * g;
-  slot0[i] = ag;
-  slot1[i] = hyper.rho * slot1[i] + (1.0 - hyper.rho) * delta * delta;
-  apply(i, learning_rate() * delta);
+  let first = thread_index(id, groups);
+  if (first >= COUNT || state.halted != 0u) { return; }
+  let lr = learning_rate();
+  for (var i = first; i < COUNT; i += thread_count(groups)) {
+    let g = gradient(i);
+    let ag = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
+    let delta = sqrt(slot1[i] + hyper.epsilon) / sqrt(ag + hyper.epsilon) * g;
+    slot0[i] = ag;
+    slot1[i] = hyper.rho * slot1[i] + (1.0 - hyper.rho) * delta * delta;
+    apply(i, lr * delta);
+  }
 }

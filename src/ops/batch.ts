@@ -16,6 +16,8 @@ export interface GatherShape {
 }
 
 const WG = 64;
+/** Features each gather_inputs thread writes (FEATURES_PER_THREAD in batch.wgsl). */
+const FEATURES_PER_THREAD = 4;
 
 export async function gatherInputs(
   rt: Runtime,
@@ -48,7 +50,7 @@ export async function gatherInputs(
   return rt.dispatch(
     kernel,
     [r.images, r.indices, r.state, shaped(r.shift, [s.features]), shaped(r.scale, [s.features]), shaped(r.x, [s.batch, s.features])],
-    [Math.ceil(s.features / WG), s.batch, 1],
+    [Math.ceil(s.features / FEATURES_PER_THREAD / WG), s.batch, 1],
     label,
   );
 }

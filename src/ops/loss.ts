@@ -5,7 +5,13 @@ import { WGSL } from './sources.js';
 
 export type LossKernel = 'softmax_cross_entropy' | 'sigmoid_cross_entropy' | 'mean_squared_error';
 
-const WG = 256;
+/**
+ * One workgroup takes the whole batch: a thread per row up to 256 rows (a power
+ * of two, for the tree reduction). Idle threads would still pay every barrier.
+ */
+function workgroupSize(batch: number): number {
+  return Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(batch))));
+}
 
 export async function lossForwardBackward(
   rt: Runtime,
@@ -25,7 +31,7 @@ export async function lossForwardBackward(
       { name: 'state', kind: 'storage' },
     ],
     overrides: { B: s.batch, C: s.classes, SPARSE: s.sparse ? 1 : 0 },
-    workgroupSize: [WG],
+    workgroupSize: [workgroupSize(s.batch)],
   });
   const shape = [s.batch, s.classes];
   return rt.dispatch(

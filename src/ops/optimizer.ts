@@ -59,6 +59,8 @@ export function hyperUniform(h: OptimizerHyper): Float32Array {
 }
 
 const WG = 64;
+/** Parameters each thread updates (PER_THREAD in optimizer.wgsl). */
+const PER_THREAD = 8;
 
 export async function optimizerStep(
   rt: Runtime,
@@ -85,5 +87,5 @@ export async function optimizerStep(
   });
   const slots = [r.slot0, r.slot1].slice(0, s.slots);
   if (slots.some((slot) => !slot)) throw new Error(`${kind} needs ${s.slots} slot buffers.`);
-  return rt.dispatch(kernel, [r.param, r.grad, r.hyper, r.state, ...(slots as Resource[])], grid1d(s.count, WG), label);
+  return rt.dispatch(kernel, [r.param, r.grad, r.hyper, r.state, ...(slots as Resource[])], grid1d(Math.ceil(s.count / PER_THREAD), WG), label);
 }

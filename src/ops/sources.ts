@@ -9,6 +9,7 @@ import batch from '../../shaders/batch.wgsl?raw';
 import bias from '../../shaders/bias.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
 import dense from '../../shaders/dense.wgsl?raw';
+import denseTiled from '../../shaders/dense_tiled.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import peak from '../../shaders/peak.wgsl?raw';
@@ -22,6 +23,7 @@ export const WGSL = {
   bias,
   conv2d,
   dense,
+  denseTiled,
   loss,
   optimizer,
   peak,
@@ -37,6 +39,7 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   bias: 'shaders/bias.wgsl',
   conv2d: 'shaders/conv2d.wgsl',
   dense: 'shaders/dense.wgsl',
+  denseTiled: 'shaders/dense_tiled.wgsl',
   loss: 'shaders/loss.wgsl',
   optimizer: 'shaders/optimizer.wgsl',
   peak: 'shaders/peak.wgsl',

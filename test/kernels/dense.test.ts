@@ -1,11 +1,13 @@
 /**
  * Dense kernels (shaders/dense.wgsl, shaders/bias.wgsl) against the f64 twins in
  * src/reference/dense.ts and activations.ts, on shapes that are and are not
- * multiples of the 4×4 register tile.
+ * multiples of the 4×4 register tile. Shapes whose axes are all multiples of 4
+ * run through both families (dense_tiled.wgsl and dense.wgsl); the others
+ * through the general one, and asking for the tiled kernels there is an error.
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { biasBackward } from '../../src/ops/bias.js';
-import { denseBackwardInput, denseBackwardWeight, denseForward } from '../../src/ops/dense.js';
+import { denseBackwardInput, denseBackwardWeight, denseForward, denseTiledApplies, type GemmVariant } from '../../src/ops/dense.js';
 import type { ActivationSpec } from '../../src/ops/common.js';
 import { activationForward } from '../../src/reference/activations.js';
 import { assertClose } from '../../src/reference/compare.js';
@@ -21,7 +23,16 @@ const SHAPES: Shape[] = [
   [33, 3, 17],
   [4, 8, 12],
   [32, 784, 10],
+  [4, 4, 4],
+  [8, 12, 20],
+  [32, 784, 128],
+  [36, 64, 68],
 ];
+
+/** The kernel families a shape runs through. */
+function variants(B: number, IN: number, OUT: number): GemmVariant[] {
+  return denseTiledApplies({ batch: B, inputs: IN, units: OUT }) ? ['tiled', 'general'] : ['general'];
+}
 
 const ACTIVATIONS: ActivationSpec[] = [
   { name: 'linear' },
@@ -33,8 +44,8 @@ const ACTIVATIONS: ActivationSpec[] = [
 
 describe('dense_forward', () => {
   for (const [B, IN, OUT] of SHAPES) {
-    for (const act of ACTIVATIONS) {
-      it(`(B, IN, OUT) = (${B}, ${IN}, ${OUT}), ${act.name}`, async () => {
+    for (const variant of variants(B, IN, OUT)) for (const act of ACTIVATIONS) {
+      it(`${variant}: (B, IN, OUT) = (${B}, ${IN}, ${OUT}), ${act.name}`, async () => {
         const r = rt();
         const rng = makeRng(1000 + B * 7 + IN * 13 + OUT);
         const x = normalF32(rng, B * IN);
@@ -44,11 +55,12 @@ describe('dense_forward', () => {
         const weight = r.storage(w, 'w');
         const bias = r.storage(b, 'b');
         const out = outputF32(r, B * OUT, 'out');
-        const d = await denseForward(r, { batch: B, inputs: IN, units: OUT }, act, { inp, weight, bias, out });
+        const d = await denseForward(r, { batch: B, inputs: IN, units: OUT }, act, { inp, weight, bias, out }, 'forward', variant);
+        expect(d.kernel.spec.name).toBe(variant === 'tiled' ? 'dense_tiled_forward' : 'dense_forward');
         r.submit([d]);
         const got = await r.readF32(out, B * OUT);
         const want = activationForward(act.name, denseForwardRef(x, w, b, B, IN, OUT), OUT, act.alpha);
-        assertClose(got, want, { ...TOL, label: `dense forward ${act.name} (${B},${IN},${OUT})` });
+        assertClose(got, want, { ...TOL, label: `dense forward ${variant} ${act.name} (${B},${IN},${OUT})` });
         expectNoGpuErrors(r);
         for (const buffer of [inp, weight, bias, out]) r.pool.release(buffer);
       });
@@ -57,8 +69,8 @@ describe('dense_forward', () => {
 });
 
 describe('dense backward (input, weight) and bias_backward', () => {
-  for (const [B, IN, OUT] of SHAPES) {
-    it(`(B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async () => {
+  for (const [B, IN, OUT] of SHAPES) for (const variant of variants(B, IN, OUT)) {
+    it(`${variant}: (B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async () => {
       const r = rt();
       const rng = makeRng(2000 + B * 7 + IN * 13 + OUT);
       const x = normalF32(rng, B * IN);
@@ -72,19 +84,31 @@ describe('dense backward (input, weight) and bias_backward', () => {
       const dbias = outputF32(r, OUT, 'db');
       const s = { batch: B, inputs: IN, units: OUT };
       const dispatches = [
-        await denseBackwardInput(r, s, { dout, weight, dinp }),
-        await denseBackwardWeight(r, s, { inp, dout, dweight }),
+        await denseBackwardInput(r, s, { dout, weight, dinp }, 'dx', variant),
+        await denseBackwardWeight(r, s, { inp, dout, dweight }, 'dw', variant),
         await biasBackward(r, { rows: B, cols: OUT }, { dout, dbias }),
       ];
       r.submit(dispatches);
       const want = denseBackward(x, w, dy, B, IN, OUT);
-      assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `dense dx (${B},${IN},${OUT})` });
-      assertClose(await r.readF32(dweight, IN * OUT), want.dw, { ...TOL, label: `dense dw (${B},${IN},${OUT})` });
+      assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `dense dx ${variant} (${B},${IN},${OUT})` });
+      assertClose(await r.readF32(dweight, IN * OUT), want.dw, { ...TOL, label: `dense dw ${variant} (${B},${IN},${OUT})` });
       assertClose(await r.readF32(dbias, OUT), want.db, { ...TOL, label: `dense db (${B},${IN},${OUT})` });
       expectNoGpuErrors(r);
       for (const buffer of [inp, weight, dout, dinp, dweight, dbias]) r.pool.release(buffer);
     });
   }
+
+  it('the tiled kernels refuse a shape they do not cover, and auto picks by shape', async () => {
+    const r = rt();
+    const buf = outputF32(r, 4 * 12 * 10, 'any');
+    await expect(denseForward(r, { batch: 4, inputs: 12, units: 10 }, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'x', 'tiled'))
+      .rejects.toThrow(/divisible by 4, got \(4, 12, 10\)/);
+    const auto = await denseBackwardWeight(r, { batch: 4, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
+    expect(auto.kernel.spec.name).toBe('dense_tiled_backward_weight');
+    const general = await denseBackwardWeight(r, { batch: 6, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
+    expect(general.kernel.spec.name).toBe('dense_backward_weight');
+    r.pool.release(buf);
+  });
 
   it('bias_backward over many rows (rows 65, cols 3)', async () => {
     const r = rt();
