@@ -8,7 +8,7 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
-import { conv2dBackwardInput, conv2dBackwardWeightSplit, conv2dForward, conv2dGeometry, type Conv2dShape, type Padding } from '../ops/conv2d.js';
+import { conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dWeightGradPlan, type Conv2dShape, type Padding } from '../ops/conv2d.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, sizeOf, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
@@ -95,7 +95,7 @@ export class Conv2d extends Layer {
     const count = io.batch * sizeOf(this.outputShape(input));
     const { fused, separate } = this.split(io);
     if (!separate) {
-      return [await conv2dForward(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`)];
+      return [await conv2dForwardAuto(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`)];
     }
     let pre = io.scratch.get('pre');
     if (!pre) {
@@ -103,7 +103,7 @@ export class Conv2d extends Layer {
       io.scratch.set('pre', pre);
     }
     return [
-      await conv2dForward(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`),
+      await conv2dForwardAuto(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`),
       await activationForward(rt, separate, { count, columns: this.filters }, { inp: pre, out: io.output }, `${this.name} ${separate.name}`),
     ];
   }
@@ -117,16 +117,17 @@ export class Conv2d extends Layer {
     if (act.name !== 'linear') {
       list.push(await activationBackward(rt, act, { count: io.batch * sizeOf(out), columns: this.filters }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
-    // Both parameter gradients sum over B·OH·OW terms: per sample first, then
-    // over the batch, so that enough threads share the work (see conv2d.wgsl).
-    const weights = sizeOf(this.params(input)[0]!.shape);
-    const partial = this.scratchBuffer(io, 'weight partial', io.batch * weights);
+    // Both parameter gradients sum over B·OH·OW terms, cut into slices whose
+    // partial sums are added in a second pass, so that enough threads share the
+    // work (see conv2d_gemm.wgsl and conv2d.wgsl).
+    const plan = conv2dWeightGradPlan(s);
+    const partial = plan.partialElements > 0 ? this.scratchBuffer(io, 'weight partial', plan.partialElements) : undefined;
     const biasPartial = this.scratchBuffer(io, 'bias partial', io.batch * this.filters);
-    list.push(...(await conv2dBackwardWeightSplit(rt, s, { inp: io.input, dout: io.doutput, partial, dweight: io.grads[0]! }, `${this.name} backward weight`)));
+    list.push(...(await conv2dBackwardWeightAuto(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, ...(partial ? { partial } : {}) }, `${this.name} backward weight`)));
     list.push(await biasBackward(rt, { rows: io.batch * out[0]! * out[1]!, cols: this.filters, groups: io.batch }, { dout: io.doutput, dbias: biasPartial }, `${this.name} backward bias (per sample)`));
     list.push(await biasBackward(rt, { rows: io.batch, cols: this.filters }, { dout: biasPartial, dbias: io.grads[1]! }, `${this.name} backward bias (sum over batch)`));
     if (io.dinput) {
-      list.push(await conv2dBackwardInput(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`));
+      list.push(await conv2dBackwardInputAuto(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`));
     }
     return list;
   }

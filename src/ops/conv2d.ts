@@ -172,3 +172,129 @@ export async function conv2dBackwardWeightSplit(
     await biasBackward(rt, { rows: s.batch, cols: taps }, { dout: r.partial, dbias: r.dweight }, `${label} (sum over batch)`),
   ];
 }
+
+// ---------------------------------------------------------------------------
+// The implicit-GEMM family (shaders/conv2d_gemm.wgsl). The direct kernels above
+// are its oracle and cover the shapes it does not.
+
+/** 'direct': conv2d.wgsl; 'gemm': conv2d_gemm.wgsl; 'auto': gemm wherever it applies. */
+export type ConvVariant = 'auto' | 'direct' | 'gemm';
+
+/** Which products the implicit-GEMM kernels can compute for a shape. */
+export function conv2dGemmApplies(s: Conv2dShape): { forward: boolean; backwardInput: boolean; backwardWeight: boolean } {
+  const cout = s.outC % 4 === 0;
+  return { forward: cout, backwardInput: cout && s.inC % 4 === 0, backwardWeight: cout };
+}
+
+function gemmChosen(s: Conv2dShape, variant: ConvVariant, product: keyof ReturnType<typeof conv2dGemmApplies>): boolean {
+  const applies = conv2dGemmApplies(s)[product];
+  if (variant === 'gemm' && !applies) {
+    throw new Error(`conv2d: the implicit-GEMM ${product} kernel needs ${product === 'backwardInput' ? 'input and output' : 'output'} ` +
+      `channels divisible by 4, got CIN ${s.inC}, COUT ${s.outC}.`);
+  }
+  return variant === 'gemm' || (variant === 'auto' && applies);
+}
+
+/** Workgroup (x along channel blocks, y along pixel or row blocks) for `channelBlocks` vec4 channel blocks. */
+function gemmWorkgroup(channelBlocks: number): [number, number] {
+  const x = Math.min(16, Math.max(4, 2 ** Math.ceil(Math.log2(channelBlocks))));
+  return [x, 64 / x];
+}
+
+function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false) {
+  return rt.kernel({
+    name: `conv2d_gemm_${entry}`,
+    sources: [WGSL.activationFn, WGSL.conv2dGemm],
+    entryPoint: `conv2d_gemm_${entry}`,
+    bindings: bindings.map((name, i) => ({ name, kind: i === bindings.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
+    overrides: { ...overrides(s), ...extra },
+    defines: { VEC_CIN: vecCin },
+    workgroupSize: wg,
+  });
+}
+
+/** out = act(conv(inp, weight) + bias): implicit GEMM where COUT % 4 == 0, else the direct kernel. */
+export async function conv2dForwardAuto(
+  rt: Runtime,
+  s: Conv2dShape,
+  activation: ActivationSpec,
+  r: { inp: Resource; weight: Resource; bias: Resource; out: Resource },
+  label = 'conv2d forward',
+  variant: ConvVariant = 'auto',
+): Promise<Dispatch> {
+  if (!gemmChosen(s, variant, 'forward')) return conv2dForward(rt, s, activation, r, label);
+  const sh = shapes(s);
+  const wg = gemmWorkgroup(s.outC / 4);
+  const kernel = await gemmKernel(rt, s, 'forward', wg, ['inp', 'weight', 'bias', 'out'], activationOverrides(activation), s.inC % 4 === 0);
+  const pixels = s.batch * sh.g.outH * sh.g.outW;
+  return rt.dispatch(
+    kernel,
+    [shaped(r.inp, sh.inp), shaped(r.weight, sh.weight), shaped(r.bias, [s.outC]), shaped(r.out, sh.out)],
+    [Math.ceil(s.outC / 4 / wg[0]), Math.ceil(pixels / 4 / wg[1]), 1],
+    label,
+  );
+}
+
+/** dinp = conv2d's input gradient: implicit GEMM where CIN and COUT are multiples of 4, else the direct kernel. */
+export async function conv2dBackwardInputAuto(
+  rt: Runtime,
+  s: Conv2dShape,
+  r: { dout: Resource; weight: Resource; dinp: Resource },
+  label = 'conv2d backward input',
+  variant: ConvVariant = 'auto',
+): Promise<Dispatch> {
+  if (!gemmChosen(s, variant, 'backwardInput')) return conv2dBackwardInput(rt, s, r, label);
+  const sh = shapes(s);
+  const wg = gemmWorkgroup(s.inC / 4);
+  const kernel = await gemmKernel(rt, s, 'backward_input', wg, ['dout', 'weight_t', 'dinp']);
+  const pixels = s.batch * s.inH * s.inW;
+  return rt.dispatch(
+    kernel,
+    [shaped(r.dout, sh.out), shaped(r.weight, sh.weight), shaped(r.dinp, sh.inp)],
+    [Math.ceil(s.inC / 4 / wg[0]), Math.ceil(pixels / 4 / wg[1]), 1],
+    label,
+  );
+}
+
+/**
+ * How the weight gradient is computed for a shape: the kernel, and into how
+ * many slices the B·OH·OW pixels are cut so that enough threads share the sum
+ * (`partialElements` floats of scratch for the slices' sums; 0 when none).
+ */
+export function conv2dWeightGradPlan(s: Conv2dShape, variant: ConvVariant = 'auto'): { gemm: boolean; split: number; partialElements: number } {
+  const weights = s.kH * s.kW * s.inC * s.outC;
+  if (!gemmChosen(s, variant, 'backwardWeight')) return { gemm: false, split: s.batch, partialElements: s.batch * weights };
+  const g = conv2dGeometry(s);
+  const pixels = s.batch * g.outH * g.outW;
+  const threads = Math.ceil((s.kH * s.kW * s.inC) / 4) * (s.outC / 4);
+  // About 4,096 threads in all, and no slice shorter than 64 pixels.
+  const split = Math.max(1, Math.min(Math.ceil(4096 / threads), Math.floor(pixels / 64)));
+  return { gemm: true, split, partialElements: split > 1 ? split * weights : 0 };
+}
+
+/** dweight, by the plan of conv2dWeightGradPlan; `partial` must hold its partialElements floats. */
+export async function conv2dBackwardWeightAuto(
+  rt: Runtime,
+  s: Conv2dShape,
+  r: { inp: Resource; dout: Resource; dweight: Resource; partial?: Resource },
+  label = 'conv2d backward weight',
+  variant: ConvVariant = 'auto',
+): Promise<Dispatch[]> {
+  const plan = conv2dWeightGradPlan(s, variant);
+  if (plan.partialElements > 0 && !r.partial) throw new Error(`${label}: needs a scratch buffer of ${plan.partialElements} floats for its partial sums.`);
+  if (!plan.gemm) return conv2dBackwardWeightSplit(rt, s, { inp: r.inp, dout: r.dout, partial: r.partial!, dweight: r.dweight }, label);
+  const sh = shapes(s);
+  const wg = gemmWorkgroup(s.outC / 4);
+  const kernel = await gemmKernel(rt, s, 'backward_weight', wg, ['inp_w', 'dout_w', 'dweight'], { SPLIT: plan.split }, s.inC % 4 === 0);
+  const rowBlocks = Math.ceil((s.kH * s.kW * s.inC) / 4);
+  const target = plan.split > 1 ? r.partial! : r.dweight;
+  const main = rt.dispatch(
+    kernel,
+    [shaped(r.inp, sh.inp), shaped(r.dout, sh.out), shaped(target, plan.split > 1 ? [plan.split, ...sh.weight] : sh.weight)],
+    [Math.ceil(s.outC / 4 / wg[0]), Math.ceil((rowBlocks * plan.split) / wg[1]), 1],
+    plan.split > 1 ? `${label} (${plan.split} slices)` : label,
+  );
+  if (plan.split === 1) return [main];
+  const weights = s.kH * s.kW * s.inC * s.outC;
+  return [main, await biasBackward(rt, { rows: plan.split, cols: weights }, { dout: r.partial!, dbias: r.dweight }, `${label} (sum of slices)`)];
+}

@@ -8,6 +8,7 @@ import activation from '../../shaders/activation.wgsl?raw';
 import batch from '../../shaders/batch.wgsl?raw';
 import bias from '../../shaders/bias.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
+import conv2dGemm from '../../shaders/conv2d_gemm.wgsl?raw';
 import dense from '../../shaders/dense.wgsl?raw';
 import denseTiled from '../../shaders/dense_tiled.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
@@ -22,6 +23,7 @@ export const WGSL = {
   batch,
   bias,
   conv2d,
+  conv2dGemm,
   dense,
   denseTiled,
   loss,
@@ -38,6 +40,7 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   batch: 'shaders/batch.wgsl',
   bias: 'shaders/bias.wgsl',
   conv2d: 'shaders/conv2d.wgsl',
+  conv2dGemm: 'shaders/conv2d_gemm.wgsl',
   dense: 'shaders/dense.wgsl',
   denseTiled: 'shaders/dense_tiled.wgsl',
   loss: 'shaders/loss.wgsl',

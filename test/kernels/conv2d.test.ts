@@ -1,12 +1,18 @@
 /**
- * Conv2d kernels (shaders/conv2d.wgsl) and the conv bias gradient
- * (bias_backward over rows B·OH·OW) against src/reference/conv2d.ts.
+ * Conv2d kernels (shaders/conv2d.wgsl, and the implicit GEMM of
+ * shaders/conv2d_gemm.wgsl) and the conv bias gradient (bias_backward over rows
+ * B·OH·OW) against src/reference/conv2d.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { biasBackward } from '../../src/ops/bias.js';
 import {
   conv2dBackwardInput,
+  conv2dBackwardInputAuto,
   conv2dBackwardWeight,
+  conv2dBackwardWeightAuto,
+  conv2dForwardAuto,
+  conv2dGemmApplies,
+  conv2dWeightGradPlan,
   conv2dBackwardWeightSplit,
   conv2dForward,
   conv2dGeometry,
@@ -101,5 +107,92 @@ describe('conv2d', () => {
       expectNoGpuErrors(r);
       for (const buffer of [inp, weight, bias, dout, outLinear, outRelu, dinp, dweight, dbias, dweightSplit, partial, dbiasPartial, dbiasSplit]) r.pool.release(buffer);
     });
+  });
+});
+
+// The implicit-GEMM kernels (shaders/conv2d_gemm.wgsl) on shapes they cover:
+// against the f64 twin and against the direct kernels, with padding, strides,
+// CIN a multiple of 4 (vec4 patches) or not, and pixel and weight-row counts
+// that are not multiples of the 4×4 tile.
+const GEMM_CASES: Case[] = [
+  [2, 13, 13, 32, 64, 3, 3, 1, 1, 'valid'],
+  [3, 7, 9, 4, 8, 3, 3, 1, 1, 'same'],
+  [1, 12, 12, 8, 4, 5, 5, 2, 2, 'same'],
+  [3, 11, 10, 1, 32, 3, 3, 1, 1, 'valid'],
+  [2, 9, 9, 3, 12, 5, 5, 2, 1, 'same'],
+  [5, 6, 6, 12, 16, 2, 3, 2, 2, 'valid'],
+  [2, 24, 24, 32, 32, 5, 5, 1, 1, 'valid'],
+];
+
+describe('conv2d implicit GEMM', () => {
+  GEMM_CASES.forEach((c, index) => {
+    it(describeCase(c), async () => {
+      const r = rt();
+      const s = shapeOf(c);
+      const g = conv2dGeometry(s);
+      const { batch: B, inH: H, inW: W, inC: CIN, outC: COUT, kH: KH, kW: KW } = s;
+      const nIn = B * H * W * CIN;
+      const nOut = B * g.outH * g.outW * COUT;
+      const nW = KH * KW * CIN * COUT;
+      const rng = makeRng(5000 + index);
+      const x = normalF32(rng, nIn);
+      const w = normalF32(rng, nW, 1 / Math.sqrt(KH * KW * CIN));
+      const b = normalF32(rng, COUT, 0.5);
+      const dy = normalF32(rng, nOut);
+      const inp = r.storage(x, 'x');
+      const weight = r.storage(w, 'w');
+      const bias = r.storage(b, 'b');
+      const dout = r.storage(dy, 'dy');
+      const applies = conv2dGemmApplies(s);
+      expect(applies.forward && applies.backwardWeight).toBe(true);
+      const plan = conv2dWeightGradPlan(s, 'gemm');
+      const partial = outputF32(r, Math.max(1, plan.partialElements), 'dw partial');
+      const results: Record<string, GPUBuffer> = {};
+      const dispatches = [];
+      for (const variant of ['gemm', 'direct'] as const) {
+        const out = (results[`out ${variant}`] = outputF32(r, nOut, `out ${variant}`));
+        const dweight = (results[`dw ${variant}`] = outputF32(r, nW, `dw ${variant}`));
+        const directPartial = variant === 'direct' ? outputF32(r, B * nW, 'direct partial') : partial;
+        results[`partial ${variant}`] = directPartial;
+        dispatches.push(await conv2dForwardAuto(r, s, { name: 'relu' }, { inp, weight, bias, out }, 'forward', variant));
+        dispatches.push(...(await conv2dBackwardWeightAuto(r, s, { inp, dout, dweight, partial: directPartial }, 'dw', variant)));
+        if (applies.backwardInput) {
+          const dinp = (results[`dx ${variant}`] = outputF32(r, nIn, `dx ${variant}`));
+          dispatches.push(await conv2dBackwardInputAuto(r, s, { dout, weight, dinp }, 'dx', variant));
+        }
+      }
+      expect(dispatches[0]!.kernel.spec.name).toBe('conv2d_gemm_forward');
+      r.submit(dispatches);
+      const label = `${describeCase(c)} gemm`;
+      const forward = activationForward('relu', conv2dForwardRef(x, w, b, s), COUT);
+      const grads = conv2dBackward(x, w, dy, s);
+      const gemmOut = await r.readF32(results['out gemm']!, nOut);
+      assertClose(gemmOut, forward, { ...TOL, label: `${label} forward relu (split ${plan.split})` });
+      assertClose(gemmOut, await r.readF32(results['out direct']!, nOut), { ...TOL, label: `${label} forward = direct` });
+      // dw sums B·OH·OW products per element; f32 rounding grows with the square root of that count.
+      const dwTol = { ...TOL, atol: Math.max(TOL.atol, 2e-6 * Math.sqrt(B * g.outH * g.outW)) };
+      const gemmDw = await r.readF32(results['dw gemm']!, nW);
+      assertClose(gemmDw, grads.dw, { ...dwTol, label: `${label} dw` });
+      assertClose(gemmDw, await r.readF32(results['dw direct']!, nW), { ...dwTol, label: `${label} dw = direct` });
+      if (applies.backwardInput) {
+        const gemmDx = await r.readF32(results['dx gemm']!, nIn);
+        assertClose(gemmDx, grads.dx, { ...TOL, label: `${label} dx` });
+        assertClose(gemmDx, await r.readF32(results['dx direct']!, nIn), { ...TOL, label: `${label} dx = direct` });
+      }
+      expectNoGpuErrors(r);
+      for (const buffer of new Set([inp, weight, bias, dout, partial, ...Object.values(results)])) r.pool.release(buffer);
+    });
+  });
+
+  it('the GEMM kernels refuse what they do not cover, and auto falls back to the direct ones', async () => {
+    const r = rt();
+    const s = shapeOf([1, 5, 5, 3, 6, 3, 3, 1, 1, 'valid']);
+    const buf = outputF32(r, 1024, 'any');
+    await expect(conv2dForwardAuto(r, s, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'f', 'gemm')).rejects.toThrow(/divisible by 4, got CIN 3, COUT 6/);
+    expect((await conv2dForwardAuto(r, s, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_forward');
+    const s2 = shapeOf([1, 5, 5, 3, 8, 3, 3, 1, 1, 'valid']);
+    expect((await conv2dBackwardInputAuto(r, s2, { dout: buf, weight: buf, dinp: buf })).kernel.spec.name).toBe('conv2d_backward_input');
+    expect((await conv2dForwardAuto(r, s2, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_gemm_forward');
+    r.pool.release(buf);
   });
 });

@@ -1,0 +1,256 @@
+// 2-D convolution as an implicit GEMM: the same three products as conv2d.wgsl
+// (NHWC activations, (KH, KW, CIN, COUT) weights, same strides and padding),
+// computed as matrix products whose operands are gathered from the images
+// while they are loaded. No im2col matrix is ever written.
+//
+//   conv2d_gemm_forward          out (P, COUT)     = act(patches (P, KH·KW·CIN) · weight (KH·KW·CIN, COUT) + bias)
+//                                P = B·OH·OW output pixels; row p of `patches` is the window under pixel p
+//   conv2d_gemm_backward_input   dinp (Q, CIN)     = Σ over taps of dout (Q, COUT) rows under the tap · weight[tap]ᵀ (COUT, CIN)
+//                                Q = B·H·W input pixels; a row is 0 where the tap falls outside dout
+//   conv2d_gemm_backward_weight  dweight (KH·KW·CIN, COUT) = patchesᵀ · dout (P, COUT), the P axis cut into
+//                                SPLIT slices whose partial sums bias_backward adds up (SPLIT = 1: written directly)
+//
+// As in dense_tiled.wgsl, each thread owns a 4×4 block of its output (4 pixels
+// × 4 channels, or 4 weight rows × 4 channels) and multiplies 4×4 blocks of its
+// operands; channels are read as vec4. The weight and dout channels (COUT) must
+// be a multiple of 4; the input channels (CIN) may be anything: when CIN is a
+// multiple of 4 (VEC_CIN) the patches are read as vec4 too, otherwise one
+// channel at a time (a first layer's single channel). VEC_CIN is a
+// preprocessor define (#if), since it changes the type of the input binding. conv2d.wgsl, the direct
+// convolution, is these kernels' oracle in the tests and covers what they do
+// not (COUT, or CIN for backward input, not a multiple of 4).
+//
+// Pixels outside the image (padding) or outside dout read as zero: their index
+// is clamped to a valid one and the value multiplied by 0 or 1, so that every
+// lane runs the same instructions.
+
+override B: u32;
+override H: u32;
+override W: u32;
+override CIN: u32;
+override OH: u32;
+override OW: u32;
+override COUT: u32;
+override KH: u32;
+override KW: u32;
+override SH: u32 = 1u;
+override SW: u32 = 1u;
+override PAD_TOP: u32 = 0u;
+override PAD_LEFT: u32 = 0u;
+override SPLIT: u32 = 1u;
+override WG_X: u32 = 8u;
+override WG_Y: u32 = 8u;
+
+// One pixel of an (·, rows, cols) grid, by its flattened index.
+struct Pixel {
+  b: u32,
+  y: u32,
+  x: u32,
+}
+
+fn pixel_of(p: u32, rows: u32, cols: u32) -> Pixel {
+  return Pixel(p / (rows * cols), (p / cols) % rows, p % cols);
+}
+
+// A pixel another pixel reads: its flattened index, and 1.0 when it exists
+// (0.0 when it falls in the padding, with index 0 so the load stays in bounds).
+struct Neighbour {
+  index: u32,
+  scale: f32,
+}
+
+// Input pixel read by output pixel `o` at tap (kh, kw).
+fn input_under(o: Pixel, kh: u32, kw: u32) -> Neighbour {
+  let ih = i32(o.y * SH + kh) - i32(PAD_TOP);
+  let iw = i32(o.x * SW + kw) - i32(PAD_LEFT);
+  let inside = ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W);
+  return Neighbour(select(0u, (o.b * H + u32(ih)) * W + u32(iw), inside), select(0.0, 1.0, inside));
+}
+
+// conv2d_gemm_forward
+#if VEC_CIN
+@group(0) @binding(0) var<storage, read> inp: array<vec4f>;          // (B, H, W, CIN / 4)
+#else
+@group(0) @binding(0) var<storage, read> inp: array<f32>;            // (B, H, W, CIN)
+#endif
+@group(0) @binding(1) var<storage, read> weight: array<vec4f>;       // (KH, KW, CIN, COUT / 4)
+@group(0) @binding(2) var<storage, read> bias: array<vec4f>;         // (COUT / 4)
+@group(0) @binding(3) var<storage, read_write> out: array<vec4f>;    // (B, OH, OW, COUT / 4)
+
+fn activate4(v: vec4f) -> vec4f {
+  return vec4f(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
+  let co4 = id.x;                         // output channels 4·co4 .. 4·co4 + 3
+  let p0 = id.y * 4u;                     // output pixels p0 .. p0 + 3
+  let pixels = B * OH * OW;
+  let cout4 = COUT / 4u;
+  if (co4 >= cout4 || p0 >= pixels) { return; }
+  let o0 = pixel_of(p0, OH, OW);
+  let o1 = pixel_of(min(p0 + 1u, pixels - 1u), OH, OW);
+  let o2 = pixel_of(min(p0 + 2u, pixels - 1u), OH, OW);
+  let o3 = pixel_of(min(p0 + 3u, pixels - 1u), OH, OW);
+  // acc_r holds out[p0 + r, 4·co4 .. 4·co4 + 3]
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      let i0 = input_under(o0, kh, kw);
+      let i1 = input_under(o1, kh, kw);
+      let i2 = input_under(o2, kh, kw);
+      let i3 = input_under(o3, kh, kw);
+      let w_tap = (kh * KW + kw) * CIN * cout4 + co4;   // weight[kh, kw, 0, 4·co4]
+#if VEC_CIN
+      let cin4 = CIN / 4u;
+      for (var c4 = 0u; c4 < cin4; c4++) {
+        let w_base = w_tap + c4 * 4u * cout4;
+        let w = mat4x4f(weight[w_base], weight[w_base + cout4], weight[w_base + 2u * cout4], weight[w_base + 3u * cout4]);
+        acc0 += w * (inp[i0.index * cin4 + c4] * i0.scale);
+        acc1 += w * (inp[i1.index * cin4 + c4] * i1.scale);
+        acc2 += w * (inp[i2.index * cin4 + c4] * i2.scale);
+        acc3 += w * (inp[i3.index * cin4 + c4] * i3.scale);
+      }
+#else
+      for (var ci = 0u; ci < CIN; ci++) {
+        let w = weight[w_tap + ci * cout4];
+        acc0 += (inp[i0.index * CIN + ci] * i0.scale) * w;
+        acc1 += (inp[i1.index * CIN + ci] * i1.scale) * w;
+        acc2 += (inp[i2.index * CIN + ci] * i2.scale) * w;
+        acc3 += (inp[i3.index * CIN + ci] * i3.scale) * w;
+      }
+#endif
+    }
+  }
+  let bias4 = bias[co4];
+  out[p0 * cout4 + co4] = activate4(acc0 + bias4);
+  if (p0 + 1u < pixels) { out[(p0 + 1u) * cout4 + co4] = activate4(acc1 + bias4); }
+  if (p0 + 2u < pixels) { out[(p0 + 2u) * cout4 + co4] = activate4(acc2 + bias4); }
+  if (p0 + 3u < pixels) { out[(p0 + 3u) * cout4 + co4] = activate4(acc3 + bias4); }
+}
+
+// conv2d_gemm_backward_input (needs CIN a multiple of 4)
+@group(0) @binding(0) var<storage, read> dout: array<vec4f>;         // (B, OH, OW, COUT / 4)
+@group(0) @binding(1) var<storage, read> weight_t: array<vec4f>;     // (KH, KW, CIN, COUT / 4), read as weight[tap]ᵀ
+@group(0) @binding(2) var<storage, read_write> dinp: array<vec4f>;   // (B, H, W, CIN / 4)
+
+// Output pixel that reads input pixel `i` at tap (kh, kw), if there is one.
+fn output_over(i: Pixel, kh: u32, kw: u32) -> Neighbour {
+  // oh · SH + kh − PAD_TOP == ih, and the same for the columns.
+  let oh_scaled = i32(i.y + PAD_TOP) - i32(kh);
+  let ow_scaled = i32(i.x + PAD_LEFT) - i32(kw);
+  let oh = oh_scaled / i32(SH);
+  let ow = ow_scaled / i32(SW);
+  let exists = oh_scaled >= 0 && ow_scaled >= 0 && oh_scaled % i32(SH) == 0 && ow_scaled % i32(SW) == 0
+    && oh < i32(OH) && ow < i32(OW);
+  return Neighbour(select(0u, (i.b * OH + u32(oh)) * OW + u32(ow), exists), select(0.0, 1.0, exists));
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_backward_input(@builtin(global_invocation_id) id: vec3u) {
+  let ci4 = id.x;                         // input channels 4·ci4 .. 4·ci4 + 3
+  let q0 = id.y * 4u;                     // input pixels q0 .. q0 + 3
+  let pixels = B * H * W;
+  let cin4 = CIN / 4u;
+  let cout4 = COUT / 4u;
+  if (ci4 >= cin4 || q0 >= pixels) { return; }
+  let q1 = pixel_of(min(q0 + 1u, pixels - 1u), H, W);
+  let q2 = pixel_of(min(q0 + 2u, pixels - 1u), H, W);
+  let q3 = pixel_of(min(q0 + 3u, pixels - 1u), H, W);
+  let q0p = pixel_of(q0, H, W);
+  // acc_r holds dinp[q0 + r, 4·ci4 .. 4·ci4 + 3]
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  for (var kh = 0u; kh < KH; kh++) {
+    for (var kw = 0u; kw < KW; kw++) {
+      let d0 = output_over(q0p, kh, kw);
+      let d1 = output_over(q1, kh, kw);
+      let d2 = output_over(q2, kh, kw);
+      let d3 = output_over(q3, kh, kw);
+      let w_rows = ((kh * KW + kw) * CIN + ci4 * 4u) * cout4;   // weight[kh, kw, 4·ci4, 0]
+      for (var k4 = 0u; k4 < cout4; k4++) {
+        // Row r of w (a column of the mat) is weight[kh, kw, 4·ci4 + r, 4·k4 .. 4·k4 + 3]; d · w gives dot(d, row r).
+        let w = mat4x4f(weight_t[w_rows + k4], weight_t[w_rows + cout4 + k4],
+                        weight_t[w_rows + 2u * cout4 + k4], weight_t[w_rows + 3u * cout4 + k4]);
+        acc0 += (dout[d0.index * cout4 + k4] * d0.scale) * w;
+        acc1 += (dout[d1.index * cout4 + k4] * d1.scale) * w;
+        acc2 += (dout[d2.index * cout4 + k4] * d2.scale) * w;
+        acc3 += (dout[d3.index * cout4 + k4] * d3.scale) * w;
+      }
+    }
+  }
+  dinp[q0 * cin4 + ci4] = acc0;
+  if (q0 + 1u < pixels) { dinp[(q0 + 1u) * cin4 + ci4] = acc1; }
+  if (q0 + 2u < pixels) { dinp[(q0 + 2u) * cin4 + ci4] = acc2; }
+  if (q0 + 3u < pixels) { dinp[(q0 + 3u) * cin4 + ci4] = acc3; }
+}
+
+// conv2d_gemm_backward_weight
+#if VEC_CIN
+@group(0) @binding(0) var<storage, read> inp_w: array<vec4f>;        // (B, H, W, CIN / 4)
+#else
+@group(0) @binding(0) var<storage, read> inp_w: array<f32>;          // (B, H, W, CIN)
+#endif
+@group(0) @binding(1) var<storage, read> dout_w: array<vec4f>;       // (B, OH, OW, COUT / 4)
+@group(0) @binding(2) var<storage, read_write> dweight: array<vec4f>; // (SPLIT, KH, KW, CIN, COUT / 4)
+
+// The weight row (kh, kw, ci) of flattened index t.
+fn tap_of(t: u32) -> vec3u {
+  return vec3u(t / (KW * CIN), (t / CIN) % KW, t % CIN);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
+  let co4 = id.x;                         // channels 4·co4 .. 4·co4 + 3
+  let rows = KH * KW * CIN;
+  let row_blocks = (rows + 3u) / 4u;
+  let t0 = (id.y % row_blocks) * 4u;      // weight rows t0 .. t0 + 3
+  let slice = id.y / row_blocks;          // which SPLIT slice of the pixels this thread sums
+  let cout4 = COUT / 4u;
+  if (co4 >= cout4 || slice >= SPLIT) { return; }
+  let r0 = tap_of(t0);
+  let r1 = tap_of(min(t0 + 1u, rows - 1u));
+  let r2 = tap_of(min(t0 + 2u, rows - 1u));
+  let r3 = tap_of(min(t0 + 3u, rows - 1u));
+  let pixels = B * OH * OW;
+  let per_slice = (pixels + SPLIT - 1u) / SPLIT;
+  let first = slice * per_slice;
+  let last = min(first + per_slice, pixels);
+  // acc_r holds the slice's sum for dweight row t0 + r, channels 4·co4 .. 4·co4 + 3
+  var acc0 = vec4f(0.0);
+  var acc1 = vec4f(0.0);
+  var acc2 = vec4f(0.0);
+  var acc3 = vec4f(0.0);
+  for (var p = first; p < last; p++) {
+    let o = pixel_of(p, OH, OW);
+    let d = dout_w[p * cout4 + co4];
+#if VEC_CIN
+    // The four rows are channels ci .. ci + 3 of one tap: one pixel of the window.
+    let at = input_under(o, r0.x, r0.y);
+    let x = inp_w[at.index * (CIN / 4u) + r0.z / 4u] * at.scale;
+    acc0 += x.x * d;
+    acc1 += x.y * d;
+    acc2 += x.z * d;
+    acc3 += x.w * d;
+#else
+    let a0 = input_under(o, r0.x, r0.y);
+    let a1 = input_under(o, r1.x, r1.y);
+    let a2 = input_under(o, r2.x, r2.y);
+    let a3 = input_under(o, r3.x, r3.y);
+    acc0 += (inp_w[a0.index * CIN + r0.z] * a0.scale) * d;
+    acc1 += (inp_w[a1.index * CIN + r1.z] * a1.scale) * d;
+    acc2 += (inp_w[a2.index * CIN + r2.z] * a2.scale) * d;
+    acc3 += (inp_w[a3.index * CIN + r3.z] * a3.scale) * d;
+#endif
+  }
+  let base = slice * rows * cout4;
+  dweight[base + t0 * cout4 + co4] = acc0;
+  if (t0 + 1u < rows) { dweight[base + (t0 + 1u) * cout4 + co4] = acc1; }
+  if (t0 + 2u < rows) { dweight[base + (t0 + 2u) * cout4 + co4] = acc2; }
+  if (t0 + 3u < rows) { dweight[base + (t0 + 3u) * cout4 + co4] = acc3; }
+}
