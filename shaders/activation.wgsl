@@ -19,14 +19,23 @@ fn thread_index(id: vec3u, groups: vec3u) -> u32 {
   return id.x + id.y * groups.x * WG_X;
 }
 
+// The elementwise kernels run about ELEMENTS_PER_THREAD elements per thread:
+// thread t takes t, t + T, t + 2T, ... (T threads in all), so that a thread's
+// fixed cost is shared and side by side threads touch side by side elements.
+const ELEMENTS_PER_THREAD = 4u;
+
+fn thread_count(groups: vec3u) -> u32 {
+  return groups.x * groups.y * WG_X;
+}
+
 @group(0) @binding(0) var<storage, read> inp: array<f32>;            // (N) or (ROWS, COLS)
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;      // same shape as inp
 
 @compute @workgroup_size(WG_X)
 fn activation_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= N) { return; }
-  out[i] = activate(inp[i]);
+  for (var i = thread_index(id, groups); i < N; i += thread_count(groups)) {
+    out[i] = activate(inp[i]);
+  }
 }
 
 @compute @workgroup_size(WG_X)
@@ -46,9 +55,9 @@ fn softmax_forward(@builtin(global_invocation_id) id: vec3u) {
 
 @compute @workgroup_size(WG_X)
 fn activation_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = thread_index(id, groups);
-  if (i >= N) { return; }
-  grad[i] = grad[i] * activation_grad_from_output(y[i]);
+  for (var i = thread_index(id, groups); i < N; i += thread_count(groups)) {
+    grad[i] = grad[i] * activation_grad_from_output(y[i]);
+  }
 }
 
 @compute @workgroup_size(WG_X)

@@ -37,6 +37,7 @@ override SH: u32 = 1u;
 override SW: u32 = 1u;
 override PAD_TOP: u32 = 0u;
 override PAD_LEFT: u32 = 0u;
+override VALID: bool = false;             // no padding at all: every window lies inside the image
 override SPLIT: u32 = 1u;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
@@ -61,6 +62,7 @@ struct Neighbour {
 
 // Input pixel read by output pixel `o` at tap (kh, kw).
 fn input_under(o: Pixel, kh: u32, kw: u32) -> Neighbour {
+  if (VALID) { return Neighbour((o.b * H + o.y * SH + kh) * W + o.x * SW + kw, 1.0); }
   let ih = i32(o.y * SH + kh) - i32(PAD_TOP);
   let iw = i32(o.x * SW + kw) - i32(PAD_LEFT);
   let inside = ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W);
@@ -226,8 +228,9 @@ fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
+  // o walks the output pixels first .. last − 1 in order, without a division per pixel.
+  var o = pixel_of(first, OH, OW);
   for (var p = first; p < last; p++) {
-    let o = pixel_of(p, OH, OW);
     let d = dout_w[p * cout4 + co4];
 #if VEC_CIN
     // The four rows are channels ci .. ci + 3 of one tap: one pixel of the window.
@@ -247,6 +250,12 @@ fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
     acc2 += (inp_w[a2.index * CIN + r2.z] * a2.scale) * d;
     acc3 += (inp_w[a3.index * CIN + r3.z] * a3.scale) * d;
 #endif
+    o.x += 1u;
+    if (o.x == OW) {
+      o.x = 0u;
+      o.y += 1u;
+      if (o.y == OH) { o.y = 0u; o.b += 1u; }
+    }
   }
   let base = slice * rows * cout4;
   dweight[base + t0 * cout4 + co4] = acc0;

@@ -42,14 +42,26 @@ struct Hyper {
 override COUNT: u32;
 override WG_X: u32 = 64u;
 
-@group(0) @binding(0) var<storage, read_write> param: array<f32>;    // (COUNT)
-@group(0) @binding(1) var<storage, read> grad: array<f32>;           // (COUNT)
+// Values are read and written four at a time where COUNT is a multiple of 4
+// (the VEC4 define; a model's ranges always are): every rule is elementwise, so
+// the same code runs on f32 and on vec4f, and a vec4 costs software adapters
+// about what one f32 does.
+#if VEC4
+alias Value = vec4f;
+const WIDTH = 4u;
+#else
+alias Value = f32;
+const WIDTH = 1u;
+#endif
+
+@group(0) @binding(0) var<storage, read_write> param: array<Value>;  // (COUNT / WIDTH)
+@group(0) @binding(1) var<storage, read> grad: array<Value>;         // (COUNT / WIDTH)
 @group(0) @binding(2) var<uniform> hyper: Hyper;
 @group(0) @binding(3) var<storage, read> state: StepState;
-@group(0) @binding(4) var<storage, read_write> slot0: array<f32>;    // (COUNT) v, ms, m, acc or ag
-@group(0) @binding(5) var<storage, read_write> slot1: array<f32>;    // (COUNT) mom, v or ad
+@group(0) @binding(4) var<storage, read_write> slot0: array<Value>;  // (COUNT / WIDTH) v, ms, m, acc or ag
+@group(0) @binding(5) var<storage, read_write> slot1: array<Value>;  // (COUNT / WIDTH) mom, v or ad
 
-// Each thread updates about PER_THREAD parameters, so that the learning rate (a
+// Each thread updates about PER_THREAD values (of WIDTH parameters each), so that the learning rate (a
 // pow) and the bias corrections are computed once per thread rather than once
 // per parameter. Thread t takes t, t + T, t + 2T, ... (T threads in all): side
 // by side threads touch side by side parameters.
@@ -69,12 +81,12 @@ fn learning_rate() -> f32 {
   return hyper.lr * pow(hyper.decay_rate, progress);
 }
 
-fn gradient(i: u32) -> f32 {
+fn gradient(i: u32) -> Value {
   return grad[i] + 2.0 * hyper.l2 * param[i];
 }
 
 // Writes the new value, with decoupled weight decay on the old one.
-fn apply(i: u32, step: f32) {
+fn apply(i: u32, step: Value) {
   let old = param[i];
   param[i] = old - step - hyper.weight_decay * old;
 }
@@ -82,9 +94,9 @@ fn apply(i: u32, step: f32) {
 @compute @workgroup_size(WG_X)
 fn sgd_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     apply(i, lr * gradient(i));
   }
 }
@@ -92,9 +104,9 @@ fn sgd_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) g
 @compute @workgroup_size(WG_X)
 fn momentum_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let v = hyper.momentum * slot0[i] + lr * gradient(i);
     slot0[i] = v;
     apply(i, v);
@@ -104,9 +116,9 @@ fn momentum_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
 @compute @workgroup_size(WG_X)
 fn momentum_average_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let v = hyper.momentum * slot0[i] + (1.0 - hyper.momentum) * gradient(i);
     slot0[i] = v;
     apply(i, lr * v);
@@ -116,9 +128,9 @@ fn momentum_average_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_
 @compute @workgroup_size(WG_X)
 fn nesterov_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let g = gradient(i);
     let v = hyper.momentum * slot0[i] - lr * g;
     slot0[i] = v;
@@ -129,9 +141,9 @@ fn nesterov_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
 @compute @workgroup_size(WG_X)
 fn rmsprop_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let g = gradient(i);
     let ms = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
     slot0[i] = ms;
@@ -149,11 +161,11 @@ fn rmsprop_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroup
 @compute @workgroup_size(WG_X)
 fn adam_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   let t = f32(state.iteration + 1u);
   let alpha = lr * sqrt(1.0 - pow(hyper.beta2, t)) / (1.0 - pow(hyper.beta1, t));
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let g = gradient(i);
     let m = hyper.beta1 * slot0[i] + (1.0 - hyper.beta1) * g;
     let v = hyper.beta2 * slot1[i] + (1.0 - hyper.beta2) * g * g;
@@ -166,9 +178,9 @@ fn adam_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) 
 @compute @workgroup_size(WG_X)
 fn adagrad_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let g = gradient(i);
     let acc = slot0[i] + g * g;
     slot0[i] = acc;
@@ -179,9 +191,9 @@ fn adagrad_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroup
 @compute @workgroup_size(WG_X)
 fn adadelta_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = thread_index(id, groups);
-  if (first >= COUNT || state.halted != 0u) { return; }
+  if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
-  for (var i = first; i < COUNT; i += thread_count(groups)) {
+  for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
     let g = gradient(i);
     let ag = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
     let delta = sqrt(slot1[i] + hyper.epsilon) / sqrt(ag + hyper.epsilon) * g;

@@ -4,6 +4,8 @@ import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource
 import { WGSL } from './sources.js';
 
 const WG = 64;
+/** Elements per thread of the elementwise kernels (ELEMENTS_PER_THREAD in activation.wgsl). */
+const ELEMENTS_PER_THREAD = 4;
 
 /**
  * out = act(inp). For softmax, `columns` is the size of the last axis and
@@ -30,7 +32,7 @@ export async function activationForward(
     workgroupSize: [WG],
   });
   const shape = [rows, s.columns];
-  return rt.dispatch(kernel, [shaped(r.inp, shape), shaped(r.out, shape)], grid1d(softmax ? rows : s.count, WG), label);
+  return rt.dispatch(kernel, [shaped(r.inp, shape), shaped(r.out, shape)], grid1d(softmax ? rows : Math.ceil(s.count / ELEMENTS_PER_THREAD), WG), label);
 }
 
 /** grad ← grad ⊙ act'(y), in place (softmax: its Jacobian-vector product per row). */
@@ -55,5 +57,5 @@ export async function activationBackward(
     workgroupSize: [WG],
   });
   const shape = [rows, s.columns];
-  return rt.dispatch(kernel, [shaped(r.y, shape), shaped(r.grad, shape)], grid1d(softmax ? rows : s.count, WG), label);
+  return rt.dispatch(kernel, [shaped(r.y, shape), shaped(r.grad, shape)], grid1d(softmax ? rows : Math.ceil(s.count / ELEMENTS_PER_THREAD), WG), label);
 }

@@ -207,7 +207,7 @@ function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, num
     sources: [WGSL.activationFn, WGSL.conv2dGemm],
     entryPoint: `conv2d_gemm_${entry}`,
     bindings: bindings.map((name, i) => ({ name, kind: i === bindings.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
-    overrides: { ...overrides(s), ...extra },
+    overrides: { ...overrides(s), VALID: s.padding === 'valid' ? 1 : 0, ...extra },
     defines: { VEC_CIN: vecCin },
     workgroupSize: wg,
   });

@@ -59,7 +59,7 @@ export function hyperUniform(h: OptimizerHyper): Float32Array {
 }
 
 const WG = 64;
-/** Parameters each thread updates (PER_THREAD in optimizer.wgsl). */
+/** Values (f32, or vec4 where the count allows) each thread updates (PER_THREAD in optimizer.wgsl). */
 const PER_THREAD = 8;
 
 export async function optimizerStep(
@@ -83,9 +83,10 @@ export async function optimizerStep(
     entryPoint: ENTRY[kind],
     bindings,
     overrides: { COUNT: s.count },
+    defines: { VEC4: s.count % 4 === 0 },
     workgroupSize: [WG],
   });
   const slots = [r.slot0, r.slot1].slice(0, s.slots);
   if (slots.some((slot) => !slot)) throw new Error(`${kind} needs ${s.slots} slot buffers.`);
-  return rt.dispatch(kernel, [r.param, r.grad, r.hyper, r.state, ...(slots as Resource[])], grid1d(Math.ceil(s.count / PER_THREAD), WG), label);
+  return rt.dispatch(kernel, [r.param, r.grad, r.hyper, r.state, ...(slots as Resource[])], grid1d(Math.ceil(s.count / (s.count % 4 === 0 ? 4 : 1) / PER_THREAD), WG), label);
 }

@@ -23,6 +23,8 @@ export function pool2dGeometry(s: Pool2dShape) {
 }
 
 const WG = 64;
+/** Channels per thread (CHANNELS_PER_THREAD in pool.wgsl). */
+const CHANNELS_PER_THREAD = 4;
 
 function overrides(s: Pool2dShape) {
   const g = pool2dGeometry(s);
@@ -55,7 +57,7 @@ export async function maxPool2dForward(
   return rt.dispatch(
     kernel,
     [shaped(r.inp, [s.batch, s.inH, s.inW, s.channels]), shaped(r.out, outShape), shaped(r.argmax, outShape)],
-    grid1d(s.batch * g.outH * g.outW * s.channels, WG),
+    grid1d(s.batch * g.outH * g.outW * Math.ceil(s.channels / CHANNELS_PER_THREAD), WG),
     label,
   );
 }
@@ -83,7 +85,7 @@ export async function maxPool2dBackward(
   return rt.dispatch(
     kernel,
     [shaped(r.dout, outShape), shaped(r.argmax, outShape), shaped(r.dinp, [s.batch, s.inH, s.inW, s.channels])],
-    grid1d(s.batch * s.inH * s.inW * s.channels, WG),
+    grid1d(s.batch * s.inH * s.inW * Math.ceil(s.channels / CHANNELS_PER_THREAD), WG),
     label,
   );
 }

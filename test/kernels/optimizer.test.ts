@@ -1,6 +1,7 @@
 /**
  * Optimizer kernels (shaders/optimizer.wgsl) against src/reference/optimizers.ts:
- * three steps on a 37-element tensor, with the iteration count kept on the GPU
+ * three steps on a 37-element tensor (the f32 kernels) and a 64-element one
+ * (the vec4 kernels), with the iteration count kept on the GPU
  * (state.iteration, advanced by advance_step between steps) and the twin called
  * with t = 1, 2, 3 and the scheduled learning rate. Params and every slot are
  * compared after each step.
@@ -119,11 +120,11 @@ function release(r: Runtime, s: Setup): void {
 describe('optimizer kernels, three steps against the twin', () => {
   KINDS.forEach((kind, k) => {
     const variants = kind === 'rmsprop' ? [...VARIANTS, { name: 'momentum 0.9 (two slots)', change: { momentum: 0.9 } }] : VARIANTS;
-    variants.forEach((variant, v) => {
-      it(`${kind}: ${variant.name}`, async () => {
+    variants.forEach((variant, v) => [37, 64].forEach((N) => {
+      it(`${kind}: ${variant.name}, ${N} values`, async () => {
         const r = rt();
         const h = { ...baseHyper(kind), ...variant.change };
-        const s = await setup(r, kind, h, 10_000 + k * 100 + v);
+        const s = await setup(r, kind, h, 10_000 + k * 100 + v, N);
         const ref = refHyper(h);
         const schedule = scheduleOf(h);
         const w = Float64Array.from(s.w0);
@@ -149,7 +150,7 @@ describe('optimizer kernels, three steps against the twin', () => {
         expectNoGpuErrors(r);
         release(r, s);
       });
-    });
+    }));
   });
 });
 
