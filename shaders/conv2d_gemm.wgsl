@@ -206,6 +206,34 @@ fn tap_of(t: u32) -> vec3u {
   return vec3u(t / (KW * CIN), (t / CIN) % KW, t % CIN);
 }
 
+// The next output pixel in (b, oh, ow) order.
+fn next_pixel(o: Pixel) -> Pixel {
+  var n = o;
+  n.x += 1u;
+  if (n.x == OW) {
+    n.x = 0u;
+    n.y += 1u;
+    if (n.y == OH) { n.y = 0u; n.b += 1u; }
+  }
+  return n;
+}
+
+// The values of weight rows r0 .. r3 under output pixel o: patches[o, r0 .. r3].
+fn patch4(o: Pixel, r0: vec3u, r1: vec3u, r2: vec3u, r3: vec3u) -> vec4f {
+#if VEC_CIN
+  // The four rows are channels ci .. ci + 3 of one tap: one pixel of the window.
+  let at = input_under(o, r0.x, r0.y);
+  return inp_w[at.index * (CIN / 4u) + r0.z / 4u] * at.scale;
+#else
+  let a0 = input_under(o, r0.x, r0.y);
+  let a1 = input_under(o, r1.x, r1.y);
+  let a2 = input_under(o, r2.x, r2.y);
+  let a3 = input_under(o, r3.x, r3.y);
+  return vec4f(inp_w[a0.index * CIN + r0.z] * a0.scale, inp_w[a1.index * CIN + r1.z] * a1.scale,
+               inp_w[a2.index * CIN + r2.z] * a2.scale, inp_w[a3.index * CIN + r3.z] * a3.scale);
+#endif
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
   let co4 = id.x;                         // channels 4·co4 .. 4·co4 + 3
@@ -223,43 +251,36 @@ fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
   let per_slice = (pixels + SPLIT - 1u) / SPLIT;
   let first = slice * per_slice;
   let last = min(first + per_slice, pixels);
-  // acc_r holds the slice's sum for dweight row t0 + r, channels 4·co4 .. 4·co4 + 3
-  var acc0 = vec4f(0.0);
-  var acc1 = vec4f(0.0);
-  var acc2 = vec4f(0.0);
-  var acc3 = vec4f(0.0);
-  // o walks the output pixels first .. last − 1 in order, without a division per pixel.
-  var o = pixel_of(first, OH, OW);
+  // Column c of acc is the slice's sum for dweight row t0 + c, channels 4·co4 .. 4·co4 + 3.
+  var acc = mat4x4f();
+  var o = pixel_of(first, OH, OW);        // walks the pixels in order, without a division per pixel
+#if VEC_CIN
+  // Four pixels at a time: D's columns are their dout channels, X's their patch values, and
+  // acc += D · Xᵀ adds Σ_k X[k][c] · D[k] to column c. Pixels past `last` count 0.
+  for (var p = first; p < last; p += 4u) {
+    let o1 = next_pixel(o);
+    let o2 = next_pixel(o1);
+    let o3 = next_pixel(o2);
+    let live = vec3f(select(0.0, 1.0, p + 1u < last), select(0.0, 1.0, p + 2u < last), select(0.0, 1.0, p + 3u < last));
+    let d = mat4x4f(dout_w[p * cout4 + co4], dout_w[min(p + 1u, last - 1u) * cout4 + co4],
+                    dout_w[min(p + 2u, last - 1u) * cout4 + co4], dout_w[min(p + 3u, last - 1u) * cout4 + co4]);
+    let x = mat4x4f(patch4(o, r0, r1, r2, r3), patch4(o1, r0, r1, r2, r3) * live.x,
+                    patch4(o2, r0, r1, r2, r3) * live.y, patch4(o3, r0, r1, r2, r3) * live.z);
+    acc += d * transpose(x);
+    o = next_pixel(o3);
+  }
+#else
+  // One pixel at a time (its four patch values come from up to four window pixels).
   for (var p = first; p < last; p++) {
     let d = dout_w[p * cout4 + co4];
-#if VEC_CIN
-    // The four rows are channels ci .. ci + 3 of one tap: one pixel of the window.
-    let at = input_under(o, r0.x, r0.y);
-    let x = inp_w[at.index * (CIN / 4u) + r0.z / 4u] * at.scale;
-    acc0 += x.x * d;
-    acc1 += x.y * d;
-    acc2 += x.z * d;
-    acc3 += x.w * d;
-#else
-    let a0 = input_under(o, r0.x, r0.y);
-    let a1 = input_under(o, r1.x, r1.y);
-    let a2 = input_under(o, r2.x, r2.y);
-    let a3 = input_under(o, r3.x, r3.y);
-    acc0 += (inp_w[a0.index * CIN + r0.z] * a0.scale) * d;
-    acc1 += (inp_w[a1.index * CIN + r1.z] * a1.scale) * d;
-    acc2 += (inp_w[a2.index * CIN + r2.z] * a2.scale) * d;
-    acc3 += (inp_w[a3.index * CIN + r3.z] * a3.scale) * d;
-#endif
-    o.x += 1u;
-    if (o.x == OW) {
-      o.x = 0u;
-      o.y += 1u;
-      if (o.y == OH) { o.y = 0u; o.b += 1u; }
-    }
+    let x = patch4(o, r0, r1, r2, r3);
+    acc += mat4x4f(x.x * d, x.y * d, x.z * d, x.w * d);
+    o = next_pixel(o);
   }
+#endif
   let base = slice * rows * cout4;
-  dweight[base + t0 * cout4 + co4] = acc0;
-  if (t0 + 1u < rows) { dweight[base + (t0 + 1u) * cout4 + co4] = acc1; }
-  if (t0 + 2u < rows) { dweight[base + (t0 + 2u) * cout4 + co4] = acc2; }
-  if (t0 + 3u < rows) { dweight[base + (t0 + 3u) * cout4 + co4] = acc3; }
+  dweight[base + t0 * cout4 + co4] = acc[0];
+  if (t0 + 1u < rows) { dweight[base + (t0 + 1u) * cout4 + co4] = acc[1]; }
+  if (t0 + 2u < rows) { dweight[base + (t0 + 2u) * cout4 + co4] = acc[2]; }
+  if (t0 + 3u < rows) { dweight[base + (t0 + 3u) * cout4 + co4] = acc[3]; }
 }

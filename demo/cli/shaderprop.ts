@@ -3,11 +3,15 @@
  *
  *   shaderprop list [--json]
  *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
+ *   shaderprop bench <id|prefix*>... [--batch N...] [--seconds S] [--tfjs [BACKENDS]] [--json]
  *
  * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
  * MNIST test set and writes a report folder (index.html, pictures, report.json,
  * checkpoints). MNIST comes from --data, else MNIST_DIR, else ../shared/mnist,
  * else it is downloaded (SHA-256 checked) into ~/.cache/shaderprop/mnist.
+ * `bench` measures training and inference samples/s of each model on random
+ * MNIST-shaped data (src/experiments/bench.ts), optionally beside the same
+ * model in TensorFlow.js (bench/tfjs.ts, a development dependency).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -52,6 +56,16 @@ program
   .option('--resume', 'continue from the last checkpoints in --out (default: the newest folder under runs/)')
   .action(run);
 
+program
+  .command('bench')
+  .description('training and inference samples/s of models on this adapter (random MNIST-shaped data)')
+  .argument('<ids...>', 'ids of neural models, or prefixes ending in * (e.g. s001-*)')
+  .addOption(new Option('--batch <n...>', 'batch sizes (default: each model\'s own)').argParser(collectPositiveInts))
+  .addOption(new Option('--seconds <s>', 'minimum length of each timed pass').argParser(positiveNumber).default(3))
+  .option('--tfjs [backends]', 'the same models in TensorFlow.js too: comma-separated backends of webgpu, wasm, cpu (default all three)')
+  .option('--json', 'one JSON line per id and batch on stdout')
+  .action(bench);
+
 await program.parseAsync();
 
 // ---------------------------------------------------------------------------
@@ -60,6 +74,17 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer.');
   return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');
+  return n;
+}
+
+function collectPositiveInts(value: string, previous: number[] | undefined): number[] {
+  const values = value.split(',').map((part) => positiveInt(part.trim()));
+  return [...(previous ?? []), ...values];
 }
 
 function nonNegativeInt(value: string): number {
@@ -251,4 +276,83 @@ function relativeOrAbsolute(path: string): string {
 function fail(message: string): never {
   console.error(`shaderprop: ${message}`);
   process.exit(2);
+}
+
+// ---------------------------------------------------------------------------
+// bench
+
+interface BenchOptions {
+  batch?: number[];
+  seconds: number;
+  tfjs?: boolean | string;
+  json?: boolean;
+}
+
+type TfjsModule = typeof import('../../bench/tfjs.js');
+
+async function loadTfjs(): Promise<TfjsModule> {
+  try {
+    return await import('../../bench/tfjs.js');
+  } catch (error) {
+    throw new Error(`--tfjs needs TensorFlow.js, a development dependency of shaderprop: run \`npm ci\` in a clone (${String(error)}).`);
+  }
+}
+
+function fmt(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+async function bench(patterns: string[], opts: BenchOptions): Promise<void> {
+  const { benchExperiment, measureThroughput } = await import('../../src/experiments/bench.js');
+  const backends = opts.tfjs === undefined || opts.tfjs === false ? [] : opts.tfjs === true ? ['webgpu', 'wasm', 'cpu'] : opts.tfjs.split(',').map((b) => b.trim());
+  let ids: string[] = [];
+  let tfjs: TfjsModule | null = null;
+  try {
+    ids = selectExperiments(patterns).map((e) => e.id);
+    for (const id of ids) benchExperiment(id);
+    for (const b of backends) {
+      if (!['webgpu', 'wasm', 'cpu'].includes(b)) throw new Error(`Unknown TensorFlow.js backend '${b}' in --tfjs: use webgpu, wasm or cpu.`);
+    }
+    tfjs = backends.length > 0 ? await loadTfjs() : null;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const rt = await createRuntime();
+  const log = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+  log(`adapter: ${rt.adapter.name} (${rt.adapter.description}); random MNIST-shaped data, passes of at least ${opts.seconds} s`);
+  try {
+    for (const id of ids) {
+      const batches = opts.batch ?? [benchExperiment(id).train.batchSize];
+      for (const batch of batches) {
+        const ours = await measureThroughput(rt, id, { batch, seconds: opts.seconds });
+        const others: Record<string, { train_samples_per_s: number | null; infer_samples_per_s: number | null; reason?: string }> = {};
+        for (const backend of backends) {
+          if (!tfjs!.TFJS_MODEL_IDS.includes(id as never)) {
+            others[backend] = { train_samples_per_s: null, infer_samples_per_s: null, reason: `no TensorFlow.js twin of ${id} (bench/tfjs.ts has ${tfjs!.TFJS_MODEL_IDS.join(', ')})` };
+            continue;
+          }
+          const b = backend as 'webgpu' | 'wasm' | 'cpu';
+          const train = await tfjs!.tfjsMeasure('train', id, b, batch, opts.seconds);
+          const infer = await tfjs!.tfjsMeasure('infer', id, b, batch, opts.seconds);
+          const reason = [train, infer].map((m) => (m.samplesPerSecond === null ? m.reason : '')).filter(Boolean).join('; ');
+          others[backend] = { train_samples_per_s: train.samplesPerSecond, infer_samples_per_s: infer.samplesPerSecond, ...(reason ? { reason } : {}) };
+        }
+        if (opts.json) {
+          console.log(JSON.stringify({
+            id, batch, adapter: rt.adapter.name, train_samples_per_s: ours.train, infer_samples_per_s: ours.infer,
+            ...(backends.length > 0 ? { tfjs: others } : {}),
+          }));
+        }
+        const parts = [`${id} batch ${batch}: train ${fmt(ours.train)} samples/s, infer ${fmt(ours.infer)} samples/s`];
+        for (const [backend, m] of Object.entries(others)) {
+          const ratio = m.train_samples_per_s ? ` (shaderprop ${fmt(ours.train / m.train_samples_per_s)}×)` : '';
+          parts.push(`  tfjs-${backend}: train ${fmt(m.train_samples_per_s)}${ratio}, infer ${fmt(m.infer_samples_per_s)}${m.reason ? ` [${m.reason}]` : ''}`);
+        }
+        log(parts.join('\n'));
+      }
+    }
+  } finally {
+    rt.destroy();
+  }
 }

@@ -40,6 +40,43 @@ describe('shaderprop run: bad input', () => {
     expect(r.stderr).toMatch(/Unknown experiment 's009-nothing'/);
   });
 
+  it('bench: one JSON line per id and batch, in registry order, with samples/s in a sane range', async () => {
+    const r = await runCli(['bench', 's001-softmax', 's000-binary', '--batch', '16,32', '--seconds', '0.3', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.map((j) => [j.id, j.batch])).toEqual([['s000-binary', 16], ['s000-binary', 32], ['s001-softmax', 16], ['s001-softmax', 32]]);
+    for (const j of r.json) {
+      expect(j.adapter).toBeTypeOf('string');
+      // A 784-10 model trains faster than 100 samples/s even on a software adapter, and slower than 10 million.
+      expect(j.train_samples_per_s as number).toBeGreaterThan(100);
+      expect(j.train_samples_per_s as number).toBeLessThan(1e7);
+      expect(j.infer_samples_per_s as number).toBeGreaterThan(100);
+      expect(j).not.toHaveProperty('tfjs');
+    }
+    expect(r.stderr).toMatch(/s001-softmax batch 32: train \d+/);
+  });
+
+  it('bench --tfjs: the same model in TensorFlow.js beside it, and why a backend cannot train it', async () => {
+    const r = await runCli(['bench', 's001-softmax', 's001-cnn', '--batch', '8', '--seconds', '0.2', '--tfjs', 'wasm', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [softmax, cnn] = r.json as { tfjs: Record<string, { train_samples_per_s: number | null; infer_samples_per_s: number | null; reason?: string }> }[];
+    expect(softmax!.tfjs.wasm!.train_samples_per_s).toBeGreaterThan(100);
+    expect(softmax!.tfjs.wasm!.infer_samples_per_s).toBeGreaterThan(100);
+    // TensorFlow.js's wasm backend has no gradient kernel for conv filters.
+    expect(cnn!.tfjs.wasm!.train_samples_per_s).toBeNull();
+    expect(cnn!.tfjs.wasm!.reason).toMatch(/Conv2DBackpropFilter/);
+    expect(cnn!.tfjs.wasm!.infer_samples_per_s).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/tfjs-wasm: train \d+ \(shaderprop [\d.]+×\)/);
+  });
+
+  it('bench: refuses ids that are not one neural model, and unknown TensorFlow.js backends', async () => {
+    const classic = await runCli(['bench', 's003-1nn']);
+    expect(classic.code).toBe(2);
+    expect(classic.stderr).toMatch(/'s003-1nn' is a classic baseline, not one model/);
+    const backend = await runCli(['bench', 's001-softmax', '--tfjs', 'webgl']);
+    expect(backend.code).toBe(2);
+    expect(backend.stderr).toMatch(/Unknown TensorFlow.js backend 'webgl'/);
+  });
+
   it('refuses a bad --epochs', async () => {
     const r = await runCli(['run', 's001-softmax', '--epochs', '0']);
     expect(r.code).not.toBe(0);

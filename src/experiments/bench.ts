@@ -1,0 +1,110 @@
+/**
+ * Throughput of a registry model on this runtime's adapter: training samples/s
+ * (fit: gather, forward, loss, backward and optimizer, all on the GPU) and
+ * inference samples/s (predict, read-back included), each timed after a
+ * warm-up pass that builds every pipeline, and over passes grown until one lasts
+ * `seconds`.
+ *
+ * The images are MNIST-shaped random bytes and the labels cycle through the
+ * classes: the kernels do the same work whatever the pixels are, and no MNIST
+ * files are needed.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { Dataset as DatasetClass } from '../data/dataset.js';
+import type { Runtime } from '../gpu/runtime.js';
+import { sequential } from '../model/sequential.js';
+import { getExperiment, type NeuralExperiment } from './registry.js';
+
+export interface Throughput {
+  id: string;
+  batch: number;
+  /** Training samples per second. */
+  train: number;
+  /** Inference samples per second. */
+  infer: number;
+  /** Seconds the timed training pass lasted, and its samples (for the record). */
+  trainSeconds: number;
+  trainSamples: number;
+}
+
+export interface ThroughputOptions {
+  batch?: number;
+  /** Minimum length of each timed pass (default 3 s). */
+  seconds?: number;
+  /** Largest data set the passes may grow to (default 60,000 samples). */
+  maxSamples?: number;
+}
+
+/** The neural experiment of `id`, or an error that says which ids can be benchmarked. */
+export function benchExperiment(id: string): NeuralExperiment {
+  const e = getExperiment(id);
+  if (e.kind !== 'neural') {
+    throw new Error(`'${id}' is a ${e.kind === 'sweep' ? 'sweep of models' : 'classic baseline'}, not one model: ` +
+      'bench takes the ids of single neural models (`shaderprop list` marks the others).');
+  }
+  return e;
+}
+
+/**
+ * `count` MNIST-shaped samples of random bytes scaled to [0, 1], in `shape`
+ * ((28, 28) or (28, 28, 1)); labels 0..9 in turn, or 0, 1 in turn for a binary model.
+ */
+export function randomMnistLike(rt: Runtime, count: number, options: { shape?: number[]; binary?: boolean; seed?: number } = {}): Dataset {
+  const seed = options.seed ?? 1;
+  const x = new Uint8Array(count * 784);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < x.length; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    x[i] = state >>> 24;
+  }
+  const classes = options.binary ? 2 : 10;
+  const y = Uint8Array.from({ length: count }, (_, i) => i % classes);
+  return DatasetClass.create(rt, { x, y, shape: options.shape ?? [28, 28, 1], classes, name: 'mnist-shaped random bytes' },
+    { preprocessing: { kind: 'scale', scale: 1 / 255 } });
+}
+
+/**
+ * Times `pass(data)` on data sets grown (in whole batches) until one pass lasts
+ * `seconds` or the set reaches `maxSamples`; the first, smallest pass is the
+ * warm-up. Returns samples/s of the last pass.
+ */
+async function timed(
+  make: (count: number) => Dataset, batch: number, seconds: number, maxSamples: number, pass: (data: Dataset) => Promise<unknown>,
+): Promise<{ perSecond: number; seconds: number; samples: number }> {
+  let samples = batch * 2;
+  let data = make(samples);
+  try {
+    await pass(data);
+    for (;;) {
+      const started = performance.now();
+      await pass(data);
+      const elapsed = (performance.now() - started) / 1000;
+      if (elapsed >= seconds || samples >= maxSamples) return { perSecond: samples / elapsed, seconds: elapsed, samples };
+      const grown = Math.ceil((samples * Math.max(2, (1.2 * seconds) / Math.max(elapsed, 1e-3))) / batch) * batch;
+      samples = Math.min(Math.max(batch, Math.floor(maxSamples / batch) * batch), grown);
+      data.dispose();
+      data = make(samples);
+    }
+  } finally {
+    data.dispose();
+  }
+}
+
+/** Training and inference throughput of registry model `id` (its layers, optimizer and loss). */
+export async function measureThroughput(rt: Runtime, id: string, options: ThroughputOptions = {}): Promise<Throughput> {
+  const e = benchExperiment(id);
+  const batch = options.batch ?? e.train.batchSize;
+  const seconds = options.seconds ?? 3;
+  const maxSamples = options.maxSamples ?? 60_000;
+  // Conv models read (28, 28, 1), dense ones (28, 28): the same 784 values per sample.
+  const model = sequential(e.train.layers(), { runtime: rt, inputShape: e.train.inputShape, name: e.id, seed: 1 });
+  model.compile({ optimizer: e.train.optimizer(), loss: e.train.loss });
+  const make = (count: number) => randomMnistLike(rt, count, { shape: e.train.inputShape, binary: e.train.binaryDigit !== undefined });
+  try {
+    const train = await timed(make, batch, seconds, maxSamples, (data) => model.fit(data, { epochs: 1, batchSize: batch }));
+    const infer = await timed(make, batch, seconds, maxSamples, (data) => model.predict(data, { batchSize: batch }));
+    return { id, batch, train: train.perSecond, infer: infer.perSecond, trainSeconds: train.seconds, trainSamples: train.samples };
+  } finally {
+    model.dispose();
+  }
+}
