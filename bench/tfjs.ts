@@ -28,6 +28,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getPlatform } from '../src/platform/platform.js';
 
+/** The TensorFlow.js version measured (tfjs-core's). */
+export const TFJS_VERSION: string = tf.version_core;
+
 export type TfjsBackend = 'webgpu' | 'wasm' | 'cpu';
 export const TFJS_BACKENDS: readonly TfjsBackend[] = ['webgpu', 'wasm', 'cpu'];
 

@@ -1,137 +1,337 @@
 /**
- * Training throughput (samples/s, GPU work included) of the s001-dense and
- * s001-cnn models at batch 32, and the GFLOP/s of the dense GEMM kernel, on
- * this machine's adapter, beside the adapter's ceilings: its register-only FMA
- * throughput and the cost of one dispatch (shaders/peak.wgsl). MNIST-shaped
- * random bytes stand in for the images: throughput does not depend on pixel
- * values.
+ * The benchmark, in one run on this machine's adapter:
  *
- *   npm run bench [-- --json] [-- --out FILE]
+ *  1. the adapter's ceilings: a register-only FMA loop (shaders/peak.wgsl) and
+ *     the cost of an empty dispatch;
+ *  2. GEMM GFLOP/s of the dense kernels (tiled and general, the three products
+ *     of a layer) at the shapes of s001-dense and at 1024³, and of the conv
+ *     kernels (implicit GEMM and direct) at the shapes of s001-cnn and s004-t4;
+ *  3. where one training step's time goes, per kernel, from timestamp queries;
+ *  4. training and inference samples/s of s001-softmax, s001-dense, s001-cnn
+ *     and s004-t4 at batch 32 and 128, beside the same models in TensorFlow.js
+ *     (webgpu on the same Dawn adapter, wasm, cpu), and the ratios.
+ *
+ *   npm run bench [-- --json] [-- --out FILE] [-- --quick] [-- --seconds S] [-- --no-tfjs]
+ *
+ * Writes the results to --out (default bench/results-<adapter>.json) and
+ * prints them as Markdown tables (the README's are copied from a run).
  */
 import { writeFile } from 'node:fs/promises';
+import { cpus, platform, release as osRelease } from 'node:os';
 import { parseArgs } from 'node:util';
-import { conv2d, createRuntime, Dataset, dense, flatten, maxPool2d, sequential, sgd, type Layer } from '../src/index.js';
-import { denseForward } from '../src/ops/dense.js';
+import { createRuntime } from '../src/index.js';
+import { measureThroughput, randomMnistLike, benchExperiment } from '../src/experiments/bench.js';
+import { sequential } from '../src/model/sequential.js';
+import { denseBackwardInput, denseBackwardWeight, denseForward, type GemmVariant } from '../src/ops/dense.js';
+import {
+  conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dWeightGradPlan,
+  type Conv2dShape, type ConvVariant,
+} from '../src/ops/conv2d.js';
 import { fmaPeak, noop, peakFlopsPerThread } from '../src/ops/peak.js';
+import type { Dispatch } from '../src/gpu/runtime.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean' }, out: { type: 'string' }, quick: { type: 'boolean' }, seconds: { type: 'string' },
+    'no-tfjs': { type: 'boolean' },
+  },
+});
+const quick = !!values.quick;
+const seconds = Number(values.seconds ?? (quick ? 0.3 : 2));
+const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
 const rt = await createRuntime();
 
-function mnistLike(count: number): Dataset {
-  const x = new Uint8Array(count * 784);
-  let state = 1;
-  for (let i = 0; i < x.length; i++) x[i] = (state = (state * 1103515245 + 12345) >>> 0) >>> 24;
-  const y = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  return Dataset.create(rt, { x, y, shape: [28, 28, 1], classes: 10, name: 'mnist-shaped' }, { preprocessing: { kind: 'scale', scale: 1 / 255 } });
-}
+// ---------------------------------------------------------------------------
+// Timing helpers
 
-const MODELS: Record<string, () => Layer[]> = {
-  's001-dense': () => [flatten(), dense(128, 'relu'), dense(64, 'relu'), dense(10, 'softmax')],
-  's001-cnn': () => [conv2d(32, 3, { activation: 'relu' }), maxPool2d({ poolSize: 2 }), conv2d(64, 3, { activation: 'relu' }),
-    maxPool2d({ poolSize: 3 }), flatten(), dense(128, 'relu'), dense(10, 'softmax')],
-};
-
-/** Samples per second of fit, timed over `seconds` after one warm-up epoch. */
-async function trainThroughput(id: string, batch: number, seconds: number): Promise<number> {
-  const model = sequential(MODELS[id]!(), { runtime: rt, inputShape: [28, 28, 1] });
-  model.compile({ optimizer: sgd({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
-  // Warm-up: pipelines built, caches hot. Then grow the epoch until it lasts long enough.
-  let samples = batch * 4;
-  let data = mnistLike(samples);
-  await model.fit(data, { epochs: 1, batchSize: batch });
-  for (;;) {
-    const started = performance.now();
-    await model.fit(data, { epochs: 1, batchSize: batch });
-    const elapsed = (performance.now() - started) / 1000;
-    if (elapsed >= seconds || samples >= 60_000) {
-      model.dispose();
-      data.dispose();
-      return samples / elapsed;
-    }
-    data.dispose();
-    samples = Math.min(60_000, Math.ceil((samples * Math.max(2, (seconds * 1.2) / elapsed)) / batch) * batch);
-    data = mnistLike(samples);
-  }
-}
-
-/** GFLOP/s of dense_forward on (M, K) · (K, N). */
-async function gemm(m: number, k: number, n: number): Promise<number> {
-  const a = rt.storage(m * k * 4, 'A');
-  const b = rt.storage(k * n * 4, 'B');
-  const bias = rt.storage(n * 4, 'bias');
-  const c = rt.storage(m * n * 4, 'C');
-  const d = await denseForward(rt, { batch: m, inputs: k, units: n }, { name: 'linear' }, { inp: a, weight: b, bias, out: c });
-  rt.submit([d]);
-  await rt.sync();
-  let repeat = 1;
-  for (;;) {
-    const started = performance.now();
-    rt.submit([d], repeat);
-    await rt.sync();
-    const elapsed = (performance.now() - started) / 1000;
-    if (elapsed > 1) {
-      for (const buffer of [a, b, bias, c]) rt.pool.release(buffer);
-      return (2 * m * k * n * repeat) / elapsed / 1e9;
-    }
-    repeat *= 2;
-  }
-}
-
-/** Times `submit(d, repeat)`, doubling `repeat` until one run lasts `seconds`; returns seconds per repeat. */
-async function timeRepeated(d: Parameters<typeof rt.submit>[0], seconds: number): Promise<number> {
-  rt.submit(d);
+/** Seconds per run of `dispatches`, repeated in one submit until a run of repeats lasts `min` seconds. */
+async function perRun(dispatches: readonly Dispatch[], min = quick ? 0.1 : 0.5): Promise<number> {
+  rt.submit(dispatches);
   await rt.sync();
   for (let repeat = 1; ; repeat *= 2) {
     const started = performance.now();
-    rt.submit(d, repeat);
+    rt.submit(dispatches, repeat);
     await rt.sync();
     const elapsed = (performance.now() - started) / 1000;
-    if (elapsed > seconds) return elapsed / repeat;
+    if (elapsed > min) return elapsed / repeat;
   }
 }
 
-/** GFLOP/s of the register-only FMA loop over 262,144 threads: the adapter's arithmetic ceiling. */
+function release(...buffers: GPUBuffer[]): void {
+  for (const b of buffers) rt.pool.release(b);
+}
+
+// ---------------------------------------------------------------------------
+// 1. Ceilings
+
 async function peakGflops(): Promise<number> {
   const threads = 262_144;
   const iterations = 256;
   const coeffs = rt.storage(new Float32Array([1, 1, 1, 1, 0.5, 0.5, 0.5, 0.5]), 'coeffs');
   const out = rt.storage(threads * 4, 'out');
-  const perRun = await timeRepeated([await fmaPeak(rt, threads, iterations, { coeffs, out })], 1);
-  rt.pool.release(coeffs);
-  rt.pool.release(out);
-  return (threads * peakFlopsPerThread(iterations)) / perRun / 1e9;
+  const seconds = await perRun([await fmaPeak(rt, threads, iterations, { coeffs, out })], 1);
+  release(coeffs, out);
+  return (threads * peakFlopsPerThread(iterations)) / seconds / 1e9;
 }
 
-/** Microseconds per dispatch of a kernel that does nothing, 1,000 to a pass. */
 async function dispatchMicros(): Promise<number> {
   const d = await noop(rt);
-  return ((await timeRepeated(Array.from({ length: 1000 }, () => d), 0.5)) / 1000) * 1e6;
+  return ((await perRun(Array.from({ length: 1000 }, () => d))) / 1000) * 1e6;
+}
+
+// ---------------------------------------------------------------------------
+// 2. Kernels
+
+interface KernelRate {
+  kernel: string;
+  shape: string;
+  variant: string;
+  gflops: number;
+}
+
+async function denseRates(batch: number, inputs: number, units: number): Promise<KernelRate[]> {
+  const s = { batch, inputs, units };
+  const x = rt.storage(batch * inputs * 4, 'x');
+  const w = rt.storage(inputs * units * 4, 'w');
+  const b = rt.storage(units * 4, 'b');
+  const y = rt.storage(batch * units * 4, 'y');
+  const dx = rt.storage(batch * inputs * 4, 'dx');
+  const dw = rt.storage(inputs * units * 4, 'dw');
+  const flops = 2 * batch * inputs * units;
+  const shape = `${batch}×${inputs}×${units}`;
+  const rates: KernelRate[] = [];
+  for (const variant of ['tiled', 'general'] as GemmVariant[]) {
+    const kernels: [string, Dispatch][] = [
+      ['dense forward (Y = X·W)', await denseForward(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', variant)],
+      ['dense dX = dY·Wᵀ', await denseBackwardInput(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', variant)],
+      ['dense dW = Xᵀ·dY', await denseBackwardWeight(rt, s, { inp: x, dout: y, dweight: dw }, 'dw', variant)],
+    ];
+    for (const [kernel, d] of kernels) rates.push({ kernel, shape, variant, gflops: flops / (await perRun([d])) / 1e9 });
+  }
+  release(x, w, b, y, dx, dw);
+  return rates;
+}
+
+async function convRates(name: string, s: Conv2dShape): Promise<KernelRate[]> {
+  const g = conv2dGeometry(s);
+  const nIn = s.batch * s.inH * s.inW * s.inC;
+  const nOut = s.batch * g.outH * g.outW * s.outC;
+  const nW = s.kH * s.kW * s.inC * s.outC;
+  const x = rt.storage(nIn * 4, 'x');
+  const w = rt.storage(nW * 4, 'w');
+  const b = rt.storage(s.outC * 4, 'b');
+  const y = rt.storage(nOut * 4, 'y');
+  const dx = rt.storage(nIn * 4, 'dx');
+  const dw = rt.storage(nW * 4, 'dw');
+  const partial = rt.storage(Math.max(conv2dWeightGradPlan(s, 'gemm').partialElements, s.batch * nW) * 4, 'partial');
+  const flops = 2 * s.batch * g.outH * g.outW * nW;
+  const shape = `${name}: B${s.batch} ${s.inH}×${s.inW}×${s.inC} → ${s.outC}, ${s.kH}×${s.kW}`;
+  const rates: KernelRate[] = [];
+  for (const variant of ['gemm', 'direct'] as ConvVariant[]) {
+    const kernels: [string, Dispatch[]][] = [
+      ['conv forward', [await conv2dForwardAuto(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', variant)]],
+      ['conv backward input', [await conv2dBackwardInputAuto(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', variant)]],
+      ['conv backward weight', await conv2dBackwardWeightAuto(rt, s, { inp: x, dout: y, dweight: dw, partial }, 'dw', variant)],
+    ];
+    for (const [kernel, list] of kernels) rates.push({ kernel, shape, variant, gflops: flops / (await perRun(list)) / 1e9 });
+  }
+  release(x, w, b, y, dx, dw, partial);
+  return rates;
+}
+
+// ---------------------------------------------------------------------------
+// 3. Where a step's time goes
+
+interface StepProfile {
+  id: string;
+  batch: number;
+  totalMs: number;
+  dispatches: number;
+  /** Milliseconds per kind of kernel, largest first. */
+  byKind: { kind: string; ms: number; count: number }[];
+}
+
+function kindOf(kernelName: string): string {
+  if (kernelName.startsWith('conv2d_gemm')) return 'conv (implicit GEMM)';
+  if (kernelName.startsWith('conv2d')) return 'conv (direct)';
+  if (kernelName.startsWith('dense_tiled')) return 'dense GEMM (tiled)';
+  if (kernelName.startsWith('dense')) return 'dense GEMM (general)';
+  if (kernelName.startsWith('maxpool') || kernelName.startsWith('avgpool')) return 'pooling';
+  if (kernelName.startsWith('activation') || kernelName.startsWith('softmax_forward') || kernelName.startsWith('softmax_backward')) return 'activations';
+  if (kernelName === 'bias_backward') return 'bias gradients and partial sums';
+  if (kernelName.startsWith('gather') || kernelName === 'advance_step') return 'batch gather and step';
+  if (kernelName.endsWith('_step')) return 'optimizer';
+  if (kernelName.includes('cross_entropy') || kernelName.includes('squared_error')) return 'loss (fused with its gradient)';
+  return kernelName;
+}
+
+async function profileStep(id: string, batch: number): Promise<StepProfile | null> {
+  const e = benchExperiment(id);
+  const model = sequential(e.train.layers(), { runtime: rt, inputShape: e.train.inputShape, seed: 1 });
+  model.compile({ optimizer: e.train.optimizer(), loss: e.train.loss });
+  const data = randomMnistLike(rt, batch * 2, { shape: e.train.inputShape });
+  try {
+    await model.fit(data, { epochs: 1, batchSize: batch });
+    await model.timeStep(data, { batchSize: batch }); // warm-up: the one-step stream's buffers and pipelines
+    const repeats = quick ? 1 : 3;
+    let sums: Float64Array | null = null;
+    let dispatches: Dispatch[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const step = await model.timeStep(data, { batchSize: batch });
+      if (!step.times) return null;
+      dispatches = step.dispatches;
+      sums ??= new Float64Array(step.times.length);
+      step.times.forEach((t, i) => (sums![i]! += t / repeats));
+    }
+    const kinds = new Map<string, { ms: number; count: number }>();
+    dispatches.forEach((d, i) => {
+      const kind = kindOf(d.kernel.spec.name);
+      const entry = kinds.get(kind) ?? { ms: 0, count: 0 };
+      entry.ms += sums![i]! / 1e6;
+      entry.count += 1;
+      kinds.set(kind, entry);
+    });
+    const byKind = [...kinds].map(([kind, v]) => ({ kind, ...v })).sort((a, b) => b.ms - a.ms);
+    return { id, batch, totalMs: byKind.reduce((s, k) => s + k.ms, 0), dispatches: dispatches.length, byKind };
+  } finally {
+    model.dispose();
+    data.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 4. Models, beside TensorFlow.js
+
+interface ModelRow {
+  id: string;
+  batch: number;
+  shaderprop: { train: number; infer: number };
+  tfjs: Record<string, { train: number | null; infer: number | null; reason?: string }>;
+}
+
+const MODEL_IDS = quick ? ['s001-softmax', 's001-dense'] : ['s001-softmax', 's001-dense', 's001-cnn', 's004-t4'];
+const BATCHES = quick ? [32] : [32, 128];
+/** TensorFlow.js's cpu backend takes tens of seconds per conv training step: its dense models only. */
+const TFJS_CPU_IDS = new Set(['s001-softmax', 's001-dense']);
+
+async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | null; tfjsBackends: Record<string, string> }> {
+  let tfjs: typeof import('./tfjs.js') | null = null;
+  if (!values['no-tfjs']) {
+    try {
+      tfjs = await import('./tfjs.js');
+    } catch (error) {
+      // The GPU kit (bench/gpu) carries the runtime dependencies only.
+      say(`TensorFlow.js is not installed here (a development dependency): shaderprop alone. (${String(error).split('\n')[0]})`);
+    }
+  }
+  const backends: Record<string, string> = {};
+  if (tfjs) {
+    for (const b of tfjs.TFJS_BACKENDS) {
+      const status = await tfjs.tfjsBackend(b);
+      backends[b] = status.ok ? status.detail : `unavailable: ${status.reason}`;
+    }
+  }
+  const rows: ModelRow[] = [];
+  for (const id of MODEL_IDS) {
+    for (const batch of BATCHES) {
+      const ours = await measureThroughput(rt, id, { batch, seconds });
+      const row: ModelRow = { id, batch, shaderprop: { train: ours.train, infer: ours.infer }, tfjs: {} };
+      if (tfjs) {
+        for (const b of tfjs.TFJS_BACKENDS) {
+          if (b === 'cpu' && !TFJS_CPU_IDS.has(id)) {
+            row.tfjs[b] = { train: null, infer: null, reason: 'not run: conv training on this backend takes tens of seconds per step' };
+            continue;
+          }
+          const train = await tfjs.tfjsMeasure('train', id, b, batch, seconds);
+          const infer = await tfjs.tfjsMeasure('infer', id, b, batch, seconds);
+          const reason = [train, infer].map((m) => (m.samplesPerSecond === null ? m.reason : '')).filter(Boolean).join('; ');
+          row.tfjs[b] = { train: train.samplesPerSecond, infer: infer.samplesPerSecond, ...(reason ? { reason } : {}) };
+        }
+      }
+      rows.push(row);
+      say(`${id} batch ${batch}: train ${fmt(ours.train)}, infer ${fmt(ours.infer)} samples/s` +
+        Object.entries(row.tfjs).map(([b, m]) => `; tfjs-${b} ${fmt(m.train)} / ${fmt(m.infer)}`).join(''));
+    }
+  }
+  return { rows, tfjsVersion: tfjs ? tfjs.TFJS_VERSION : null, tfjsBackends: backends };
+}
+
+// ---------------------------------------------------------------------------
+// Run, then print
+
+function fmt(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function ratio(a: number, b: number | null | undefined): string {
+  return b ? `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}×` : '—';
 }
 
 const results = {
   date: new Date().toISOString().slice(0, 10),
   adapter: rt.adapter.name,
   adapterDescription: rt.adapter.description,
-  train: {} as Record<string, number>,
-  gemmGflops: {} as Record<string, number>,
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, os: `${platform()} ${osRelease()}`, node: process.version },
+  quick,
+  secondsPerPass: seconds,
   peakGflops: 0,
   dispatchMicroseconds: 0,
+  kernels: [] as KernelRate[],
+  profiles: [] as StepProfile[],
+  models: [] as ModelRow[],
+  tfjs: { version: null as string | null, backends: {} as Record<string, string> },
 };
+
 results.peakGflops = await peakGflops();
 results.dispatchMicroseconds = await dispatchMicros();
-if (!values.json) {
-  console.log(`adapter ceiling: ${results.peakGflops.toFixed(2)} GFLOP/s (register-only FMA loop), ${results.dispatchMicroseconds.toFixed(1)} µs per dispatch`);
+say(`adapter ${results.adapter}: ceiling ${results.peakGflops.toFixed(2)} GFLOP/s (register-only FMA loop), ${results.dispatchMicroseconds.toFixed(1)} µs per dispatch`);
+
+const denseShapes: [number, number, number][] = quick ? [[32, 784, 128]] : [[32, 784, 128], [128, 784, 128], [32, 128, 64], [1024, 1024, 1024]];
+for (const [m, k, n] of denseShapes) results.kernels.push(...(await denseRates(m, k, n)));
+const convShapes: [string, Conv2dShape][] = [
+  ['s001-cnn conv 2', { batch: 32, inH: 13, inW: 13, inC: 32, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padding: 'valid' }],
+  ['s001-cnn conv 1', { batch: 32, inH: 28, inW: 28, inC: 1, outC: 32, kH: 3, kW: 3, strideH: 1, strideW: 1, padding: 'valid' }],
+  ['s004-t4 conv 2', { batch: 32, inH: 24, inW: 24, inC: 32, outC: 32, kH: 5, kW: 5, strideH: 1, strideW: 1, padding: 'valid' }],
+];
+for (const [name, s] of quick ? convShapes.slice(0, 1) : convShapes) results.kernels.push(...(await convRates(name, s)));
+for (const r of results.kernels) say(`${r.kernel} ${r.shape} [${r.variant}]: ${r.gflops.toFixed(2)} GFLOP/s, ${((100 * r.gflops) / results.peakGflops).toFixed(0)}% of the ceiling`);
+
+for (const [id, batch] of (quick ? [['s001-dense', 32]] : [['s001-dense', 32], ['s001-cnn', 32]]) as [string, number][]) {
+  const profile = await profileStep(id, batch);
+  if (profile) results.profiles.push(profile);
 }
-for (const id of Object.keys(MODELS)) {
-  results.train[`${id} b32`] = await trainThroughput(id, 32, id === 's001-cnn' ? 8 : 4);
-  if (!values.json) console.log(`${id.padEnd(12)} batch 32: ${results.train[`${id} b32`]!.toFixed(0)} samples/s training`);
+
+const models = await modelRows();
+results.models = models.rows;
+results.tfjs = { version: models.tfjsVersion, backends: models.tfjsBackends };
+
+const out = values.out ?? `bench/results-${results.adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-')}${quick ? '-quick' : ''}.json`;
+await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+
+// Markdown: what the README shows.
+const lines: string[] = [];
+lines.push(`Measured ${results.date} on ${results.adapter} (${results.adapterDescription}), ${results.machine.cores} × ${results.machine.cpu}, Node ${results.machine.node}` +
+  (results.tfjs.version ? `, TensorFlow.js ${results.tfjs.version}` : '') + `; passes of at least ${seconds} s.`, '');
+const backends = Object.keys(results.models[0]?.tfjs ?? {});
+lines.push(`| model | batch | shaderprop train | ${backends.map((b) => `tfjs-${b} train`).join(' | ')} | ${backends.map((b) => `× tfjs-${b}`).join(' | ')} |`);
+lines.push(`|---|---:|---:|${backends.map(() => '---:').join('|')}|${backends.map(() => '---:').join('|')}|`);
+for (const r of results.models) {
+  lines.push(`| ${r.id} | ${r.batch} | ${fmt(r.shaderprop.train)} | ${backends.map((b) => fmt(r.tfjs[b]?.train)).join(' | ')} | ${backends.map((b) => ratio(r.shaderprop.train, r.tfjs[b]?.train)).join(' | ')} |`);
 }
-for (const [m, k, n] of [[32, 784, 128], [32, 128, 64], [1024, 1024, 1024]] as const) {
-  results.gemmGflops[`${m}x${k}x${n}`] = await gemm(m, k, n);
-  const gflops = results.gemmGflops[`${m}x${k}x${n}`]!;
-  if (!values.json) console.log(`GEMM ${m}×${k}×${n}: ${gflops.toFixed(2)} GFLOP/s, ${((100 * gflops) / results.peakGflops).toFixed(0)}% of the ceiling`);
+lines.push('', `| model | batch | shaderprop infer | ${backends.map((b) => `tfjs-${b} infer`).join(' | ')} | ${backends.map((b) => `× tfjs-${b}`).join(' | ')} |`);
+lines.push(`|---|---:|---:|${backends.map(() => '---:').join('|')}|${backends.map(() => '---:').join('|')}|`);
+for (const r of results.models) {
+  lines.push(`| ${r.id} | ${r.batch} | ${fmt(r.shaderprop.infer)} | ${backends.map((b) => fmt(r.tfjs[b]?.infer)).join(' | ')} | ${backends.map((b) => ratio(r.shaderprop.infer, r.tfjs[b]?.infer)).join(' | ')} |`);
+}
+lines.push('', `Ceiling: ${results.peakGflops.toFixed(2)} GFLOP/s (register-only FMA loop); ${results.dispatchMicroseconds.toFixed(1)} µs per empty dispatch.`, '');
+lines.push('| kernel | shape | variant | GFLOP/s | of ceiling |', '|---|---|---|---:|---:|');
+for (const r of results.kernels) lines.push(`| ${r.kernel} | ${r.shape} | ${r.variant} | ${r.gflops.toFixed(2)} | ${((100 * r.gflops) / results.peakGflops).toFixed(0)}% |`);
+for (const p of results.profiles) {
+  lines.push('', `One training step of ${p.id} at batch ${p.batch}: ${p.totalMs.toFixed(1)} ms of GPU time in ${p.dispatches} dispatches (timestamp queries, one pass per dispatch).`, '');
+  lines.push('| kernels | dispatches | ms | share |', '|---|---:|---:|---:|');
+  for (const k of p.byKind) lines.push(`| ${k.kind} | ${k.count} | ${k.ms.toFixed(2)} | ${((100 * k.ms) / p.totalMs).toFixed(0)}% |`);
 }
 if (values.json) console.log(JSON.stringify(results));
-else console.log(`adapter: ${results.adapter} (${results.adapterDescription}), ${results.date}`);
-if (values.out) await writeFile(values.out, JSON.stringify(results, null, 2));
+else console.log(`\n${lines.join('\n')}\n\nresults: ${out}`);
 rt.destroy();
