@@ -60,9 +60,14 @@ struct Neighbour {
   scale: f32,
 }
 
+// First input pixel of output pixel o's window (its index in the (B, H, W) grid), for 'valid' windows.
+fn window_origin(o: Pixel) -> u32 {
+  return (o.b * H + o.y * SH) * W + o.x * SW;
+}
+
 // Input pixel read by output pixel `o` at tap (kh, kw).
 fn input_under(o: Pixel, kh: u32, kw: u32) -> Neighbour {
-  if (VALID) { return Neighbour((o.b * H + o.y * SH + kh) * W + o.x * SW + kw, 1.0); }
+  if (VALID) { return Neighbour(window_origin(o) + kh * W + kw, 1.0); }
   let ih = i32(o.y * SH + kh) - i32(PAD_TOP);
   let iw = i32(o.x * SW + kw) - i32(PAD_LEFT);
   let inside = ih >= 0 && ih < i32(H) && iw >= 0 && iw < i32(W);
@@ -99,6 +104,42 @@ fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
+#if VEC_CIN
+  if (VALID) {
+    // No padding: the window of pixel p starts at its origin and every tap is
+    // inside, so the reduction is one flat loop over (kh, kw, ci / 4), as long
+    // as a dense layer's, with the tap's offset kept as it goes.
+    let cin4 = CIN / 4u;
+    let origin0 = window_origin(o0) * cin4;
+    let origin1 = window_origin(o1) * cin4;
+    let origin2 = window_origin(o2) * cin4;
+    let origin3 = window_origin(o3) * cin4;
+    var tap_offset = 0u;                  // (kh · W + kw) · CIN / 4 of the current tap
+    var c4 = 0u;
+    var kw = 0u;
+    for (var k = 0u; k < KH * KW * cin4; k++) {
+      let w_base = k * 4u * cout4 + co4;  // weight rows (kh, kw, 4·c4 .. 4·c4 + 3) are rows 4k .. 4k + 3
+      let w = mat4x4f(weight[w_base], weight[w_base + cout4], weight[w_base + 2u * cout4], weight[w_base + 3u * cout4]);
+      let at = tap_offset + c4;
+      acc0 += w * inp[origin0 + at];
+      acc1 += w * inp[origin1 + at];
+      acc2 += w * inp[origin2 + at];
+      acc3 += w * inp[origin3 + at];
+      c4 += 1u;
+      if (c4 == cin4) {
+        c4 = 0u;
+        kw += 1u;
+        tap_offset += cin4;
+        if (kw == KW) {
+          kw = 0u;
+          tap_offset += (W - KW) * cin4;
+        }
+      }
+    }
+    store_forward(p0, co4, acc0, acc1, acc2, acc3);
+    return;
+  }
+#endif
   for (var kh = 0u; kh < KH; kh++) {
     for (var kw = 0u; kw < KW; kw++) {
       let i0 = input_under(o0, kh, kw);
@@ -127,6 +168,13 @@ fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
 #endif
     }
   }
+  store_forward(p0, co4, acc0, acc1, acc2, acc3);
+}
+
+// out[p0 + r, 4·co4 .. 4·co4 + 3] = act(acc_r + bias), for the pixels that exist.
+fn store_forward(p0: u32, co4: u32, acc0: vec4f, acc1: vec4f, acc2: vec4f, acc3: vec4f) {
+  let pixels = B * OH * OW;
+  let cout4 = COUT / 4u;
   let bias4 = bias[co4];
   out[p0 * cout4 + co4] = activate4(acc0 + bias4);
   if (p0 + 1u < pixels) { out[(p0 + 1u) * cout4 + co4] = activate4(acc1 + bias4); }
