@@ -139,6 +139,37 @@ fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
     store_forward(p0, co4, acc0, acc1, acc2, acc3);
     return;
   }
+#else
+  if (VALID) {
+    // The same flat loop one channel at a time: (kh, kw, ci) is row k of the weights.
+    let origin0 = window_origin(o0) * CIN;
+    let origin1 = window_origin(o1) * CIN;
+    let origin2 = window_origin(o2) * CIN;
+    let origin3 = window_origin(o3) * CIN;
+    var tap_offset = 0u;                  // (kh · W + kw) · CIN of the current tap
+    var ci = 0u;
+    var kw = 0u;
+    for (var k = 0u; k < KH * KW * CIN; k++) {
+      let w = weight[k * cout4 + co4];
+      let at = tap_offset + ci;
+      acc0 += inp[origin0 + at] * w;
+      acc1 += inp[origin1 + at] * w;
+      acc2 += inp[origin2 + at] * w;
+      acc3 += inp[origin3 + at] * w;
+      ci += 1u;
+      if (ci == CIN) {
+        ci = 0u;
+        kw += 1u;
+        tap_offset += CIN;
+        if (kw == KW) {
+          kw = 0u;
+          tap_offset += (W - KW) * CIN;
+        }
+      }
+    }
+    store_forward(p0, co4, acc0, acc1, acc2, acc3);
+    return;
+  }
 #endif
   for (var kh = 0u; kh < KH; kh++) {
     for (var kw = 0u; kw < KW; kw++) {
@@ -223,15 +254,24 @@ fn conv2d_gemm_backward_input(@builtin(global_invocation_id) id: vec3u) {
       let d2 = output_over(q2, kh, kw);
       let d3 = output_over(q3, kh, kw);
       let w_rows = ((kh * KW + kw) * CIN + ci4 * 4u) * cout4;   // weight[kh, kw, 4·ci4, 0]
+      // The tap's terms, weighted by 0 or 1 (whether the output pixel exists) once, after its loop.
+      var tap0 = vec4f(0.0);
+      var tap1 = vec4f(0.0);
+      var tap2 = vec4f(0.0);
+      var tap3 = vec4f(0.0);
       for (var k4 = 0u; k4 < cout4; k4++) {
         // Row r of w (a column of the mat) is weight[kh, kw, 4·ci4 + r, 4·k4 .. 4·k4 + 3]; d · w gives dot(d, row r).
         let w = mat4x4f(weight_t[w_rows + k4], weight_t[w_rows + cout4 + k4],
                         weight_t[w_rows + 2u * cout4 + k4], weight_t[w_rows + 3u * cout4 + k4]);
-        acc0 += (dout[d0.index * cout4 + k4] * d0.scale) * w;
-        acc1 += (dout[d1.index * cout4 + k4] * d1.scale) * w;
-        acc2 += (dout[d2.index * cout4 + k4] * d2.scale) * w;
-        acc3 += (dout[d3.index * cout4 + k4] * d3.scale) * w;
+        tap0 += dout[d0.index * cout4 + k4] * w;
+        tap1 += dout[d1.index * cout4 + k4] * w;
+        tap2 += dout[d2.index * cout4 + k4] * w;
+        tap3 += dout[d3.index * cout4 + k4] * w;
       }
+      acc0 += tap0 * d0.scale;
+      acc1 += tap1 * d1.scale;
+      acc2 += tap2 * d2.scale;
+      acc3 += tap3 * d3.scale;
     }
   }
   dinp[q0 * cin4 + ci4] = acc0;
