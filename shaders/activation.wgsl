@@ -3,6 +3,7 @@
 //
 //   activation_forward    out[i] = act(inp[i])
 //   activation_backward   grad[i] = grad[i] · act'(out[i])           in place: dL/dy becomes dL/dx
+//   activation_forward4, activation_backward4: the same four at a time, for N a multiple of 4
 //   softmax_forward       out[r, c] = exp(inp[r, c] − m) / Σ_k exp(inp[r, k] − m),   m = max_k inp[r, k]
 //   softmax_backward      grad[r, c] = out[r, c] · (grad[r, c] − Σ_k grad[r, k] · out[r, k])   in place
 //
@@ -50,6 +51,17 @@ fn softmax_forward(@builtin(global_invocation_id) id: vec3u) {
   for (var c = 0u; c < COLS; c++) { out[base + c] = exp(inp[base + c] - m) / sum; }
 }
 
+// activation_forward4
+@group(0) @binding(0) var<storage, read> inp4: array<vec4f>;         // (N / 4)
+@group(0) @binding(1) var<storage, read_write> out4: array<vec4f>;   // (N / 4)
+
+@compute @workgroup_size(WG_X)
+fn activation_forward4(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  for (var i = thread_index(id, groups); i < N / 4u; i += thread_count(groups)) {
+    out4[i] = activate4(inp4[i]);
+  }
+}
+
 @group(0) @binding(0) var<storage, read> y: array<f32>;              // forward output, (N) or (ROWS, COLS)
 @group(0) @binding(1) var<storage, read_write> grad: array<f32>;     // dL/dy in, dL/dx out
 
@@ -68,4 +80,15 @@ fn softmax_backward(@builtin(global_invocation_id) id: vec3u) {
   var dot = 0.0;
   for (var c = 0u; c < COLS; c++) { dot += grad[base + c] * y[base + c]; }
   for (var c = 0u; c < COLS; c++) { grad[base + c] = y[base + c] * (grad[base + c] - dot); }
+}
+
+// activation_backward4
+@group(0) @binding(0) var<storage, read> y4: array<vec4f>;           // (N / 4)
+@group(0) @binding(1) var<storage, read_write> grad4: array<vec4f>;  // (N / 4)
+
+@compute @workgroup_size(WG_X)
+fn activation_backward4(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  for (var i = thread_index(id, groups); i < N / 4u; i += thread_count(groups)) {
+    grad4[i] = grad4[i] * activation_grad_from_output4(y4[i]);
+  }
 }

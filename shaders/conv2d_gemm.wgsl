@@ -84,10 +84,6 @@ fn input_under(o: Pixel, kh: u32, kw: u32) -> Neighbour {
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;         // (COUT / 4)
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;    // (B, OH, OW, COUT / 4)
 
-fn activate4(v: vec4f) -> vec4f {
-  return vec4f(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
-}
-
 @compute @workgroup_size(WG_X, WG_Y)
 fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
   let co4 = id.x;                         // output channels 4·co4 .. 4·co4 + 3

@@ -33,10 +33,6 @@ override WG_Y: u32 = 4u;
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;         // (OUT / 4)
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;    // (B, OUT / 4)
 
-fn activate4(v: vec4f) -> vec4f {
-  return vec4f(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
-}
-
 @compute @workgroup_size(WG_X, WG_Y)
 fn dense_tiled_forward(@builtin(global_invocation_id) id: vec3u) {
   let o4 = id.x;          // output columns 4·o4 .. 4·o4 + 3

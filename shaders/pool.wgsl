@@ -29,67 +29,70 @@ fn thread_index(id: vec3u, groups: vec3u) -> u32 {
   return id.x + id.y * groups.x * WG_X;
 }
 
-// maxpool2d_forward
-@group(0) @binding(0) var<storage, read> inp: array<f32>;            // (B, H, W, C)
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;      // (B, OH, OW, C)
-@group(0) @binding(2) var<storage, read_write> argmax: array<u32>;   // (B, OH, OW, C), index within one sample
-
-// Each thread takes CHANNELS_PER_THREAD consecutive channels of one pixel, so
-// that the window arithmetic is shared by them.
-const CHANNELS_PER_THREAD = 4u;
+// Each thread takes one pixel's channels c0 .. c0 + WIDTH − 1: four at a time
+// as vec4 where C is a multiple of 4 (the VEC4 define), one otherwise. The
+// comparisons and sums below read the same on f32 and on vec4f.
+#if VEC4
+alias Value = vec4f;
+alias Index = vec4u;
+const WIDTH = 4u;
+const CHANNEL_STEP = vec4u(0u, 1u, 2u, 3u);
+#else
+alias Value = f32;
+alias Index = u32;
+const WIDTH = 1u;
+const CHANNEL_STEP = 0u;
+#endif
 const NONE = 0xffffffffu;
+
+@group(0) @binding(0) var<storage, read> inp: array<Value>;          // (B, H, W, C / WIDTH)
+@group(0) @binding(1) var<storage, read_write> out: array<Value>;    // (B, OH, OW, C / WIDTH)
+@group(0) @binding(2) var<storage, read_write> argmax: array<Index>; // (B, OH, OW, C / WIDTH), index within one sample
 
 @compute @workgroup_size(WG_X)
 fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let blocks = (C + CHANNELS_PER_THREAD - 1u) / CHANNELS_PER_THREAD;
+  let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * OH * OW * blocks) { return; }
-  let c0 = (t % blocks) * CHANNELS_PER_THREAD;
+  let block = t % blocks;                 // channels WIDTH · block ..
   let pixel = t / blocks;                 // b · OH · OW + oh · OW + ow
   let ow = pixel % OW;
   let oh = (pixel / OW) % OH;
   let b = pixel / (OW * OH);
-  let channels = min(CHANNELS_PER_THREAD, C - c0);
-  var best = vec4f(0.0);
-  var best_index = vec4u(NONE);
+  var best = Value(0.0);
+  var best_index = Index(NONE);
   for (var kh = 0u; kh < PH; kh++) {
     let ih = i32(oh * SH + kh) - i32(PAD_TOP);
     if (ih < 0 || ih >= i32(H)) { continue; }
     for (var kw = 0u; kw < PW; kw++) {
       let iw = i32(ow * SW + kw) - i32(PAD_LEFT);
       if (iw < 0 || iw >= i32(W)) { continue; }
-      let first = (u32(ih) * W + u32(iw)) * C + c0;   // index within the sample of channel c0
-      for (var j = 0u; j < channels; j++) {
-        let value = inp[b * H * W * C + first + j];
-        if (best_index[j] == NONE || value > best[j]) {
-          best[j] = value;
-          best_index[j] = first + j;
-        }
-      }
+      let cell = u32(ih) * W + u32(iw);   // input pixel within the sample
+      let value = inp[(b * H * W + cell) * blocks + block];
+      let wins = (best_index == Index(NONE)) | (value > best);
+      best = select(best, value, wins);
+      best_index = select(best_index, cell * C + block * WIDTH + CHANNEL_STEP, wins);
     }
   }
-  for (var j = 0u; j < channels; j++) {
-    out[pixel * C + c0 + j] = best[j];
-    argmax[pixel * C + c0 + j] = best_index[j];
-  }
+  out[t] = best;
+  argmax[t] = best_index;
 }
 
-@group(0) @binding(0) var<storage, read> dout: array<f32>;           // (B, OH, OW, C)
-@group(0) @binding(1) var<storage, read> argmax_b: array<u32>;       // (B, OH, OW, C)
-@group(0) @binding(2) var<storage, read_write> dinp: array<f32>;     // (B, H, W, C)
+@group(0) @binding(0) var<storage, read> dout: array<Value>;         // (B, OH, OW, C / WIDTH)
+@group(0) @binding(1) var<storage, read> argmax_b: array<Index>;     // (B, OH, OW, C / WIDTH)
+@group(0) @binding(2) var<storage, read_write> dinp: array<Value>;   // (B, H, W, C / WIDTH)
 
 @compute @workgroup_size(WG_X)
 fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let blocks = (C + CHANNELS_PER_THREAD - 1u) / CHANNELS_PER_THREAD;
+  let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * H * W * blocks) { return; }
-  let c0 = (t % blocks) * CHANNELS_PER_THREAD;
+  let block = t % blocks;
   let pixel = t / blocks;                 // b · H · W + ih · W + iw
   let iw = pixel % W;
   let ih = (pixel / W) % H;
   let b = pixel / (W * H);
-  let channels = min(CHANNELS_PER_THREAD, C - c0);
-  let index = (ih * W + iw) * C + c0;     // index within the sample of channel c0
+  let index = (ih * W + iw) * C + block * WIDTH + CHANNEL_STEP;   // within the sample, per channel
   // Windows containing row ih: oh · SH − PAD_TOP ≤ ih ≤ oh · SH − PAD_TOP + PH − 1.
   let row = i32(ih + PAD_TOP);
   let col = i32(iw + PAD_LEFT);
@@ -97,16 +100,12 @@ fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_wor
   let oh_last = min(i32(OH) - 1, row / i32(SH));
   let ow_first = max(0, (col - i32(PW) + i32(SW)) / i32(SW));
   let ow_last = min(i32(OW) - 1, col / i32(SW));
-  var sum = vec4f(0.0);
+  var sum = Value(0.0);
   for (var oh = oh_first; oh <= oh_last; oh++) {
     for (var ow = ow_first; ow <= ow_last; ow++) {
-      let o = ((b * OH + u32(oh)) * OW + u32(ow)) * C + c0;
-      for (var j = 0u; j < channels; j++) {
-        if (argmax_b[o + j] == index + j) { sum[j] += dout[o + j]; }
-      }
+      let o = ((b * OH + u32(oh)) * OW + u32(ow)) * blocks + block;
+      sum += select(Value(0.0), dout[o], argmax_b[o] == index);
     }
   }
-  for (var j = 0u; j < channels; j++) {
-    dinp[pixel * C + c0 + j] = sum[j];
-  }
+  dinp[t] = sum;
 }

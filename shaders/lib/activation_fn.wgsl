@@ -31,3 +31,13 @@ fn activation_grad_from_output(y: f32) -> f32 {
     default: { return 1.0; }
   }
 }
+
+// The same, on four values at once (the vec4 kernels).
+fn activate4(v: vec4f) -> vec4f {
+  return vec4f(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+}
+
+fn activation_grad_from_output4(y: vec4f) -> vec4f {
+  return vec4f(activation_grad_from_output(y.x), activation_grad_from_output(y.y),
+               activation_grad_from_output(y.z), activation_grad_from_output(y.w));
+}

@@ -23,8 +23,10 @@ export function pool2dGeometry(s: Pool2dShape) {
 }
 
 const WG = 64;
-/** Channels per thread (CHANNELS_PER_THREAD in pool.wgsl). */
-const CHANNELS_PER_THREAD = 4;
+/** Channels per thread: 4 (as vec4, the VEC4 define of pool.wgsl) where the channels allow, else 1. */
+function width(s: Pool2dShape): number {
+  return s.channels % 4 === 0 ? 4 : 1;
+}
 
 function overrides(s: Pool2dShape) {
   const g = pool2dGeometry(s);
@@ -50,6 +52,7 @@ export async function maxPool2dForward(
       { name: 'argmax', kind: 'storage' },
     ],
     overrides: overrides(s),
+    defines: { VEC4: width(s) === 4 },
     workgroupSize: [WG],
   });
   const g = pool2dGeometry(s);
@@ -57,7 +60,7 @@ export async function maxPool2dForward(
   return rt.dispatch(
     kernel,
     [shaped(r.inp, [s.batch, s.inH, s.inW, s.channels]), shaped(r.out, outShape), shaped(r.argmax, outShape)],
-    grid1d(s.batch * g.outH * g.outW * Math.ceil(s.channels / CHANNELS_PER_THREAD), WG),
+    grid1d(s.batch * g.outH * g.outW * (s.channels / width(s)), WG),
     label,
   );
 }
@@ -78,6 +81,7 @@ export async function maxPool2dBackward(
       { name: 'dinp', kind: 'storage' },
     ],
     overrides: overrides(s),
+    defines: { VEC4: width(s) === 4 },
     workgroupSize: [WG],
   });
   const g = pool2dGeometry(s);
@@ -85,7 +89,7 @@ export async function maxPool2dBackward(
   return rt.dispatch(
     kernel,
     [shaped(r.dout, outShape), shaped(r.argmax, outShape), shaped(r.dinp, [s.batch, s.inH, s.inW, s.channels])],
-    grid1d(s.batch * s.inH * s.inW * Math.ceil(s.channels / CHANNELS_PER_THREAD), WG),
+    grid1d(s.batch * s.inH * s.inW * (s.channels / width(s)), WG),
     label,
   );
 }

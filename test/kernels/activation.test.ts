@@ -31,8 +31,8 @@ const SPECS: ActivationSpec[] = [
 ];
 
 /** Seeded normals times 3, with far-out values and zeros planted at fixed places. */
-function inputs(seed: number): Float32Array {
-  const x = normalF32(makeRng(seed), COUNT, 3);
+function inputs(seed: number, count = COUNT): Float32Array {
+  const x = normalF32(makeRng(seed), count, 3);
   const planted: [number, number][] = [
     [0, 100], [1, -100], [2, 0], [13, 30], [14, -30], [25, -89], [26, 89], [37, 20.5], [38, -20.5],
     // A whole row with one huge logit, and one with two equal huge ones.
@@ -47,26 +47,30 @@ function specName(s: ActivationSpec): string {
 }
 
 describe('activation kernels', () => {
-  SPECS.forEach((spec, index) => {
-    it(`${specName(spec)} forward and backward, ${ROWS}x${COLS} with ±100`, async () => {
+  // 7 rows: 70 values, the f32 kernels; 8 rows: 80 values, the vec4 ones.
+  for (const rows of [ROWS, ROWS + 1]) SPECS.forEach((spec, index) => {
+    const count = rows * COLS;
+    it(`${specName(spec)} forward and backward, ${rows}x${COLS} with ±100`, async () => {
       const r = rt();
-      const x = inputs(5000 + index);
-      const dy = normalF32(makeRng(5100 + index), COUNT);
-      const s = { count: COUNT, columns: COLS };
+      const x = inputs(5000 + index, count);
+      const dy = normalF32(makeRng(5100 + index), count);
+      const s = { count: count, columns: COLS };
       const inp = r.storage(x, 'x');
-      const out = outputF32(r, COUNT, 'y');
+      const out = outputF32(r, count, 'y');
       // The backward runs on the reference output rounded to f32, so it is
       // checked on its own, not through the forward's rounding.
       const yRef = activationForwardRef(spec.name, x, COLS, spec.alpha);
       const y = Float32Array.from(yRef);
       const yBuffer = r.storage(y, 'y ref');
       const grad = r.storage(dy, 'grad');
-      r.submit([
-        await activationForward(r, spec, s, { inp, out }),
-        await activationBackward(r, spec, s, { y: yBuffer, grad }),
-      ]);
-      const gotY = await r.readF32(out, COUNT);
-      const gotDx = await r.readF32(grad, COUNT);
+      const forward = await activationForward(r, spec, s, { inp, out });
+      const backward = await activationBackward(r, spec, s, { y: yBuffer, grad });
+      const vec4 = spec.name !== 'softmax' && count % 4 === 0 ? '4' : '';
+      expect(forward.kernel.spec.name).toBe(`${spec.name === 'softmax' ? 'softmax' : 'activation'}_forward${vec4}`);
+      expect(backward.kernel.spec.name).toBe(`${spec.name === 'softmax' ? 'softmax' : 'activation'}_backward${vec4}`);
+      r.submit([forward, backward]);
+      const gotY = await r.readF32(out, count);
+      const gotDx = await r.readF32(grad, count);
       expect(gotY.every(Number.isFinite), 'forward output is finite').toBe(true);
       expect(gotDx.every(Number.isFinite), 'backward output is finite').toBe(true);
       assertClose(gotY, yRef, { ...TOL, label: `${specName(spec)} forward` });

@@ -39,6 +39,10 @@ const CASES: Case[] = [
   { name: '3x3/1 same, all inputs negative (padding never wins)', shape: shape(2, 5, 7, 2, [3, 3], [1, 1], 'same'), offset: -100 },
   { name: '2x3/1x2 same, 12x12', shape: shape(1, 12, 12, 5, [2, 3], [1, 2], 'same') },
   { name: '2x2/2 valid, all inputs equal (ties to the first in scan order)', shape: shape(1, 4, 6, 2, [2, 2], [2, 2], 'valid'), constant: true },
+  // Channels in multiples of 4: the vec4 kernels.
+  { name: '3x3/2 same, overlapping, 11x11, 8 channels', shape: shape(2, 11, 11, 8, [3, 3], [2, 2], 'same') },
+  { name: '3x3/1 same, 8 channels, all inputs negative', shape: shape(1, 5, 7, 8, [3, 3], [1, 1], 'same'), offset: -100 },
+  { name: '2x2/2 valid, 4 channels, all inputs equal (ties)', shape: shape(1, 4, 6, 4, [2, 2], [2, 2], 'valid'), constant: true },
 ];
 
 describe('maxpool2d', () => {
