@@ -24,7 +24,7 @@ import { measureThroughput, randomMnistLike, benchExperiment } from '../src/expe
 import { sequential } from '../src/model/sequential.js';
 import { denseBackwardInput, denseBackwardWeight, denseForward, type GemmVariant } from '../src/ops/dense.js';
 import {
-  conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dWeightGradPlan,
+  conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dInputGradPlan, conv2dWeightGradPlan,
   type Conv2dShape, type ConvVariant,
 } from '../src/ops/conv2d.js';
 import { fmaPeak, noop, peakFlopsPerThread } from '../src/ops/peak.js';
@@ -124,18 +124,24 @@ async function convRates(name: string, s: Conv2dShape): Promise<KernelRate[]> {
   const dx = rt.storage(nIn * 4, 'dx');
   const dw = rt.storage(nW * 4, 'dw');
   const partial = rt.storage(Math.max(conv2dWeightGradPlan(s, 'gemm').partialElements, s.batch * nW) * 4, 'partial');
+  const inputPlan = conv2dInputGradPlan(s);
+  const scratch = {
+    padded: rt.storage(Math.max(1, inputPlan.paddedElements) * 4, 'padded'),
+    flipped: rt.storage(Math.max(1, inputPlan.flippedElements) * 4, 'flipped'),
+    zeros: rt.storage(Math.max(1, inputPlan.zeroElements) * 4, 'zeros'),
+  };
   const flops = 2 * s.batch * g.outH * g.outW * nW;
   const shape = `${name}: B${s.batch} ${s.inH}×${s.inW}×${s.inC} → ${s.outC}, ${s.kH}×${s.kW}`;
   const rates: KernelRate[] = [];
-  for (const variant of ['gemm', 'direct'] as ConvVariant[]) {
+  for (const variant of ['auto', 'gemm', 'direct'] as ConvVariant[]) {
     const kernels: [string, Dispatch[]][] = [
       ['conv forward', [await conv2dForwardAuto(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', variant)]],
-      ['conv backward input', [await conv2dBackwardInputAuto(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', variant)]],
+      ['conv backward input', await conv2dBackwardInputAuto(rt, s, { dout: y, weight: w, dinp: dx, scratch }, 'dx', variant)],
       ['conv backward weight', await conv2dBackwardWeightAuto(rt, s, { inp: x, dout: y, dweight: dw, partial }, 'dw', variant)],
     ];
     for (const [kernel, list] of kernels) rates.push({ kernel, shape, variant, gflops: flops / (await perRun(list)) / 1e9 });
   }
-  release(x, w, b, y, dx, dw, partial);
+  release(x, w, b, y, dx, dw, partial, scratch.padded, scratch.flipped, scratch.zeros);
   return rates;
 }
 

@@ -368,3 +368,48 @@ fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
   if (t0 + 2u < rows) { dweight[base + (t0 + 2u) * cout4 + co4] = acc[2]; }
   if (t0 + 3u < rows) { dweight[base + (t0 + 3u) * cout4 + co4] = acc[3]; }
 }
+
+// The input gradient of a stride-1 convolution as a forward one (used where it
+// applies, since the forward kernel's flat loop is the fastest of the three):
+//
+//   dinp = conv_valid(P, Wf)    P  = dout padded by KH − 1 − PAD_TOP rows above (KW − 1 − PAD_LEFT columns
+//                                    left) and to (B, H + KH − 1, W + KW − 1, COUT), zeros around
+//                               Wf[kh, kw, co, ci] = weight[KH − 1 − kh, KW − 1 − kw, ci, co]
+//
+// conv2d_gemm_pad_gradient writes P, conv2d_gemm_flip_weights writes Wf, and
+// conv2d_gemm_forward (linear, zero bias) does the rest.
+
+// conv2d_gemm_pad_gradient
+@group(0) @binding(0) var<storage, read> dout_p: array<vec4f>;       // (B, OH, OW, COUT / 4)
+@group(0) @binding(1) var<storage, read_write> padded: array<vec4f>; // (B, H + KH − 1, W + KW − 1, COUT / 4)
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_pad_gradient(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let cout4 = COUT / 4u;
+  let ph = H + KH - 1u;
+  let pw = W + KW - 1u;
+  let t = id.x + id.y * groups.x * WG_X;   // a 1-D grid folded into 2-D
+  if (t >= B * ph * pw * cout4) { return; }
+  let c4 = t % cout4;
+  let p = pixel_of(t / cout4, ph, pw);
+  let oh = i32(p.y) - i32(KH - 1u - PAD_TOP);
+  let ow = i32(p.x) - i32(KW - 1u - PAD_LEFT);
+  let inside = oh >= 0 && oh < i32(OH) && ow >= 0 && ow < i32(OW);
+  let source = select(0u, ((p.b * OH + u32(oh)) * OW + u32(ow)) * cout4 + c4, inside);
+  padded[t] = select(vec4f(0.0), dout_p[source], inside);
+}
+
+// conv2d_gemm_flip_weights
+@group(0) @binding(0) var<storage, read> weight_f: array<f32>;       // (KH, KW, CIN, COUT)
+@group(0) @binding(1) var<storage, read_write> flipped: array<f32>;  // (KH, KW, COUT, CIN)
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_flip_weights(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let t = id.x + id.y * groups.x * WG_X;
+  if (t >= KH * KW * CIN * COUT) { return; }
+  let ci = t % CIN;
+  let co = (t / CIN) % COUT;
+  let kw = (t / (CIN * COUT)) % KW;
+  let kh = t / (CIN * COUT * KW);
+  flipped[t] = weight_f[(((KH - 1u - kh) * KW + (KW - 1u - kw)) * CIN + ci) * COUT + co];
+}

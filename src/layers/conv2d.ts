@@ -8,7 +8,10 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
-import { conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dWeightGradPlan, type Conv2dShape, type Padding } from '../ops/conv2d.js';
+import {
+  conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dInputGradPlan, conv2dWeightGradPlan,
+  type Conv2dShape, type Padding,
+} from '../ops/conv2d.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, sizeOf, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
@@ -127,7 +130,16 @@ export class Conv2d extends Layer {
     list.push(await biasBackward(rt, { rows: io.batch * out[0]! * out[1]!, cols: this.filters, groups: io.batch }, { dout: io.doutput, dbias: biasPartial }, `${this.name} backward bias (per sample)`));
     list.push(await biasBackward(rt, { rows: io.batch, cols: this.filters }, { dout: biasPartial, dbias: io.grads[1]! }, `${this.name} backward bias (sum over batch)`));
     if (io.dinput) {
-      list.push(await conv2dBackwardInputAuto(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`));
+      const route = conv2dInputGradPlan(s);
+      const scratch = route.route === 'flipped' ? {
+        padded: this.scratchBuffer(io, 'padded gradient', route.paddedElements),
+        flipped: this.scratchBuffer(io, 'flipped weights', route.flippedElements),
+        zeros: this.scratchBuffer(io, 'zero bias', route.zeroElements),
+      } : undefined;
+      // Pooled buffers come back holding old data: the bias of the transposed conv must read 0.
+      if (scratch) rt.write(scratch.zeros, new Float32Array(route.zeroElements));
+      list.push(...(await conv2dBackwardInputAuto(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput, ...(scratch ? { scratch } : {}) },
+        `${this.name} backward input`)));
     }
     return list;
   }

@@ -235,15 +235,84 @@ export async function conv2dForwardAuto(
   );
 }
 
-/** dinp = conv2d's input gradient: implicit GEMM where CIN and COUT are multiples of 4, else the direct kernel. */
+/** How conv2d's input gradient is computed: 'flipped' (stride 1: a forward conv of the padded gradient), 'gemm' or 'direct'. */
+export type InputGradRoute = 'flipped' | 'gemm' | 'direct';
+
+/**
+ * The route for a shape (and a requested variant), and the scratch the
+ * 'flipped' route needs: the padded gradient, the flipped weights and a zero
+ * bias, in floats (0 for the other routes).
+ */
+export function conv2dInputGradPlan(s: Conv2dShape, variant: ConvVariant | 'flipped' = 'auto'): {
+  route: InputGradRoute; paddedElements: number; flippedElements: number; zeroElements: number;
+} {
+  const none = { paddedElements: 0, flippedElements: 0, zeroElements: 0 };
+  if (variant === 'direct') return { route: 'direct', ...none };
+  const applies = conv2dGemmApplies(s).backwardInput;
+  const stride1 = s.strideH === 1 && s.strideW === 1;
+  if ((variant === 'gemm' || variant === 'flipped') && !applies) gemmChosen(s, 'gemm', 'backwardInput'); // throws, naming the shape
+  if (variant === 'flipped' && !stride1) throw new Error(`conv2d: the flipped input gradient needs stride 1, got ${s.strideH}×${s.strideW}.`);
+  if (!applies) return { route: 'direct', ...none };
+  if (variant === 'gemm' || !stride1) return { route: 'gemm', ...none };
+  return {
+    route: 'flipped',
+    paddedElements: s.batch * (s.inH + s.kH - 1) * (s.inW + s.kW - 1) * s.outC,
+    flippedElements: s.kH * s.kW * s.inC * s.outC,
+    zeroElements: s.inC,
+  };
+}
+
+/**
+ * dinp = conv2d's input gradient, by the route of conv2dInputGradPlan; the
+ * 'flipped' route needs `scratch` buffers of the plan's sizes (the zero bias
+ * must hold zeros).
+ */
 export async function conv2dBackwardInputAuto(
   rt: Runtime,
   s: Conv2dShape,
-  r: { dout: Resource; weight: Resource; dinp: Resource },
+  r: { dout: Resource; weight: Resource; dinp: Resource; scratch?: { padded: Resource; flipped: Resource; zeros: Resource } },
   label = 'conv2d backward input',
-  variant: ConvVariant = 'auto',
+  variant: ConvVariant | 'flipped' = 'auto',
+): Promise<Dispatch[]> {
+  const plan = conv2dInputGradPlan(s, variant);
+  if (plan.route === 'direct') return [await conv2dBackwardInput(rt, s, r, label)];
+  if (plan.route === 'flipped') {
+    if (!r.scratch) throw new Error(`${label}: the flipped route needs scratch buffers (see conv2dInputGradPlan).`);
+    return conv2dBackwardInputFlipped(rt, s, { ...r, scratch: r.scratch }, label);
+  }
+  return [await conv2dBackwardInputGemm(rt, s, r, label)];
+}
+
+async function conv2dBackwardInputFlipped(
+  rt: Runtime,
+  s: Conv2dShape,
+  r: { dout: Resource; weight: Resource; dinp: Resource; scratch: { padded: Resource; flipped: Resource; zeros: Resource } },
+  label: string,
+): Promise<Dispatch[]> {
+  const sh = shapes(s);
+  const paddedShape = [s.batch, s.inH + s.kH - 1, s.inW + s.kW - 1, s.outC];
+  const pad = await gemmKernel(rt, s, 'pad_gradient', [64, 1], ['dout_p', 'padded']);
+  const flip = await gemmKernel(rt, s, 'flip_weights', [64, 1], ['weight_f', 'flipped']);
+  const transposed: Conv2dShape = {
+    batch: s.batch, inH: paddedShape[1]!, inW: paddedShape[2]!, inC: s.outC, outC: s.inC,
+    kH: s.kH, kW: s.kW, strideH: 1, strideW: 1, padding: 'valid',
+  };
+  return [
+    rt.dispatch(pad, [shaped(r.dout, sh.out), shaped(r.scratch.padded, paddedShape)],
+      grid1d(s.batch * paddedShape[1]! * paddedShape[2]! * (s.outC / 4), 64), `${label} (pad the gradient)`),
+    rt.dispatch(flip, [shaped(r.weight, sh.weight), shaped(r.scratch.flipped, [s.kH, s.kW, s.outC, s.inC])],
+      grid1d(s.kH * s.kW * s.inC * s.outC, 64), `${label} (flip the weights)`),
+    await conv2dForwardAuto(rt, transposed, { name: 'linear' },
+      { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp }, `${label} (forward conv of the padded gradient)`, 'gemm'),
+  ];
+}
+
+async function conv2dBackwardInputGemm(
+  rt: Runtime,
+  s: Conv2dShape,
+  r: { dout: Resource; weight: Resource; dinp: Resource },
+  label: string,
 ): Promise<Dispatch> {
-  if (!gemmChosen(s, variant, 'backwardInput')) return conv2dBackwardInput(rt, s, r, label);
   const sh = shapes(s);
   const wg = gemmWorkgroup(s.inC / 4);
   const kernel = await gemmKernel(rt, s, 'backward_input', wg, ['dout', 'weight_t', 'dinp']);

@@ -12,6 +12,7 @@ import {
   conv2dBackwardWeightAuto,
   conv2dForwardAuto,
   conv2dGemmApplies,
+  conv2dInputGradPlan,
   conv2dWeightGradPlan,
   conv2dBackwardWeightSplit,
   conv2dForward,
@@ -122,6 +123,8 @@ const GEMM_CASES: Case[] = [
   [2, 9, 9, 3, 12, 5, 5, 2, 1, 'same'],
   [5, 6, 6, 12, 16, 2, 3, 2, 2, 'valid'],
   [2, 24, 24, 32, 32, 5, 5, 1, 1, 'valid'],
+  // Stride 1, 'same' with even kernels: TensorFlow's uneven padding (0 above, 1 below; 1 left, 2 right).
+  [2, 6, 7, 8, 4, 2, 4, 1, 1, 'same'],
 ];
 
 describe('conv2d implicit GEMM', () => {
@@ -158,7 +161,21 @@ describe('conv2d implicit GEMM', () => {
         dispatches.push(...(await conv2dBackwardWeightAuto(r, s, { inp, dout, dweight, partial: directPartial }, 'dw', variant)));
         if (applies.backwardInput) {
           const dinp = (results[`dx ${variant}`] = outputF32(r, nIn, `dx ${variant}`));
-          dispatches.push(await conv2dBackwardInputAuto(r, s, { dout, weight, dinp }, 'dx', variant));
+          dispatches.push(...(await conv2dBackwardInputAuto(r, s, { dout, weight, dinp }, 'dx', variant)));
+          if (variant === 'gemm' && s.strideH === 1 && s.strideW === 1) {
+            // The stride-1 route: a forward conv of the padded gradient with flipped weights.
+            const plan = conv2dInputGradPlan(s, 'flipped');
+            expect(plan.route).toBe('flipped');
+            const scratch = {
+              padded: (results['padded'] = outputF32(r, plan.paddedElements, 'padded')),
+              flipped: (results['flipped'] = outputF32(r, plan.flippedElements, 'flipped')),
+              zeros: (results['zeros'] = r.storage(new Float32Array(plan.zeroElements), 'zeros')),
+            };
+            const flippedDx = (results['dx flipped'] = outputF32(r, nIn, 'dx flipped'));
+            const list = await conv2dBackwardInputAuto(r, s, { dout, weight, dinp: flippedDx, scratch }, 'dx', 'flipped');
+            expect(list.map((d) => d.kernel.spec.name)).toEqual(['conv2d_gemm_pad_gradient', 'conv2d_gemm_flip_weights', 'conv2d_gemm_forward']);
+            dispatches.push(...list);
+          }
         }
       }
       expect(dispatches[0]!.kernel.spec.name).toBe('conv2d_gemm_forward');
@@ -178,6 +195,9 @@ describe('conv2d implicit GEMM', () => {
         const gemmDx = await r.readF32(results['dx gemm']!, nIn);
         assertClose(gemmDx, grads.dx, { ...TOL, label: `${label} dx` });
         assertClose(gemmDx, await r.readF32(results['dx direct']!, nIn), { ...TOL, label: `${label} dx = direct` });
+        if (results['dx flipped']) {
+          assertClose(await r.readF32(results['dx flipped']!, nIn), grads.dx, { ...TOL, label: `${label} dx, flipped route` });
+        }
       }
       expectNoGpuErrors(r);
       for (const buffer of new Set([inp, weight, bias, dout, partial, ...Object.values(results)])) r.pool.release(buffer);
@@ -191,7 +211,8 @@ describe('conv2d implicit GEMM', () => {
     await expect(conv2dForwardAuto(r, s, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'f', 'gemm')).rejects.toThrow(/divisible by 4, got CIN 3, COUT 6/);
     expect((await conv2dForwardAuto(r, s, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_forward');
     const s2 = shapeOf([1, 5, 5, 3, 8, 3, 3, 1, 1, 'valid']);
-    expect((await conv2dBackwardInputAuto(r, s2, { dout: buf, weight: buf, dinp: buf })).kernel.spec.name).toBe('conv2d_backward_input');
+    expect((await conv2dBackwardInputAuto(r, s2, { dout: buf, weight: buf, dinp: buf }))[0]!.kernel.spec.name).toBe('conv2d_backward_input');
+    await expect(conv2dBackwardInputAuto(r, shapeOf([1, 5, 5, 4, 8, 3, 3, 2, 2, 'valid']), { dout: buf, weight: buf, dinp: buf }, 'dx', 'flipped')).rejects.toThrow(/stride 1/);
     expect((await conv2dForwardAuto(r, s2, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_gemm_forward');
     r.pool.release(buf);
   });
