@@ -20,7 +20,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus, platform, release as osRelease } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRuntime } from '../src/index.js';
-import { measureThroughput, randomMnistLike, benchExperiment } from '../src/experiments/bench.js';
+import { benchExperiment, formatRate, measureThroughput, randomMnistLike } from '../src/experiments/bench.js';
 import { sequential } from '../src/model/sequential.js';
 import { denseBackwardInput, denseBackwardWeight, denseForward, type GemmVariant } from '../src/ops/dense.js';
 import {
@@ -267,10 +267,7 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
 // ---------------------------------------------------------------------------
 // Run, then print
 
-function fmt(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value >= 10 ? value.toFixed(1) : value.toFixed(2);
-}
+const fmt = formatRate;
 
 function ratio(a: number, b: number | null | undefined): string {
   return b ? `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}×` : '—';

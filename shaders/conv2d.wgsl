@@ -19,19 +19,7 @@
 // channels of one output pixel (4 of dinp's input channels, 4 of dweight's
 // output channels), so every input value it loads feeds 4 multiply-adds.
 
-override B: u32;
-override H: u32;
-override W: u32;
-override CIN: u32;
-override OH: u32;
-override OW: u32;
-override COUT: u32;
-override KH: u32;
-override KW: u32;
-override SH: u32 = 1u;
-override SW: u32 = 1u;
-override PAD_TOP: u32 = 0u;
-override PAD_LEFT: u32 = 0u;
+// The shape overrides (B, H, W, CIN, ...) are in lib/conv_shape.wgsl.
 override WG_X: u32 = 64u;
 
 // Threads are numbered across a 2-D grid of workgroups (one dimension alone

@@ -24,19 +24,7 @@
 // is clamped to a valid one and the value multiplied by 0 or 1, so that every
 // lane runs the same instructions.
 
-override B: u32;
-override H: u32;
-override W: u32;
-override CIN: u32;
-override OH: u32;
-override OW: u32;
-override COUT: u32;
-override KH: u32;
-override KW: u32;
-override SH: u32 = 1u;
-override SW: u32 = 1u;
-override PAD_TOP: u32 = 0u;
-override PAD_LEFT: u32 = 0u;
+// The shape overrides (B, H, W, CIN, ...) are in lib/conv_shape.wgsl.
 override VALID: bool = false;             // no padding at all: every window lies inside the image
 override SPLIT: u32 = 1u;
 override WG_X: u32 = 8u;

@@ -298,13 +298,8 @@ async function loadTfjs(): Promise<TfjsModule> {
   }
 }
 
-function fmt(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
-}
-
 async function bench(patterns: string[], opts: BenchOptions): Promise<void> {
-  const { benchExperiment, measureThroughput } = await import('../../src/experiments/bench.js');
+  const { benchExperiment, formatRate: fmt, measureThroughput } = await import('../../src/experiments/bench.js');
   const backends = opts.tfjs === undefined || opts.tfjs === false ? [] : opts.tfjs === true ? ['webgpu', 'wasm', 'cpu'] : opts.tfjs.split(',').map((b) => b.trim());
   let ids: string[] = [];
   let tfjs: TfjsModule | null = null;

@@ -108,3 +108,9 @@ export async function measureThroughput(rt: Runtime, id: string, options: Throug
     model.dispose();
   }
 }
+
+/** A rate for tables: thousands separated from 100 up, 3 significant digits below; '—' for none. */
+export function formatRate(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value >= 10 ? value.toFixed(1) : value.toFixed(2);
+}

@@ -64,7 +64,7 @@ export async function conv2dForward(
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'conv2d_forward',
-    sources: [WGSL.activationFn, WGSL.conv2d],
+    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
     entryPoint: 'conv2d_forward',
     bindings: [
       { name: 'inp', kind: 'read-only-storage' },
@@ -93,7 +93,7 @@ export async function conv2dBackwardInput(
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'conv2d_backward_input',
-    sources: [WGSL.activationFn, WGSL.conv2d],
+    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
     entryPoint: 'conv2d_backward_input',
     bindings: [
       { name: 'dout', kind: 'read-only-storage' },
@@ -121,7 +121,7 @@ export async function conv2dBackwardWeight(
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'conv2d_backward_weight',
-    sources: [WGSL.activationFn, WGSL.conv2d],
+    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
     entryPoint: 'conv2d_backward_weight',
     bindings: [
       { name: 'inp_w', kind: 'read-only-storage' },
@@ -153,7 +153,7 @@ export async function conv2dBackwardWeightSplit(
 ): Promise<Dispatch[]> {
   const kernel = await rt.kernel({
     name: 'conv2d_backward_weight_split',
-    sources: [WGSL.activationFn, WGSL.conv2d],
+    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
     entryPoint: 'conv2d_backward_weight_split',
     bindings: [
       { name: 'inp_w', kind: 'read-only-storage' },
@@ -204,7 +204,7 @@ function gemmWorkgroup(channelBlocks: number): [number, number] {
 function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false) {
   return rt.kernel({
     name: `conv2d_gemm_${entry}`,
-    sources: [WGSL.activationFn, WGSL.conv2dGemm],
+    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2dGemm],
     entryPoint: `conv2d_gemm_${entry}`,
     bindings: bindings.map((name, i) => ({ name, kind: i === bindings.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
     overrides: { ...overrides(s), VALID: s.padding === 'valid' ? 1 : 0, ...extra },

@@ -3,6 +3,7 @@
  * demo/register.mjs both turn `?raw` imports into the file's contents.
  */
 import activationFn from '../../shaders/lib/activation_fn.wgsl?raw';
+import convShape from '../../shaders/lib/conv_shape.wgsl?raw';
 import stepState from '../../shaders/lib/step_state.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import batch from '../../shaders/batch.wgsl?raw';
@@ -18,6 +19,7 @@ import pool from '../../shaders/pool.wgsl?raw';
 
 export const WGSL = {
   activationFn,
+  convShape,
   stepState,
   activation,
   batch,
@@ -35,6 +37,7 @@ export const WGSL = {
 /** File names of the sources, for the shader view and error messages. */
 export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   activationFn: 'shaders/lib/activation_fn.wgsl',
+  convShape: 'shaders/lib/conv_shape.wgsl',
   stepState: 'shaders/lib/step_state.wgsl',
   activation: 'shaders/activation.wgsl',
   batch: 'shaders/batch.wgsl',

@@ -65,7 +65,7 @@ describe('shaderprop run: bad input', () => {
     expect(cnn!.tfjs.wasm!.train_samples_per_s).toBeNull();
     expect(cnn!.tfjs.wasm!.reason).toMatch(/Conv2DBackpropFilter/);
     expect(cnn!.tfjs.wasm!.infer_samples_per_s).toBeGreaterThan(0);
-    expect(r.stderr).toMatch(/tfjs-wasm: train \d+ \(shaderprop [\d.]+×\)/);
+    expect(r.stderr).toMatch(/tfjs-wasm: train [\d,.]+ \(shaderprop [\d.]+×\)/);
   });
 
   it('bench: refuses ids that are not one neural model, and unknown TensorFlow.js backends', async () => {
