@@ -40,6 +40,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   }
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // Subgroups let the quad kernels share loads between neighbouring threads.
+  if (adapter.features.has('subgroups') && options.subgroups !== false) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'shaderprop' });
   const printShaders = options.printShaders ?? platform.env('SHADERPROP_DEBUG_WGSL') === '1';
   return new Runtime(device, describeAdapter(adapter), { ...options, printShaders });

@@ -49,7 +49,7 @@ export function programKey(spec: ProgramSpec): string {
  * preprocessor as `#if ${defines[NAME]}`.
  */
 export function programSource(spec: ProgramSpec): string {
-  const text = spec.sources.join('\n');
+  const text = hoistDirectives(spec.sources.join('\n'));
   if (!/#(if|elif)\b/.test(text)) return text;
   const strings: string[] = [];
   const values: boolean[] = [];
@@ -67,6 +67,17 @@ export function programSource(spec: ProgramSpec): string {
   strings.push(rest);
   const template = Object.assign([...strings], { raw: [...strings] }) as TemplateStringsArray;
   return wgsl(template, ...values);
+}
+
+/**
+ * WGSL wants its directives (`enable subgroups;`, `requires ...;`) before any
+ * declaration; a kernel's file declares them, but it comes after the libraries.
+ * Moves every directive line to the top, once each.
+ */
+function hoistDirectives(text: string): string {
+  const directive = /^[ \t]*(enable|requires|diagnostic)\b[^;\n]*;[ \t]*$/gm;
+  const found = [...new Set(text.match(directive)?.map((line) => line.trim()) ?? [])];
+  return found.length === 0 ? text : `${found.join('\n')}\n${text.replace(directive, '')}`;
 }
 
 export function workgroupOverrides(spec: ProgramSpec): Record<string, number> {

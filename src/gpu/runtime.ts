@@ -15,6 +15,11 @@ export interface RuntimeOptions {
   printShaders?: boolean;
   /** An existing GPU entry point; by default `navigator.gpu` or Dawn's in Node. */
   gpu?: GPU;
+  /**
+   * Ask for the adapter's `subgroups` feature (default true where it has it).
+   * Without it the kernels that need subgroups give way to their plain twins.
+   */
+  subgroups?: boolean;
 }
 
 export interface AdapterDescription {

@@ -123,7 +123,7 @@ export class Conv2d extends Layer {
     // Both parameter gradients sum over B·OH·OW terms, cut into slices whose
     // partial sums are added in a second pass, so that enough threads share the
     // work (see conv2d_gemm.wgsl and conv2d.wgsl).
-    const plan = conv2dWeightGradPlan(s);
+    const plan = conv2dWeightGradPlan(s, 'auto', rt);
     const partial = plan.partialElements > 0 ? this.scratchBuffer(io, 'weight partial', plan.partialElements) : undefined;
     const biasPartial = this.scratchBuffer(io, 'bias partial', io.batch * this.filters);
     list.push(...(await conv2dBackwardWeightAuto(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, ...(partial ? { partial } : {}) }, `${this.name} backward weight`)));

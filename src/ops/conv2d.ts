@@ -177,8 +177,19 @@ export async function conv2dBackwardWeightSplit(
 // The implicit-GEMM family (shaders/conv2d_gemm.wgsl). The direct kernels above
 // are its oracle and cover the shapes it does not.
 
-/** 'direct': conv2d.wgsl; 'gemm': conv2d_gemm.wgsl; 'auto': gemm wherever it applies. */
-export type ConvVariant = 'auto' | 'direct' | 'gemm';
+/**
+ * 'direct': conv2d.wgsl; 'gemm': conv2d_gemm.wgsl; 'quad': conv2d_quad.wgsl
+ * (forward and weight gradient); 'auto': quad, then gemm, wherever they apply.
+ */
+export type ConvVariant = 'auto' | 'direct' | 'gemm' | 'quad';
+
+/**
+ * Whether the quad forward kernel applies: a device with subgroups, 'valid'
+ * windows at stride 1 or more, and input and output channels divisible by 4.
+ */
+export function conv2dQuadApplies(rt: Runtime, s: Conv2dShape): boolean {
+  return rt.features.has('subgroups') && s.padding === 'valid' && s.inC % 4 === 0 && s.outC % 4 === 0;
+}
 
 /** Which products the implicit-GEMM kernels can compute for a shape. */
 export function conv2dGemmApplies(s: Conv2dShape): { forward: boolean; backwardInput: boolean; backwardWeight: boolean } {
@@ -187,6 +198,7 @@ export function conv2dGemmApplies(s: Conv2dShape): { forward: boolean; backwardI
 }
 
 function gemmChosen(s: Conv2dShape, variant: ConvVariant, product: keyof ReturnType<typeof conv2dGemmApplies>): boolean {
+  if (variant === 'quad') throw new Error(`conv2d: there is no quad ${product} kernel; use 'auto' or 'gemm'.`);
   const applies = conv2dGemmApplies(s)[product];
   if (variant === 'gemm' && !applies) {
     throw new Error(`conv2d: the implicit-GEMM ${product} kernel needs ${product === 'backwardInput' ? 'input and output' : 'output'} ` +
@@ -201,11 +213,11 @@ function gemmWorkgroup(channelBlocks: number): [number, number] {
   return [x, 64 / x];
 }
 
-function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false) {
+function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false, quad = false) {
   return rt.kernel({
-    name: `conv2d_gemm_${entry}`,
-    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2dGemm],
-    entryPoint: `conv2d_gemm_${entry}`,
+    name: quad ? `conv2d_quad_${entry}` : `conv2d_gemm_${entry}`,
+    sources: quad ? [WGSL.activationFn, WGSL.convShape, WGSL.conv2dGemm, WGSL.conv2dQuad] : [WGSL.activationFn, WGSL.convShape, WGSL.conv2dGemm],
+    entryPoint: quad ? `conv2d_quad_${entry}` : `conv2d_gemm_${entry}`,
     bindings: bindings.map((name, i) => ({ name, kind: i === bindings.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
     overrides: { ...overrides(s), VALID: s.padding === 'valid' ? 1 : 0, ...extra },
     defines: { VEC_CIN: vecCin },
@@ -213,7 +225,11 @@ function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, num
   });
 }
 
-/** out = act(conv(inp, weight) + bias): implicit GEMM where COUT % 4 == 0, else the direct kernel. */
+/**
+ * out = act(conv(inp, weight) + bias): the quad kernel where it applies
+ * (conv2dQuadApplies), else the implicit GEMM where COUT % 4 == 0, else the
+ * direct kernel.
+ */
 export async function conv2dForwardAuto(
   rt: Runtime,
   s: Conv2dShape,
@@ -222,6 +238,12 @@ export async function conv2dForwardAuto(
   label = 'conv2d forward',
   variant: ConvVariant = 'auto',
 ): Promise<Dispatch> {
+  const quadApplies = conv2dQuadApplies(rt, s);
+  if (variant === 'quad' && !quadApplies) {
+    throw new Error(`conv2d: the quad forward kernel needs a device with the 'subgroups' feature, 'valid' padding and channels divisible by 4; ` +
+      `got padding '${s.padding}', CIN ${s.inC}, COUT ${s.outC}${rt.features.has('subgroups') ? '' : ', no subgroups'}.`);
+  }
+  if (variant === 'quad' || (variant === 'auto' && quadApplies)) return conv2dQuadForward(rt, s, activation, r, label);
   if (!gemmChosen(s, variant, 'forward')) return conv2dForward(rt, s, activation, r, label);
   const sh = shapes(s);
   const wg = gemmWorkgroup(s.outC / 4);
@@ -231,6 +253,32 @@ export async function conv2dForwardAuto(
     kernel,
     [shaped(r.inp, sh.inp), shaped(r.weight, sh.weight), shaped(r.bias, [s.outC]), shaped(r.out, sh.out)],
     [Math.ceil(s.outC / 4 / wg[0]), Math.ceil(pixels / 4 / wg[1]), 1],
+    label,
+  );
+}
+
+const QUAD_PIXELS = 8; // output pixels per workgroup of conv2d_quad_forward
+
+/** Threads of a quad kernel's workgroup, one per block of 4 output channels: whole quads, at most 16. */
+function quadThreads(outC: number): number {
+  return Math.min(16, 4 * Math.ceil(outC / 16));
+}
+
+async function conv2dQuadForward(
+  rt: Runtime,
+  s: Conv2dShape,
+  activation: ActivationSpec,
+  r: { inp: Resource; weight: Resource; bias: Resource; out: Resource },
+  label: string,
+): Promise<Dispatch> {
+  const sh = shapes(s);
+  const threads = quadThreads(s.outC);
+  const kernel = await gemmKernel(rt, s, 'forward', [threads, 1], ['inp', 'weight', 'bias', 'out'], activationOverrides(activation), true, true);
+  const pixels = s.batch * sh.g.outH * sh.g.outW;
+  return rt.dispatch(
+    kernel,
+    [shaped(r.inp, sh.inp), shaped(r.weight, sh.weight), shaped(r.bias, [s.outC]), shaped(r.out, sh.out)],
+    [Math.ceil(s.outC / 4 / threads), Math.ceil(pixels / QUAD_PIXELS), 1],
     label,
   );
 }
@@ -303,7 +351,7 @@ async function conv2dBackwardInputFlipped(
     rt.dispatch(flip, [shaped(r.weight, sh.weight), shaped(r.scratch.flipped, [s.kH, s.kW, s.outC, s.inC])],
       grid1d(s.kH * s.kW * s.inC * s.outC, 64), `${label} (flip the weights)`),
     await conv2dForwardAuto(rt, transposed, { name: 'linear' },
-      { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp }, `${label} (forward conv of the padded gradient)`, 'gemm'),
+      { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp }, `${label} (forward conv of the padded gradient)`, 'auto'),
   ];
 }
 
@@ -330,15 +378,25 @@ async function conv2dBackwardInputGemm(
  * many slices the B·OH·OW pixels are cut so that enough threads share the sum
  * (`partialElements` floats of scratch for the slices' sums; 0 when none).
  */
-export function conv2dWeightGradPlan(s: Conv2dShape, variant: ConvVariant = 'auto'): { gemm: boolean; split: number; partialElements: number } {
+export function conv2dWeightGradPlan(
+  s: Conv2dShape,
+  variant: ConvVariant = 'auto',
+  rt?: Runtime,
+): { gemm: boolean; quad: boolean; split: number; partialElements: number } {
   const weights = s.kH * s.kW * s.inC * s.outC;
-  if (!gemmChosen(s, variant, 'backwardWeight')) return { gemm: false, split: s.batch, partialElements: s.batch * weights };
+  const quadApplies = rt !== undefined && rt.features.has('subgroups') && s.inC % 4 === 0 && s.outC % 4 === 0;
+  if (variant === 'quad' && !quadApplies) {
+    throw new Error(`conv2d: the quad weight-gradient kernel needs a device with the 'subgroups' feature and channels divisible by 4; ` +
+      `got CIN ${s.inC}, COUT ${s.outC}${rt?.features.has('subgroups') ? '' : ', no subgroups'}.`);
+  }
+  const quad = variant === 'quad' || (variant === 'auto' && quadApplies);
+  if (!quad && !gemmChosen(s, variant, 'backwardWeight')) return { gemm: false, quad: false, split: s.batch, partialElements: s.batch * weights };
   const g = conv2dGeometry(s);
   const pixels = s.batch * g.outH * g.outW;
   const threads = Math.ceil((s.kH * s.kW * s.inC) / 4) * (s.outC / 4);
-  // About 4,096 threads in all, and no slice shorter than 64 pixels.
+  // About 4,096 threads in all (of 4 weight rows each), and no slice shorter than 64 pixels.
   const split = Math.max(1, Math.min(Math.ceil(4096 / threads), Math.floor(pixels / 64)));
-  return { gemm: true, split, partialElements: split > 1 ? split * weights : 0 };
+  return { gemm: true, quad, split, partialElements: split > 1 ? split * weights : 0 };
 }
 
 /** dweight, by the plan of conv2dWeightGradPlan; `partial` must hold its partialElements floats. */
@@ -349,20 +407,25 @@ export async function conv2dBackwardWeightAuto(
   label = 'conv2d backward weight',
   variant: ConvVariant = 'auto',
 ): Promise<Dispatch[]> {
-  const plan = conv2dWeightGradPlan(s, variant);
+  const plan = conv2dWeightGradPlan(s, variant, rt);
   if (plan.partialElements > 0 && !r.partial) throw new Error(`${label}: needs a scratch buffer of ${plan.partialElements} floats for its partial sums.`);
   if (!plan.gemm) return conv2dBackwardWeightSplit(rt, s, { inp: r.inp, dout: r.dout, partial: r.partial!, dweight: r.dweight }, label);
   const sh = shapes(s);
-  const wg = gemmWorkgroup(s.outC / 4);
-  const kernel = await gemmKernel(rt, s, 'backward_weight', wg, ['inp_w', 'dout_w', 'dweight'], { SPLIT: plan.split }, s.inC % 4 === 0);
-  const rowBlocks = Math.ceil((s.kH * s.kW * s.inC) / 4);
   const target = plan.split > 1 ? r.partial! : r.dweight;
-  const main = rt.dispatch(
-    kernel,
-    [shaped(r.inp, sh.inp), shaped(r.dout, sh.out), shaped(target, plan.split > 1 ? [plan.split, ...sh.weight] : sh.weight)],
-    [Math.ceil(s.outC / 4 / wg[0]), Math.ceil((rowBlocks * plan.split) / wg[1]), 1],
-    plan.split > 1 ? `${label} (${plan.split} slices)` : label,
-  );
+  const resources = [shaped(r.inp, sh.inp), shaped(r.dout, sh.out), shaped(target, plan.split > 1 ? [plan.split, ...sh.weight] : sh.weight)];
+  const mainLabel = plan.split > 1 ? `${label} (${plan.split} slices)` : label;
+  let main: Dispatch;
+  if (plan.quad) {
+    const threads = quadThreads(s.outC);
+    const kernel = await gemmKernel(rt, s, 'backward_weight', [threads, 1], ['inp_w', 'dout_w', 'dweight'], { SPLIT: plan.split }, true, true);
+    const rowGroups = Math.ceil((s.kH * s.kW * s.inC) / 8);
+    main = rt.dispatch(kernel, resources, [Math.ceil(s.outC / 4 / threads), rowGroups * plan.split, 1], mainLabel);
+  } else {
+    const wg = gemmWorkgroup(s.outC / 4);
+    const kernel = await gemmKernel(rt, s, 'backward_weight', wg, ['inp_w', 'dout_w', 'dweight'], { SPLIT: plan.split }, s.inC % 4 === 0);
+    const rowBlocks = Math.ceil((s.kH * s.kW * s.inC) / 4);
+    main = rt.dispatch(kernel, resources, [Math.ceil(s.outC / 4 / wg[0]), Math.ceil((rowBlocks * plan.split) / wg[1]), 1], mainLabel);
+  }
   if (plan.split === 1) return [main];
   const weights = s.kH * s.kW * s.inC * s.outC;
   return [main, await biasBackward(rt, { rows: plan.split, cols: weights }, { dout: r.partial!, dbias: r.dweight }, `${label} (sum of slices)`)];

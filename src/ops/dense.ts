@@ -1,9 +1,14 @@
 /**
- * Dense layer kernels: forward, backward input, backward weight. Two families:
- * shaders/dense_tiled.wgsl (vec4, no bounds checks) for shapes whose batch,
- * inputs and units are all multiples of 4, and shaders/dense.wgsl for any
- * shape. `variant` picks one by hand (tests, benchmarks); by default the tiled
- * kernels run wherever they apply.
+ * Dense layer kernels: forward, backward input, backward weight. Three families:
+ * - shaders/dense_quad.wgsl: one strided product for all three, any shape, on
+ *   devices with the `subgroups` feature (quads share the loads of the rows
+ *   every thread needs);
+ * - shaders/dense_tiled.wgsl (vec4, no bounds checks) for shapes whose batch,
+ *   inputs and units are all multiples of 4;
+ * - shaders/dense.wgsl for any shape on any device.
+ * `variant` picks one by hand (tests, benchmarks); by default ('auto') the
+ * quad family runs where the device has subgroups, else the tiled family where
+ * the shape allows, else the general one.
  */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { activationOverrides, shaped, type ActivationSpec, type Resource } from './common.js';
@@ -15,15 +20,66 @@ export interface DenseShape {
   units: number;
 }
 
-export type GemmVariant = 'auto' | 'general' | 'tiled';
+export type GemmVariant = 'auto' | 'general' | 'tiled' | 'quad';
 
 const TILE = 4; // outputs per thread along each axis, both families
 const WG_GENERAL: [number, number] = [8, 8];
 const WG_TILED: [number, number] = [16, 4];
+const WG_QUAD = 16; // threads per workgroup of the quad family
+const QUAD_ROWS = 8; // rows per workgroup, QUAD_COLS · WG_QUAD columns
+const QUAD_COLS = 4;
 
 /** True when every axis of the shape is a multiple of 4: the tiled kernels apply. */
 export function denseTiledApplies(s: DenseShape): boolean {
   return s.batch % TILE === 0 && s.inputs % TILE === 0 && s.units % TILE === 0;
+}
+
+/** True when the device can run the quad family (it has the `subgroups` feature). */
+export function denseQuadApplies(rt: Runtime): boolean {
+  return rt.features.has('subgroups');
+}
+
+/** The family a variant resolves to on this device, for this shape. */
+export function denseFamily(rt: Runtime, s: DenseShape, variant: GemmVariant): 'quad' | 'tiled' | 'general' {
+  if (variant === 'quad') {
+    if (!denseQuadApplies(rt)) throw new Error("dense: the quad kernels need a device with the 'subgroups' feature; this one has none. Use variant 'auto'.");
+    return 'quad';
+  }
+  if (variant === 'auto' && denseQuadApplies(rt)) return 'quad';
+  return useTiled(s, variant) ? 'tiled' : 'general';
+}
+
+/**
+ * c = a · b as the quad kernel sees it: the (M, K) and (K, N) operands through
+ * their strides. With `bias`, c = act(a · b + bias).
+ */
+async function quadProduct(
+  rt: Runtime,
+  p: { M: number; N: number; K: number; A_M: number; A_K: number; B_K: number; B_N: number },
+  bindings: { a: Resource; b: Resource; bias?: Resource; c: Resource },
+  shapes: { a: number[]; b: number[]; c: number[] },
+  activation: ActivationSpec | undefined,
+  label: string,
+): Promise<Dispatch> {
+  const withBias = bindings.bias !== undefined;
+  const kernel = await rt.kernel({
+    name: withBias ? 'dense_quad_bias' : 'dense_quad',
+    sources: [WGSL.activationFn, WGSL.denseQuad],
+    entryPoint: 'dense_quad',
+    workgroupSize: [WG_QUAD],
+    defines: { BIAS: withBias },
+    bindings: [
+      { name: 'a_mat', kind: 'read-only-storage' },
+      { name: 'b_mat', kind: 'read-only-storage' },
+      ...(withBias ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
+      { name: 'c_mat', kind: 'storage' },
+    ],
+    overrides: { ...p, ...(activation ? activationOverrides(activation) : {}) },
+  });
+  const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b)];
+  if (withBias) resources.push(shaped(bindings.bias!, [p.N]));
+  resources.push(shaped(bindings.c, shapes.c));
+  return rt.dispatch(kernel, resources, [Math.ceil(p.N / (WG_QUAD * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
 }
 
 function useTiled(s: DenseShape, variant: GemmVariant): boolean {
@@ -57,7 +113,18 @@ export async function denseForward(
   label = 'dense forward',
   variant: GemmVariant = 'auto',
 ): Promise<Dispatch> {
-  const tiled = useTiled(s, variant);
+  const family = denseFamily(rt, s, variant);
+  if (family === 'quad') {
+    return quadProduct(
+      rt,
+      { M: s.batch, N: s.units, K: s.inputs, A_M: s.inputs, A_K: 1, B_K: s.units, B_N: 1 },
+      { a: r.inp, b: r.weight, bias: r.bias, c: r.out },
+      { a: [s.batch, s.inputs], b: [s.inputs, s.units], c: [s.batch, s.units] },
+      activation,
+      label,
+    );
+  }
+  const tiled = family === 'tiled';
   const kernel = await rt.kernel({
     ...program(tiled, 'forward'),
     bindings: [
@@ -89,7 +156,18 @@ export async function denseBackwardInput(
   label = 'dense backward input',
   variant: GemmVariant = 'auto',
 ): Promise<Dispatch> {
-  const tiled = useTiled(s, variant);
+  const family = denseFamily(rt, s, variant);
+  if (family === 'quad') {
+    return quadProduct(
+      rt,
+      { M: s.batch, N: s.inputs, K: s.units, A_M: s.units, A_K: 1, B_K: 1, B_N: s.units },
+      { a: r.dout, b: r.weight, c: r.dinp },
+      { a: [s.batch, s.units], b: [s.inputs, s.units], c: [s.batch, s.inputs] },
+      undefined,
+      label,
+    );
+  }
+  const tiled = family === 'tiled';
   const kernel = await rt.kernel({
     ...program(tiled, 'backward_input'),
     bindings: [
@@ -115,7 +193,18 @@ export async function denseBackwardWeight(
   label = 'dense backward weight',
   variant: GemmVariant = 'auto',
 ): Promise<Dispatch> {
-  const tiled = useTiled(s, variant);
+  const family = denseFamily(rt, s, variant);
+  if (family === 'quad') {
+    return quadProduct(
+      rt,
+      { M: s.inputs, N: s.units, K: s.batch, A_M: 1, A_K: s.inputs, B_K: s.units, B_N: 1 },
+      { a: r.inp, b: r.dout, c: r.dweight },
+      { a: [s.batch, s.inputs], b: [s.batch, s.units], c: [s.inputs, s.units] },
+      undefined,
+      label,
+    );
+  }
+  const tiled = family === 'tiled';
   const kernel = await rt.kernel({
     ...program(tiled, 'backward_weight'),
     bindings: [

@@ -10,7 +10,9 @@ import batch from '../../shaders/batch.wgsl?raw';
 import bias from '../../shaders/bias.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
 import conv2dGemm from '../../shaders/conv2d_gemm.wgsl?raw';
+import conv2dQuad from '../../shaders/conv2d_quad.wgsl?raw';
 import dense from '../../shaders/dense.wgsl?raw';
+import denseQuad from '../../shaders/dense_quad.wgsl?raw';
 import denseTiled from '../../shaders/dense_tiled.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
@@ -26,7 +28,9 @@ export const WGSL = {
   bias,
   conv2d,
   conv2dGemm,
+  conv2dQuad,
   dense,
+  denseQuad,
   denseTiled,
   loss,
   optimizer,
@@ -44,7 +48,9 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   bias: 'shaders/bias.wgsl',
   conv2d: 'shaders/conv2d.wgsl',
   conv2dGemm: 'shaders/conv2d_gemm.wgsl',
+  conv2dQuad: 'shaders/conv2d_quad.wgsl',
   dense: 'shaders/dense.wgsl',
+  denseQuad: 'shaders/dense_quad.wgsl',
   denseTiled: 'shaders/dense_tiled.wgsl',
   loss: 'shaders/loss.wgsl',
   optimizer: 'shaders/optimizer.wgsl',

@@ -1,7 +1,8 @@
 /**
- * Conv2d kernels (shaders/conv2d.wgsl, and the implicit GEMM of
- * shaders/conv2d_gemm.wgsl) and the conv bias gradient (bias_backward over rows
- * B·OH·OW) against src/reference/conv2d.ts.
+ * Conv2d kernels (shaders/conv2d.wgsl, the implicit GEMM of
+ * shaders/conv2d_gemm.wgsl and its quad forward, shaders/conv2d_quad.wgsl) and
+ * the conv bias gradient (bias_backward over rows B·OH·OW) against
+ * src/reference/conv2d.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { biasBackward } from '../../src/ops/bias.js';
@@ -12,6 +13,7 @@ import {
   conv2dBackwardWeightAuto,
   conv2dForwardAuto,
   conv2dGemmApplies,
+  conv2dQuadApplies,
   conv2dInputGradPlan,
   conv2dWeightGradPlan,
   conv2dBackwardWeightSplit,
@@ -173,12 +175,30 @@ describe('conv2d implicit GEMM', () => {
             };
             const flippedDx = (results['dx flipped'] = outputF32(r, nIn, 'dx flipped'));
             const list = await conv2dBackwardInputAuto(r, s, { dout, weight, dinp: flippedDx, scratch }, 'dx', 'flipped');
-            expect(list.map((d) => d.kernel.spec.name)).toEqual(['conv2d_gemm_pad_gradient', 'conv2d_gemm_flip_weights', 'conv2d_gemm_forward']);
+            const inner = r.features.has('subgroups') ? 'conv2d_quad_forward' : 'conv2d_gemm_forward';
+            expect(list.map((d) => d.kernel.spec.name)).toEqual(['conv2d_gemm_pad_gradient', 'conv2d_gemm_flip_weights', inner]);
             dispatches.push(...list);
           }
         }
       }
       expect(dispatches[0]!.kernel.spec.name).toBe('conv2d_gemm_forward');
+      const quad = conv2dQuadApplies(r, s);
+      if (quad) {
+        const out = (results['out quad'] = outputF32(r, nOut, 'out quad'));
+        const d = await conv2dForwardAuto(r, s, { name: 'relu' }, { inp, weight, bias, out }, 'forward', 'quad');
+        expect(d.kernel.spec.name).toBe('conv2d_quad_forward');
+        dispatches.push(d);
+      }
+      // The quad weight gradient covers 'same' padding too (channels divisible by 4).
+      const quadDw = r.features.has('subgroups') && CIN % 4 === 0;
+      if (quadDw) {
+        const dweight = (results['dw quad'] = outputF32(r, nW, 'dw quad'));
+        const quadPlan = conv2dWeightGradPlan(s, 'quad', r);
+        const quadPartial = (results['partial quad'] = outputF32(r, Math.max(1, quadPlan.partialElements), 'dw partial quad'));
+        const list = await conv2dBackwardWeightAuto(r, s, { inp, dout, dweight, partial: quadPartial }, 'dw', 'quad');
+        expect(list[0]!.kernel.spec.name).toBe('conv2d_quad_backward_weight');
+        dispatches.push(...list);
+      }
       r.submit(dispatches);
       const label = `${describeCase(c)} gemm`;
       const forward = activationForward('relu', conv2dForwardRef(x, w, b, s), COUT);
@@ -186,11 +206,13 @@ describe('conv2d implicit GEMM', () => {
       const gemmOut = await r.readF32(results['out gemm']!, nOut);
       assertClose(gemmOut, forward, { ...TOL, label: `${label} forward relu (split ${plan.split})` });
       assertClose(gemmOut, await r.readF32(results['out direct']!, nOut), { ...TOL, label: `${label} forward = direct` });
+      if (quad) assertClose(await r.readF32(results['out quad']!, nOut), forward, { ...TOL, label: `${describeCase(c)} quad forward relu` });
       // dw sums B·OH·OW products per element; f32 rounding grows with the square root of that count.
       const dwTol = { ...TOL, atol: Math.max(TOL.atol, 2e-6 * Math.sqrt(B * g.outH * g.outW)) };
       const gemmDw = await r.readF32(results['dw gemm']!, nW);
       assertClose(gemmDw, grads.dw, { ...dwTol, label: `${label} dw` });
       assertClose(gemmDw, await r.readF32(results['dw direct']!, nW), { ...dwTol, label: `${label} dw = direct` });
+      if (quadDw) assertClose(await r.readF32(results['dw quad']!, nW), grads.dw, { ...dwTol, label: `${describeCase(c)} quad dw` });
       if (applies.backwardInput) {
         const gemmDx = await r.readF32(results['dx gemm']!, nIn);
         assertClose(gemmDx, grads.dx, { ...TOL, label: `${label} dx` });
@@ -213,7 +235,12 @@ describe('conv2d implicit GEMM', () => {
     const s2 = shapeOf([1, 5, 5, 3, 8, 3, 3, 1, 1, 'valid']);
     expect((await conv2dBackwardInputAuto(r, s2, { dout: buf, weight: buf, dinp: buf }))[0]!.kernel.spec.name).toBe('conv2d_backward_input');
     await expect(conv2dBackwardInputAuto(r, shapeOf([1, 5, 5, 4, 8, 3, 3, 2, 2, 'valid']), { dout: buf, weight: buf, dinp: buf }, 'dx', 'flipped')).rejects.toThrow(/stride 1/);
-    expect((await conv2dForwardAuto(r, s2, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_gemm_forward');
+    const s3 = shapeOf([1, 5, 5, 4, 8, 3, 3, 1, 1, 'same']);
+    expect((await conv2dForwardAuto(r, s3, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_gemm_forward');
+    await expect(conv2dForwardAuto(r, s3, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'f', 'quad')).rejects.toThrow(/'valid' padding/);
+    const s4 = shapeOf([1, 5, 5, 4, 8, 3, 3, 1, 1, 'valid']);
+    expect((await conv2dForwardAuto(r, s4, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name)
+      .toBe(r.features.has('subgroups') ? 'conv2d_quad_forward' : 'conv2d_gemm_forward');
     r.pool.release(buf);
   });
 });

@@ -1,13 +1,15 @@
 /**
- * Dense kernels (shaders/dense.wgsl, shaders/bias.wgsl) against the f64 twins in
- * src/reference/dense.ts and activations.ts, on shapes that are and are not
- * multiples of the 4×4 register tile. Shapes whose axes are all multiples of 4
- * run through both families (dense_tiled.wgsl and dense.wgsl); the others
- * through the general one, and asking for the tiled kernels there is an error.
+ * Dense kernels (shaders/dense.wgsl, dense_tiled.wgsl, dense_quad.wgsl,
+ * bias.wgsl) against the f64 twins in src/reference/dense.ts and
+ * activations.ts, on shapes that are and are not multiples of the 4×4 register
+ * tile, the quad kernel's 8-row and 64-column workgroup tile and its 4-step
+ * loop. Every shape runs through the general and the quad family (the quad one
+ * where the device has subgroups); shapes whose axes are all multiples of 4
+ * also through the tiled family, and asking for it elsewhere is an error.
  */
 import { describe, expect, it } from 'vitest';
 import { biasBackward } from '../../src/ops/bias.js';
-import { denseBackwardInput, denseBackwardWeight, denseForward, denseTiledApplies, type GemmVariant } from '../../src/ops/dense.js';
+import { denseBackwardInput, denseBackwardWeight, denseForward, denseQuadApplies, denseTiledApplies, type GemmVariant } from '../../src/ops/dense.js';
 import type { ActivationSpec } from '../../src/ops/common.js';
 import { activationForward } from '../../src/reference/activations.js';
 import { assertClose } from '../../src/reference/compare.js';
@@ -15,6 +17,8 @@ import { denseBackward, denseForward as denseForwardRef } from '../../src/refere
 import { expectNoGpuErrors, makeRng, normalF32, outputF32, TOL, useRuntime } from './gpu.js';
 
 const rt = useRuntime();
+/** The same adapter without the subgroups feature, as on a device that lacks it. */
+const plainRt = useRuntime({ subgroups: false });
 
 type Shape = [B: number, IN: number, OUT: number];
 const SHAPES: Shape[] = [
@@ -27,12 +31,20 @@ const SHAPES: Shape[] = [
   [8, 12, 20],
   [32, 784, 128],
   [36, 64, 68],
+  [9, 30, 130],
+  [128, 64, 10],
 ];
 
 /** The kernel families a shape runs through. */
 function variants(B: number, IN: number, OUT: number): GemmVariant[] {
-  return denseTiledApplies({ batch: B, inputs: IN, units: OUT }) ? ['tiled', 'general'] : ['general'];
+  return denseTiledApplies({ batch: B, inputs: IN, units: OUT }) ? ['quad', 'tiled', 'general'] : ['quad', 'general'];
 }
+
+const KERNEL_NAMES: Record<string, [forward: string, backwardWeight: string]> = {
+  quad: ['dense_quad_bias', 'dense_quad'],
+  tiled: ['dense_tiled_forward', 'dense_tiled_backward_weight'],
+  general: ['dense_forward', 'dense_backward_weight'],
+};
 
 const ACTIVATIONS: ActivationSpec[] = [
   { name: 'linear' },
@@ -45,8 +57,9 @@ const ACTIVATIONS: ActivationSpec[] = [
 describe('dense_forward', () => {
   for (const [B, IN, OUT] of SHAPES) {
     for (const variant of variants(B, IN, OUT)) for (const act of ACTIVATIONS) {
-      it(`${variant}: (B, IN, OUT) = (${B}, ${IN}, ${OUT}), ${act.name}`, async () => {
+      it(`${variant}: (B, IN, OUT) = (${B}, ${IN}, ${OUT}), ${act.name}`, async (ctx) => {
         const r = rt();
+        if (variant === 'quad' && !denseQuadApplies(r)) ctx.skip();
         const rng = makeRng(1000 + B * 7 + IN * 13 + OUT);
         const x = normalF32(rng, B * IN);
         const w = normalF32(rng, IN * OUT, 1 / Math.sqrt(IN));
@@ -56,7 +69,7 @@ describe('dense_forward', () => {
         const bias = r.storage(b, 'b');
         const out = outputF32(r, B * OUT, 'out');
         const d = await denseForward(r, { batch: B, inputs: IN, units: OUT }, act, { inp, weight, bias, out }, 'forward', variant);
-        expect(d.kernel.spec.name).toBe(variant === 'tiled' ? 'dense_tiled_forward' : 'dense_forward');
+        expect(d.kernel.spec.name).toBe(KERNEL_NAMES[variant]![0]);
         r.submit([d]);
         const got = await r.readF32(out, B * OUT);
         const want = activationForward(act.name, denseForwardRef(x, w, b, B, IN, OUT), OUT, act.alpha);
@@ -70,8 +83,9 @@ describe('dense_forward', () => {
 
 describe('dense backward (input, weight) and bias_backward', () => {
   for (const [B, IN, OUT] of SHAPES) for (const variant of variants(B, IN, OUT)) {
-    it(`${variant}: (B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async () => {
+    it(`${variant}: (B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async (ctx) => {
       const r = rt();
+      if (variant === 'quad' && !denseQuadApplies(r)) ctx.skip();
       const rng = makeRng(2000 + B * 7 + IN * 13 + OUT);
       const x = normalF32(rng, B * IN);
       const w = normalF32(rng, IN * OUT, 1 / Math.sqrt(IN));
@@ -98,8 +112,9 @@ describe('dense backward (input, weight) and bias_backward', () => {
     });
   }
 
-  it('the tiled kernels refuse a shape they do not cover, and auto picks by shape', async () => {
-    const r = rt();
+  it('without subgroups: the tiled kernels refuse a shape they do not cover, auto picks by shape, quad is refused', async () => {
+    const r = plainRt();
+    expect(r.features.has('subgroups')).toBe(false);
     const buf = outputF32(r, 4 * 12 * 10, 'any');
     await expect(denseForward(r, { batch: 4, inputs: 12, units: 10 }, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'x', 'tiled'))
       .rejects.toThrow(/divisible by 4, got \(4, 12, 10\)/);
@@ -107,6 +122,19 @@ describe('dense backward (input, weight) and bias_backward', () => {
     expect(auto.kernel.spec.name).toBe('dense_tiled_backward_weight');
     const general = await denseBackwardWeight(r, { batch: 6, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
     expect(general.kernel.spec.name).toBe('dense_backward_weight');
+    await expect(denseBackwardWeight(r, { batch: 6, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf }, 'x', 'quad'))
+      .rejects.toThrow(/'subgroups' feature/);
+    r.pool.release(buf);
+  });
+
+  it('with subgroups, auto picks the quad kernels for every shape', async (ctx) => {
+    const r = rt();
+    if (!denseQuadApplies(r)) ctx.skip();
+    const buf = outputF32(r, 6 * 12 * 10, 'any');
+    const fwd = await denseForward(r, { batch: 6, inputs: 12, units: 10 }, { name: 'relu' }, { inp: buf, weight: buf, bias: buf, out: buf });
+    expect(fwd.kernel.spec.name).toBe('dense_quad_bias');
+    const dw = await denseBackwardWeight(r, { batch: 4, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
+    expect(dw.kernel.spec.name).toBe('dense_quad');
     r.pool.release(buf);
   });
 

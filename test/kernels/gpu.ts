@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import { createRuntime } from '../../src/gpu/device.js';
-import type { Runtime } from '../../src/gpu/runtime.js';
+import type { Runtime, RuntimeOptions } from '../../src/gpu/runtime.js';
 import { makeRng, type Rng } from '../../src/reference/rng.js';
 
 /** Default tolerances for f32 GPU results against f64 twins. */
@@ -15,10 +15,10 @@ export const TOL = { atol: 1e-5, rtol: 1e-4 } as const;
  * Creates one runtime for the test file (beforeAll) and destroys it (afterAll).
  * Returns a getter, since the runtime exists only once beforeAll ran.
  */
-export function useRuntime(): () => Runtime {
+export function useRuntime(options: RuntimeOptions = {}): () => Runtime {
   let rt: Runtime | undefined;
   beforeAll(async () => {
-    rt = await createRuntime();
+    rt = await createRuntime(options);
   });
   afterAll(() => {
     rt?.destroy();

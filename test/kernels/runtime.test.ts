@@ -148,6 +148,17 @@ describe('programSource', () => {
     expect(() => programSource(spec())).toThrow(/FAST/);
   });
 
+  it('moves directives (enable, requires) from a later source to the top, once each', () => {
+    const text = programSource({
+      ...spec(),
+      sources: ['fn lib() -> f32 { return 1.0; }\n', 'enable subgroups;\nrequires packed_4x8_integer_dot_product;\nfn a() {}\n', 'enable subgroups;\nfn b() {}\n'],
+    });
+    const lines = text.split('\n').filter((line) => line.trim() !== '');
+    expect(lines.slice(0, 2)).toEqual(['enable subgroups;', 'requires packed_4x8_integer_dot_product;']);
+    expect(lines.filter((line) => line.includes('enable'))).toHaveLength(1);
+    expect(lines.slice(2)).toEqual(['fn lib() -> f32 { return 1.0; }', 'fn a() {}', 'fn b() {}']);
+  });
+
   it('defines are part of the cache key', () => {
     expect(programKey(spec({ FAST: true, SLOW: false }))).not.toBe(programKey(spec({ FAST: false, SLOW: false })));
   });
