@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { createRuntime } from '../src/index.js';
 import { benchExperiment, formatRate, measureThroughput, randomMnistLike } from '../src/experiments/bench.js';
 import { sequential } from '../src/model/sequential.js';
-import { denseBackwardInput, denseBackwardWeight, denseForward, type GemmVariant } from '../src/ops/dense.js';
+import { denseBackwardInput, denseBackwardWeight, denseForward, denseQuadApplies, type GemmVariant } from '../src/ops/dense.js';
 import {
   conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGemmApplies, conv2dGeometry, conv2dInputGradPlan, conv2dWeightGradPlan,
   type Conv2dShape, type ConvVariant,
@@ -100,7 +100,8 @@ async function denseRates(batch: number, inputs: number, units: number): Promise
   const flops = 2 * batch * inputs * units;
   const shape = `${batch}×${inputs}×${units}`;
   const rates: KernelRate[] = [];
-  for (const variant of ['tiled', 'general'] as GemmVariant[]) {
+  const variants: GemmVariant[] = denseQuadApplies(rt) ? ['quad', 'tiled', 'general'] : ['tiled', 'general'];
+  for (const variant of variants) {
     const kernels: [string, Dispatch][] = [
       ['dense forward (Y = X·W)', await denseForward(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', variant)],
       ['dense dX = dY·Wᵀ', await denseBackwardInput(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', variant)],
@@ -160,8 +161,10 @@ interface StepProfile {
 }
 
 function kindOf(kernelName: string): string {
+  if (kernelName.startsWith('conv2d_quad')) return 'conv (quad)';
   if (kernelName.startsWith('conv2d_gemm')) return 'conv (implicit GEMM)';
   if (kernelName.startsWith('conv2d')) return 'conv (direct)';
+  if (kernelName.startsWith('dense_quad')) return 'dense GEMM (quad)';
   if (kernelName.startsWith('dense_tiled')) return 'dense GEMM (tiled)';
   if (kernelName.startsWith('dense')) return 'dense GEMM (general)';
   if (kernelName.startsWith('maxpool') || kernelName.startsWith('avgpool')) return 'pooling';

@@ -4,10 +4,13 @@
 //   c[m, n] = Σ_k a(m, k) · b(k, n)
 //   a(m, k) = a_mat[m · A_M + k · A_K]     b(k, n) = b_mat[k · B_K + n · B_N]
 //
-//                     a (M × K)     b (K × N)      c (M × N)   A_M  A_K  B_K  B_N
-//   forward           inp           weight         out         IN   1    OUT  1     (+ bias, activation)
-//   backward input    dout          weightᵀ        dinp        OUT  1    1    OUT
-//   backward weight   inpᵀ          dout           dweight     1    IN   OUT  1
+//   entry point                  a (M × K)  b (K × N)  c (M × N)  A_M  A_K  B_K  B_N
+//   dense_quad_forward           inp        weight     out        IN   1    OUT  1    (+ bias, activation)
+//   dense_quad_backward_input    dout       weightᵀ    dinp       OUT  1    1    OUT
+//   dense_quad_backward_weight   inpᵀ       dout       dweight    1    IN   OUT  1
+//
+// The three entry points share the product (`product` below) and differ in
+// their strides (override constants) and in what they store.
 //
 // A workgroup owns 8 rows of c and WG_X · 4 of its columns; a thread owns the
 // 8 rows at 4 columns, n, n + WG_X, n + 2·WG_X, n + 3·WG_X, so neighbouring
@@ -44,14 +47,8 @@ const COLS = 4u;   // columns of c per thread, WG_X apart
 
 @group(0) @binding(0) var<storage, read> a_mat: array<f32>;
 @group(0) @binding(1) var<storage, read> b_mat: array<f32>;
-#if BIAS
-@group(0) @binding(2) var<storage, read> bias: array<f32>;      // (N)
-@group(0) @binding(3) var<storage, read_write> c_mat: array<f32>;
-#else
-@group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;
-#endif
 
-// a at rows m0 .. m0 + 3 (lo) or m0 + 4 .. m0 + 7 (hi), column k, as one vec4.
+// a at rows m0 .. m0 + 3, column k, as one vec4 (rows past M read row M - 1).
 fn a_rows(m0: u32, k: u32) -> vec4f {
   let last = M - 1u;
   return vec4f(a_mat[min(m0, last) * A_M + k * A_K],
@@ -71,21 +68,25 @@ fn outer(col: vec4f, row: vec4f) -> mat4x4f {
   return mat4x4f(col * row.x, col * row.y, col * row.z, col * row.w);
 }
 
-@compute @workgroup_size(WG_X)
-fn dense_quad(@builtin(workgroup_id) group: vec3u,
-              @builtin(local_invocation_index) lane: u32,
-              @builtin(subgroup_invocation_id) sg_lane: u32) {
+// One thread's share of c: rows m0 .. m0 + 7 at columns n (some may lie past
+// M or N). Column r of lo is c[m0 + r, n]; of hi, c[m0 + 4 + r, n].
+struct Tile {
+  m0: u32,
+  n: vec4u,
+  lo: mat4x4f,
+  hi: mat4x4f,
+}
+
+fn product(group: vec3u, lane: u32, sg_lane: u32) -> Tile {
   let q = sg_lane % 4u;                 // this thread's place in its quad
   let m0 = group.y * ROWS;
-  let n0 = group.x * WG_X * COLS + lane;
-  let n = n0 + vec4u(0u, 1u, 2u, 3u) * WG_X;
+  let n = group.x * WG_X * COLS + lane + vec4u(0u, 1u, 2u, 3u) * WG_X;
   let cols = min(n, vec4u(N - 1u));
-
-  // Column r of lo is c[m0 + r, n[0..3]]; of hi, c[m0 + 4 + r, n[0..3]].
   var lo = mat4x4f();
   var hi = mat4x4f();
   let k_quads = K - K % 4u;
   for (var k = 0u; k < k_quads; k += 4u) {
+    // Thread q loads column k + q of the 8 rows; quadBroadcast(·, j) gives column k + j.
     let a_lo = a_rows(m0, k + q);
     let a_hi = a_rows(m0 + 4u, k + q);
     let b0 = b_cols(k, cols);
@@ -106,33 +107,62 @@ fn dense_quad(@builtin(workgroup_id) group: vec3u,
     lo += outer(b, a_rows(m0, k));
     hi += outer(b, a_rows(m0 + 4u, k));
   }
-
-#if BIAS
-  let add = vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
-#else
-  let add = vec4f(0.0);
-#endif
-  store_row(m0, lo[0] + add, n);
-  store_row(m0 + 1u, lo[1] + add, n);
-  store_row(m0 + 2u, lo[2] + add, n);
-  store_row(m0 + 3u, lo[3] + add, n);
-  store_row(m0 + 4u, hi[0] + add, n);
-  store_row(m0 + 5u, hi[1] + add, n);
-  store_row(m0 + 6u, hi[2] + add, n);
-  store_row(m0 + 7u, hi[3] + add, n);
+  return Tile(m0, n, lo, hi);
 }
 
-// c[m, n] = v (through the activation, with BIAS) where row m and column n exist.
-fn store_row(m: u32, v: vec4f, n: vec4u) {
+// dense_quad_forward: out = act(inp · weight + bias)
+@group(0) @binding(2) var<storage, read> bias: array<f32>;          // (N)
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;     // (M, N)
+
+@compute @workgroup_size(WG_X)
+fn dense_quad_forward(@builtin(workgroup_id) group: vec3u,
+                      @builtin(local_invocation_index) lane: u32,
+                      @builtin(subgroup_invocation_id) sg_lane: u32) {
+  let t = product(group, lane, sg_lane);
+  let cols = min(t.n, vec4u(N - 1u));
+  let b = vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
+  for (var r = 0u; r < 4u; r++) {
+    store_out(t.m0 + r, activate4(t.lo[r] + b), t.n);
+    store_out(t.m0 + 4u + r, activate4(t.hi[r] + b), t.n);
+  }
+}
+
+fn store_out(m: u32, v: vec4f, n: vec4u) {
   if (m >= M) { return; }
-#if BIAS
-  let y = activate4(v);
-#else
-  let y = v;
-#endif
-  let row = m * N;
-  if (n.x < N) { c_mat[row + n.x] = y.x; }
-  if (n.y < N) { c_mat[row + n.y] = y.y; }
-  if (n.z < N) { c_mat[row + n.z] = y.z; }
-  if (n.w < N) { c_mat[row + n.w] = y.w; }
+  if (n.x < N) { out[m * N + n.x] = v.x; }
+  if (n.y < N) { out[m * N + n.y] = v.y; }
+  if (n.z < N) { out[m * N + n.z] = v.z; }
+  if (n.w < N) { out[m * N + n.w] = v.w; }
+}
+
+// dense_quad_backward_input: dinp = dout · weightᵀ; dense_quad_backward_weight: dweight = inpᵀ · dout
+@group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;   // (M, N)
+
+@compute @workgroup_size(WG_X)
+fn dense_quad_backward_input(@builtin(workgroup_id) group: vec3u,
+                             @builtin(local_invocation_index) lane: u32,
+                             @builtin(subgroup_invocation_id) sg_lane: u32) {
+  store_tile(product(group, lane, sg_lane));
+}
+
+@compute @workgroup_size(WG_X)
+fn dense_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
+                              @builtin(local_invocation_index) lane: u32,
+                              @builtin(subgroup_invocation_id) sg_lane: u32) {
+  store_tile(product(group, lane, sg_lane));
+}
+
+fn store_tile(t: Tile) {
+  for (var r = 0u; r < 4u; r++) {
+    store_c(t.m0 + r, t.lo[r], t.n);
+    store_c(t.m0 + 4u + r, t.hi[r], t.n);
+  }
+}
+
+fn store_c(m: u32, v: vec4f, n: vec4u) {
+  if (m >= M) { return; }
+  if (n.x < N) { c_mat[m * N + n.x] = v.x; }
+  if (n.y < N) { c_mat[m * N + n.y] = v.y; }
+  if (n.z < N) { c_mat[m * N + n.z] = v.z; }
+  if (n.w < N) { c_mat[m * N + n.w] = v.w; }
 }

@@ -50,34 +50,33 @@ export function denseFamily(rt: Runtime, s: DenseShape, variant: GemmVariant): '
 }
 
 /**
- * c = a · b as the quad kernel sees it: the (M, K) and (K, N) operands through
- * their strides. With `bias`, c = act(a · b + bias).
+ * c = a · b as the quad kernels see it: the (M, K) and (K, N) operands through
+ * their strides; the forward one adds the bias and applies the activation.
  */
 async function quadProduct(
   rt: Runtime,
+  entry: 'forward' | 'backward_input' | 'backward_weight',
   p: { M: number; N: number; K: number; A_M: number; A_K: number; B_K: number; B_N: number },
   bindings: { a: Resource; b: Resource; bias?: Resource; c: Resource },
   shapes: { a: number[]; b: number[]; c: number[] },
   activation: ActivationSpec | undefined,
   label: string,
 ): Promise<Dispatch> {
-  const withBias = bindings.bias !== undefined;
+  const forward = entry === 'forward';
   const kernel = await rt.kernel({
-    name: withBias ? 'dense_quad_bias' : 'dense_quad',
+    name: `dense_quad_${entry}`,
     sources: [WGSL.activationFn, WGSL.denseQuad],
-    entryPoint: 'dense_quad',
+    entryPoint: `dense_quad_${entry}`,
     workgroupSize: [WG_QUAD],
-    defines: { BIAS: withBias },
     bindings: [
       { name: 'a_mat', kind: 'read-only-storage' },
       { name: 'b_mat', kind: 'read-only-storage' },
-      ...(withBias ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
-      { name: 'c_mat', kind: 'storage' },
+      ...(forward ? [{ name: 'bias', kind: 'read-only-storage' } as const, { name: 'out', kind: 'storage' } as const] : [{ name: 'c_mat', kind: 'storage' } as const]),
     ],
     overrides: { ...p, ...(activation ? activationOverrides(activation) : {}) },
   });
   const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b)];
-  if (withBias) resources.push(shaped(bindings.bias!, [p.N]));
+  if (forward) resources.push(shaped(bindings.bias!, [p.N]));
   resources.push(shaped(bindings.c, shapes.c));
   return rt.dispatch(kernel, resources, [Math.ceil(p.N / (WG_QUAD * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
 }
@@ -117,6 +116,7 @@ export async function denseForward(
   if (family === 'quad') {
     return quadProduct(
       rt,
+      'forward',
       { M: s.batch, N: s.units, K: s.inputs, A_M: s.inputs, A_K: 1, B_K: s.units, B_N: 1 },
       { a: r.inp, b: r.weight, bias: r.bias, c: r.out },
       { a: [s.batch, s.inputs], b: [s.inputs, s.units], c: [s.batch, s.units] },
@@ -160,6 +160,7 @@ export async function denseBackwardInput(
   if (family === 'quad') {
     return quadProduct(
       rt,
+      'backward_input',
       { M: s.batch, N: s.inputs, K: s.units, A_M: s.units, A_K: 1, B_K: 1, B_N: s.units },
       { a: r.dout, b: r.weight, c: r.dinp },
       { a: [s.batch, s.units], b: [s.inputs, s.units], c: [s.batch, s.inputs] },
@@ -197,6 +198,7 @@ export async function denseBackwardWeight(
   if (family === 'quad') {
     return quadProduct(
       rt,
+      'backward_weight',
       { M: s.inputs, N: s.units, K: s.batch, A_M: 1, A_K: s.inputs, B_K: s.units, B_N: 1 },
       { a: r.inp, b: r.dout, c: r.dweight },
       { a: [s.batch, s.inputs], b: [s.batch, s.units], c: [s.inputs, s.units] },

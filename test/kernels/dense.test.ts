@@ -41,7 +41,7 @@ function variants(B: number, IN: number, OUT: number): GemmVariant[] {
 }
 
 const KERNEL_NAMES: Record<string, [forward: string, backwardWeight: string]> = {
-  quad: ['dense_quad_bias', 'dense_quad'],
+  quad: ['dense_quad_forward', 'dense_quad_backward_weight'],
   tiled: ['dense_tiled_forward', 'dense_tiled_backward_weight'],
   general: ['dense_forward', 'dense_backward_weight'],
 };
@@ -132,9 +132,9 @@ describe('dense backward (input, weight) and bias_backward', () => {
     if (!denseQuadApplies(r)) ctx.skip();
     const buf = outputF32(r, 6 * 12 * 10, 'any');
     const fwd = await denseForward(r, { batch: 6, inputs: 12, units: 10 }, { name: 'relu' }, { inp: buf, weight: buf, bias: buf, out: buf });
-    expect(fwd.kernel.spec.name).toBe('dense_quad_bias');
+    expect(fwd.kernel.spec.name).toBe('dense_quad_forward');
     const dw = await denseBackwardWeight(r, { batch: 4, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
-    expect(dw.kernel.spec.name).toBe('dense_quad');
+    expect(dw.kernel.spec.name).toBe('dense_quad_backward_weight');
     r.pool.release(buf);
   });
 

@@ -147,7 +147,7 @@ describe('timeStep (timeDispatches)', () => {
     const inUse = rt.pool.inUse;
     const { dispatches, times } = await timed.timeStep(data, { batchSize: 8 });
     expect(rt.pool.inUse).toBe(inUse);
-    expect(dispatches.map((d) => d.kernel.spec.entryPoint)).toContain('dense_backward_weight');
+    expect(dispatches.map((d) => d.kernel.spec.entryPoint)).toContain(rt.features.has('subgroups') ? 'dense_quad_backward_weight' : 'dense_backward_weight');
     expect(times).not.toBeNull();
     expect(times!.length).toBe(dispatches.length);
     expect([...times!].every((t) => Number.isFinite(t) && t >= 0)).toBe(true);
