@@ -25,8 +25,7 @@ export type GemmVariant = 'auto' | 'general' | 'tiled' | 'quad';
 const TILE = 4; // outputs per thread along each axis, both families
 const WG_GENERAL: [number, number] = [8, 8];
 const WG_TILED: [number, number] = [16, 4];
-const WG_QUAD = 16; // threads per workgroup of the quad family
-const QUAD_ROWS = 8; // rows per workgroup, QUAD_COLS · WG_QUAD columns
+const QUAD_ROWS = 8; // rows per workgroup of the quad family; each thread QUAD_COLS columns
 const QUAD_COLS = 4;
 
 /** True when every axis of the shape is a multiple of 4: the tiled kernels apply. */
@@ -63,11 +62,13 @@ async function quadProduct(
   label: string,
 ): Promise<Dispatch> {
   const forward = entry === 'forward';
+  // One thread per 4 columns, in whole quads, at most 16: a narrow c (10 classes) keeps few idle threads.
+  const threads = Math.min(16, 4 * Math.ceil(p.N / (4 * QUAD_COLS)));
   const kernel = await rt.kernel({
     name: `dense_quad_${entry}`,
     sources: [WGSL.activationFn, WGSL.denseQuad],
     entryPoint: `dense_quad_${entry}`,
-    workgroupSize: [WG_QUAD],
+    workgroupSize: [threads],
     bindings: [
       { name: 'a_mat', kind: 'read-only-storage' },
       { name: 'b_mat', kind: 'read-only-storage' },
@@ -78,7 +79,7 @@ async function quadProduct(
   const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b)];
   if (forward) resources.push(shaped(bindings.bias!, [p.N]));
   resources.push(shaped(bindings.c, shapes.c));
-  return rt.dispatch(kernel, resources, [Math.ceil(p.N / (WG_QUAD * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
+  return rt.dispatch(kernel, resources, [Math.ceil(p.N / (threads * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
 }
 
 function useTiled(s: DenseShape, variant: GemmVariant): boolean {
