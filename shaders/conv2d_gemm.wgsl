@@ -62,6 +62,30 @@ fn input_under(o: Pixel, kh: u32, kw: u32) -> Neighbour {
   return Neighbour(select(0u, (o.b * H + u32(ih)) * W + u32(iw), inside), select(0.0, 1.0, inside));
 }
 
+// Where the flat loop over a 'valid' window stands: `at` is the current
+// element's offset from the window's origin (in channel steps of `steps` per
+// pixel), `step` the channel step within the current tap, `kw` the tap's column.
+struct WindowWalk {
+  at: u32,
+  step: u32,
+  kw: u32,
+}
+
+// The window's next element: the next channel step, wrapping to the next tap,
+// and past the last tap of a row to the first of the next row.
+fn next_in_window(w: WindowWalk, steps: u32) -> WindowWalk {
+  var n = WindowWalk(w.at + 1u, w.step + 1u, w.kw);
+  if (n.step == steps) {
+    n.step = 0u;
+    n.kw += 1u;
+    if (n.kw == KW) {
+      n.kw = 0u;
+      n.at += (W - KW) * steps;
+    }
+  }
+  return n;
+}
+
 // conv2d_gemm_forward
 #if VEC_CIN
 @group(0) @binding(0) var<storage, read> inp: array<vec4f>;          // (B, H, W, CIN / 4)
@@ -98,27 +122,15 @@ fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
     let origin1 = window_origin(o1) * cin4;
     let origin2 = window_origin(o2) * cin4;
     let origin3 = window_origin(o3) * cin4;
-    var tap_offset = 0u;                  // (kh · W + kw) · CIN / 4 of the current tap
-    var c4 = 0u;
-    var kw = 0u;
+    var walk = WindowWalk(0u, 0u, 0u);
     for (var k = 0u; k < KH * KW * cin4; k++) {
       let w_base = k * 4u * cout4 + co4;  // weight rows (kh, kw, 4·c4 .. 4·c4 + 3) are rows 4k .. 4k + 3
       let w = mat4x4f(weight[w_base], weight[w_base + cout4], weight[w_base + 2u * cout4], weight[w_base + 3u * cout4]);
-      let at = tap_offset + c4;
-      acc0 += w * inp[origin0 + at];
-      acc1 += w * inp[origin1 + at];
-      acc2 += w * inp[origin2 + at];
-      acc3 += w * inp[origin3 + at];
-      c4 += 1u;
-      if (c4 == cin4) {
-        c4 = 0u;
-        kw += 1u;
-        tap_offset += cin4;
-        if (kw == KW) {
-          kw = 0u;
-          tap_offset += (W - KW) * cin4;
-        }
-      }
+      acc0 += w * inp[origin0 + walk.at];
+      acc1 += w * inp[origin1 + walk.at];
+      acc2 += w * inp[origin2 + walk.at];
+      acc3 += w * inp[origin3 + walk.at];
+      walk = next_in_window(walk, cin4);
     }
     store_forward(p0, co4, acc0, acc1, acc2, acc3);
     return;
@@ -130,26 +142,14 @@ fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
     let origin1 = window_origin(o1) * CIN;
     let origin2 = window_origin(o2) * CIN;
     let origin3 = window_origin(o3) * CIN;
-    var tap_offset = 0u;                  // (kh · W + kw) · CIN of the current tap
-    var ci = 0u;
-    var kw = 0u;
+    var walk = WindowWalk(0u, 0u, 0u);
     for (var k = 0u; k < KH * KW * CIN; k++) {
       let w = weight[k * cout4 + co4];
-      let at = tap_offset + ci;
-      acc0 += inp[origin0 + at] * w;
-      acc1 += inp[origin1 + at] * w;
-      acc2 += inp[origin2 + at] * w;
-      acc3 += inp[origin3 + at] * w;
-      ci += 1u;
-      if (ci == CIN) {
-        ci = 0u;
-        kw += 1u;
-        tap_offset += CIN;
-        if (kw == KW) {
-          kw = 0u;
-          tap_offset += (W - KW) * CIN;
-        }
-      }
+      acc0 += inp[origin0 + walk.at] * w;
+      acc1 += inp[origin1 + walk.at] * w;
+      acc2 += inp[origin2 + walk.at] * w;
+      acc3 += inp[origin3 + walk.at] * w;
+      walk = next_in_window(walk, CIN);
     }
     store_forward(p0, co4, acc0, acc1, acc2, acc3);
     return;

@@ -4,7 +4,8 @@
 // as dense_quad.wgsl shares the rows of its left operand.
 //
 // It is appended to conv2d_gemm.wgsl (VEC_CIN on) and uses its bindings
-// (inp, weight, bias, out) and helpers (pixel_of, window_origin, store_forward).
+// (inp, weight, bias, out) and helpers (pixel_of, window_origin, next_in_window,
+// store_forward, and for the weight gradient tap_of, next_pixel, patch4).
 //
 // A workgroup owns 8 output pixels, p0 .. p0 + 7, and WG_X blocks of 4 output
 // channels; a thread owns the 8 pixels at one block of channels. Every thread
@@ -45,15 +46,12 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
   var acc5 = vec4f(0.0);
   var acc6 = vec4f(0.0);
   var acc7 = vec4f(0.0);
-  var tap_offset = 0u;                    // (kh · W + kw) · CIN / 4 of the current tap
-  var c4 = 0u;
-  var kw = 0u;
+  var walk = WindowWalk(0u, 0u, 0u);    // (kh, kw, ci / 4) of the window, flattened
   for (var k = 0u; k < KH * KW * cin4; k++) {
     let w_base = k * 4u * cout4 + co4_read;
     let w = mat4x4f(weight[w_base], weight[w_base + cout4], weight[w_base + 2u * cout4], weight[w_base + 3u * cout4]);
-    let at = tap_offset + c4;
-    let x_lo = inp[origin_lo + at];
-    let x_hi = inp[origin_hi + at];
+    let x_lo = inp[origin_lo + walk.at];
+    let x_hi = inp[origin_hi + walk.at];
     acc0 += w * quadBroadcast(x_lo, 0u);
     acc1 += w * quadBroadcast(x_lo, 1u);
     acc2 += w * quadBroadcast(x_lo, 2u);
@@ -62,16 +60,7 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
     acc5 += w * quadBroadcast(x_hi, 1u);
     acc6 += w * quadBroadcast(x_hi, 2u);
     acc7 += w * quadBroadcast(x_hi, 3u);
-    c4 += 1u;
-    if (c4 == cin4) {
-      c4 = 0u;
-      kw += 1u;
-      tap_offset += cin4;
-      if (kw == KW) {
-        kw = 0u;
-        tap_offset += (W - KW) * cin4;
-      }
-    }
+    walk = next_in_window(walk, cin4);
   }
   if (co4 >= cout4) { return; }
   store_forward(p0, co4, acc0, acc1, acc2, acc3);

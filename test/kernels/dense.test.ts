@@ -102,6 +102,7 @@ describe('dense backward (input, weight) and bias_backward', () => {
         await denseBackwardWeight(r, s, { inp, dout, dweight }, 'dw', variant),
         await biasBackward(r, { rows: B, cols: OUT }, { dout, dbias }),
       ];
+      expect(dispatches[1]!.kernel.spec.name).toBe(KERNEL_NAMES[variant]![1]);
       r.submit(dispatches);
       const want = denseBackward(x, w, dy, B, IN, OUT);
       assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `dense dx ${variant} (${B},${IN},${OUT})` });
