@@ -1,9 +1,9 @@
-// 2-D convolution, forward, for 'valid' windows and channel counts that are
+// 2-D convolution, forward, for 'valid' windows and output channels in
 // multiples of 4, on adapters with the `subgroups` feature: conv2d_gemm.wgsl's
 // flat-loop forward product with the loads of the image shared inside quads,
 // as dense_quad.wgsl shares the rows of its left operand.
 //
-// It is appended to conv2d_gemm.wgsl (VEC_CIN on) and uses its bindings
+// It is appended to conv2d_gemm.wgsl and uses its bindings
 // (inp, weight, bias, out) and helpers (pixel_of, window_origin, next_in_window,
 // store_forward, and for the weight gradient tap_of, next_pixel, patch4).
 //
@@ -13,7 +13,9 @@
 // loads only pixels p0 + q and p0 + 4 + q at each step (one vec4 of input
 // channels each), and quadBroadcast(·, r) hands every thread pixel r's: per
 // step a thread loads 2 vec4s of the image where it would load 8, and its 4 of
-// the weights, for 8 × 16 multiply-adds. No thread returns before the loop
+// the weights, for 8 × 16 multiply-adds. Where CIN is not a multiple of 4 (no
+// VEC_CIN: a first layer's one channel) a step is one channel: 2 floats of the
+// image and 1 vec4 of weights for 8 × 4 multiply-adds. No thread returns before the loop
 // (quadBroadcast needs the whole quad): threads past the last pixel or channel
 // block read clamped indices and skip the store.
 //
@@ -29,14 +31,18 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
                        @builtin(subgroup_invocation_id) sg_lane: u32) {
   let q = sg_lane % 4u;
   let cout4 = COUT / 4u;
-  let cin4 = CIN / 4u;
+#if VEC_CIN
+  let steps = CIN / 4u;                   // steps of the reduction per window pixel: vec4s of channels
+#else
+  let steps = CIN;                        // or single channels
+#endif
   let pixels = B * OH * OW;
   let co4 = group.x * WG_X + lane;        // output channels 4·co4 .. 4·co4 + 3
   let co4_read = min(co4, cout4 - 1u);
   let p0 = group.y * 8u;
   // The two pixels whose image values this thread loads for its quad.
-  let origin_lo = window_origin(pixel_of(min(p0 + q, pixels - 1u), OH, OW)) * cin4;
-  let origin_hi = window_origin(pixel_of(min(p0 + 4u + q, pixels - 1u), OH, OW)) * cin4;
+  let origin_lo = window_origin(pixel_of(min(p0 + q, pixels - 1u), OH, OW)) * steps;
+  let origin_hi = window_origin(pixel_of(min(p0 + 4u + q, pixels - 1u), OH, OW)) * steps;
   // acc_r holds out[p0 + r, 4·co4 .. 4·co4 + 3]
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
@@ -46,10 +52,15 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
   var acc5 = vec4f(0.0);
   var acc6 = vec4f(0.0);
   var acc7 = vec4f(0.0);
-  var walk = WindowWalk(0u, 0u, 0u);    // (kh, kw, ci / 4) of the window, flattened
-  for (var k = 0u; k < KH * KW * cin4; k++) {
+  var walk = WindowWalk(0u, 0u, 0u);    // (kh, kw, ci / 4) or (kh, kw, ci) of the window, flattened
+  for (var k = 0u; k < KH * KW * steps; k++) {
+#if VEC_CIN
     let w_base = k * 4u * cout4 + co4_read;
     let w = mat4x4f(weight[w_base], weight[w_base + cout4], weight[w_base + 2u * cout4], weight[w_base + 3u * cout4]);
+#else
+    let w = weight[k * cout4 + co4_read];
+#endif
+    // w · x: a mat4x4f times a vec4f of channels, or a vec4f times one channel.
     let x_lo = inp[origin_lo + walk.at];
     let x_hi = inp[origin_hi + walk.at];
     acc0 += w * quadBroadcast(x_lo, 0u);
@@ -60,17 +71,18 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
     acc5 += w * quadBroadcast(x_hi, 1u);
     acc6 += w * quadBroadcast(x_hi, 2u);
     acc7 += w * quadBroadcast(x_hi, 3u);
-    walk = next_in_window(walk, cin4);
+    walk = next_in_window(walk, steps);
   }
   if (co4 >= cout4) { return; }
   store_forward(p0, co4, acc0, acc1, acc2, acc3);
   if (p0 + 4u < pixels) { store_forward(p0 + 4u, co4, acc4, acc5, acc6, acc7); }
 }
 
-// conv2d_quad_backward_weight: conv2d_gemm_backward_weight (VEC_CIN) with the
-// same sharing. dweight (KH·KW·CIN, COUT) = patchesᵀ · dout, the pixels cut
-// into SPLIT slices. A workgroup owns 8 weight rows, t0 .. t0 + 7 (two blocks
-// of 4 channels of one tap), of one slice; a thread owns them at one block of 4
+// conv2d_quad_backward_weight: conv2d_gemm_backward_weight with the same
+// sharing. dweight (KH·KW·CIN, COUT) = patchesᵀ · dout, the pixels cut into
+// SPLIT slices. A workgroup owns 8 weight rows, t0 .. t0 + 7 (with VEC_CIN two
+// blocks of 4 channels of one tap; without, 8 rows that may span taps), of one
+// slice; a thread owns them at one block of 4
 // output channels. Its dout values are its own, but the patch values are the
 // same for every thread: at each group of 4 pixels, thread q of a quad loads
 // the patch values of pixel p + q only, and quadBroadcast hands them round.
@@ -86,8 +98,20 @@ fn conv2d_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
   let row_groups = (rows + 7u) / 8u;
   let t0 = (group.y % row_groups) * 8u;   // weight rows t0 .. t0 + 7
   let slice = group.y / row_groups;
+#if VEC_CIN
   let tap_lo = tap_of(t0);                // rows t0 .. t0 + 3: channels of one tap (CIN % 4 == 0)
   let tap_hi = tap_of(min(t0 + 4u, rows - 4u));
+#else
+  // Rows t0 .. t0 + 7 one by one (they may span taps), clamped to the last.
+  let r0 = tap_of(t0);
+  let r1 = tap_of(min(t0 + 1u, rows - 1u));
+  let r2 = tap_of(min(t0 + 2u, rows - 1u));
+  let r3 = tap_of(min(t0 + 3u, rows - 1u));
+  let r4 = tap_of(min(t0 + 4u, rows - 1u));
+  let r5 = tap_of(min(t0 + 5u, rows - 1u));
+  let r6 = tap_of(min(t0 + 6u, rows - 1u));
+  let r7 = tap_of(min(t0 + 7u, rows - 1u));
+#endif
   let pixels = B * OH * OW;
   let per_slice = (pixels + SPLIT - 1u) / SPLIT;
   let first = slice * per_slice;
@@ -98,8 +122,13 @@ fn conv2d_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
   var o = pixel_of(min(first + q, pixels - 1u), OH, OW);   // pixel p + q, walked 4 at a time
   for (var p = first; p < last; p += 4u) {
     let live = select(0.0, 1.0, p + q < last);
+#if VEC_CIN
     let x_lo = patch4(o, tap_lo, tap_lo, tap_lo, tap_lo) * live;
     let x_hi = patch4(o, tap_hi, tap_hi, tap_hi, tap_hi) * live;
+#else
+    let x_lo = patch4(o, r0, r1, r2, r3) * live;
+    let x_hi = patch4(o, r4, r5, r6, r7) * live;
+#endif
     let d = mat4x4f(dout_w[p * cout4 + co4_read], dout_w[min(p + 1u, last - 1u) * cout4 + co4_read],
                     dout_w[min(p + 2u, last - 1u) * cout4 + co4_read], dout_w[min(p + 3u, last - 1u) * cout4 + co4_read]);
     // Column k of each matrix: pixel p + k's patch values, from thread k of the quad.
@@ -112,11 +141,7 @@ fn conv2d_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
   if (co4 >= cout4) { return; }
   let base = slice * rows * cout4;
   for (var c = 0u; c < 4u; c++) {
-    dweight[base + (t0 + c) * cout4 + co4] = acc_lo[c];
-  }
-  if (t0 + 4u < rows) {
-    for (var c = 0u; c < 4u; c++) {
-      dweight[base + (t0 + 4u + c) * cout4 + co4] = acc_hi[c];
-    }
+    if (t0 + c < rows) { dweight[base + (t0 + c) * cout4 + co4] = acc_lo[c]; }
+    if (t0 + 4u + c < rows) { dweight[base + (t0 + 4u + c) * cout4 + co4] = acc_hi[c]; }
   }
 }

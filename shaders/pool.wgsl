@@ -9,7 +9,9 @@
 // The backward kernel gathers rather than scatters: one thread per input
 // element looks at the few windows that contain it. Overlapping windows
 // (stride < pool) then need no atomics, and every element is written once
-// (`=`), zeros included.
+// (`=`), zeros included. Where the windows tile the image without overlap
+// (stride == pool, the DISJOINT override), an input element lies in at most one
+// window, found by one division instead of a loop.
 
 override B: u32;
 override H: u32;
@@ -23,6 +25,7 @@ override SH: u32;
 override SW: u32;
 override PAD_TOP: u32 = 0u;
 override PAD_LEFT: u32 = 0u;
+override DISJOINT: bool = false;          // SH == PH and SW == PW
 override WG_X: u32 = 64u;
 
 fn thread_index(id: vec3u, groups: vec3u) -> u32 {
@@ -35,11 +38,13 @@ fn thread_index(id: vec3u, groups: vec3u) -> u32 {
 #if VEC4
 alias Value = vec4f;
 alias Index = vec4u;
+alias Mask = vec4<bool>;
 const WIDTH = 4u;
 const CHANNEL_STEP = vec4u(0u, 1u, 2u, 3u);
 #else
 alias Value = f32;
 alias Index = u32;
+alias Mask = bool;
 const WIDTH = 1u;
 const CHANNEL_STEP = 0u;
 #endif
@@ -94,6 +99,14 @@ fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_wor
   let b = pixel / (W * H);
   let index = (ih * W + iw) * C + block * WIDTH + CHANNEL_STEP;   // within the sample, per channel
   // Windows containing row ih: oh · SH − PAD_TOP ≤ ih ≤ oh · SH − PAD_TOP + PH − 1.
+  if (DISJOINT) {
+    let oh = (ih + PAD_TOP) / SH;
+    let ow = (iw + PAD_LEFT) / SW;
+    let inside = oh < OH && ow < OW;       // rows and columns past the last window get 0
+    let o = select(0u, ((b * OH + oh) * OW + ow) * blocks + block, inside);
+    dinp[t] = select(Value(0.0), dout[o], (argmax_b[o] == index) & Mask(inside));
+    return;
+  }
   let row = i32(ih + PAD_TOP);
   let col = i32(iw + PAD_LEFT);
   let oh_first = max(0, (row - i32(PH) + i32(SH)) / i32(SH));

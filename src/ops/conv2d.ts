@@ -185,10 +185,11 @@ export type ConvVariant = 'auto' | 'direct' | 'gemm' | 'quad';
 
 /**
  * Whether the quad forward kernel applies: a device with subgroups, 'valid'
- * windows at stride 1 or more, and input and output channels divisible by 4.
+ * windows at stride 1 or more, and output channels divisible by 4 (input
+ * channels in multiples of 4 are read as vec4, others one at a time).
  */
 export function conv2dQuadApplies(rt: Runtime, s: Conv2dShape): boolean {
-  return rt.features.has('subgroups') && s.padding === 'valid' && s.inC % 4 === 0 && s.outC % 4 === 0;
+  return rt.features.has('subgroups') && s.padding === 'valid' && s.outC % 4 === 0;
 }
 
 /** Which products the implicit-GEMM kernels can compute for a shape. */
@@ -240,8 +241,8 @@ export async function conv2dForwardAuto(
 ): Promise<Dispatch> {
   const quadApplies = conv2dQuadApplies(rt, s);
   if (variant === 'quad' && !quadApplies) {
-    throw new Error(`conv2d: the quad forward kernel needs a device with the 'subgroups' feature, 'valid' padding and channels divisible by 4; ` +
-      `got padding '${s.padding}', CIN ${s.inC}, COUT ${s.outC}${rt.features.has('subgroups') ? '' : ', no subgroups'}.`);
+    throw new Error(`conv2d: the quad forward kernel needs a device with the 'subgroups' feature, 'valid' padding and output channels divisible by 4; ` +
+      `got padding '${s.padding}', COUT ${s.outC}${rt.features.has('subgroups') ? '' : ', no subgroups'}.`);
   }
   if (variant === 'quad' || (variant === 'auto' && quadApplies)) return conv2dQuadForward(rt, s, activation, r, label);
   if (!gemmChosen(s, variant, 'forward')) return conv2dForward(rt, s, activation, r, label);
@@ -273,7 +274,7 @@ async function conv2dQuadForward(
 ): Promise<Dispatch> {
   const sh = shapes(s);
   const threads = quadThreads(s.outC);
-  const kernel = await gemmKernel(rt, s, 'forward', [threads, 1], ['inp', 'weight', 'bias', 'out'], activationOverrides(activation), true, true);
+  const kernel = await gemmKernel(rt, s, 'forward', [threads, 1], ['inp', 'weight', 'bias', 'out'], activationOverrides(activation), s.inC % 4 === 0, true);
   const pixels = s.batch * sh.g.outH * sh.g.outW;
   return rt.dispatch(
     kernel,
@@ -384,10 +385,13 @@ export function conv2dWeightGradPlan(
   rt?: Runtime,
 ): { gemm: boolean; quad: boolean; split: number; partialElements: number } {
   const weights = s.kH * s.kW * s.inC * s.outC;
-  const quadApplies = rt !== undefined && rt.features.has('subgroups') && s.inC % 4 === 0 && s.outC % 4 === 0;
+  // Input channels one at a time only for 'valid' windows: with padding, the
+  // eight per-row bounds checks take SwiftShader's compiler some 20 s.
+  const quadApplies = rt !== undefined && rt.features.has('subgroups') && s.outC % 4 === 0 && (s.inC % 4 === 0 || s.padding === 'valid');
   if (variant === 'quad' && !quadApplies) {
-    throw new Error(`conv2d: the quad weight-gradient kernel needs a device with the 'subgroups' feature and channels divisible by 4; ` +
-      `got CIN ${s.inC}, COUT ${s.outC}${rt?.features.has('subgroups') ? '' : ', no subgroups'}.`);
+    throw new Error(`conv2d: the quad weight-gradient kernel needs a device with the 'subgroups' feature, output channels divisible by 4, ` +
+      `and input channels divisible by 4 or 'valid' padding; got CIN ${s.inC}, COUT ${s.outC}, padding '${s.padding}'` +
+      `${rt?.features.has('subgroups') ? '' : ', no subgroups'}.`);
   }
   const quad = variant === 'quad' || (variant === 'auto' && quadApplies);
   if (!quad && !gemmChosen(s, variant, 'backwardWeight')) return { gemm: false, quad: false, split: s.batch, partialElements: s.batch * weights };
@@ -417,7 +421,7 @@ export async function conv2dBackwardWeightAuto(
   let main: Dispatch;
   if (plan.quad) {
     const threads = quadThreads(s.outC);
-    const kernel = await gemmKernel(rt, s, 'backward_weight', [threads, 1], ['inp_w', 'dout_w', 'dweight'], { SPLIT: plan.split }, true, true);
+    const kernel = await gemmKernel(rt, s, 'backward_weight', [threads, 1], ['inp_w', 'dout_w', 'dweight'], { SPLIT: plan.split }, s.inC % 4 === 0, true);
     const rowGroups = Math.ceil((s.kH * s.kW * s.inC) / 8);
     main = rt.dispatch(kernel, resources, [Math.ceil(s.outC / 4 / threads), rowGroups * plan.split, 1], mainLabel);
   } else {

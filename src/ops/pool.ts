@@ -33,6 +33,7 @@ function overrides(s: Pool2dShape) {
   return {
     B: s.batch, H: s.inH, W: s.inW, C: s.channels, OH: g.outH, OW: g.outW,
     PH: s.poolH, PW: s.poolW, SH: s.strideH, SW: s.strideW, PAD_TOP: g.padTop, PAD_LEFT: g.padLeft,
+    DISJOINT: s.strideH === s.poolH && s.strideW === s.poolW ? 1 : 0,
   };
 }
 

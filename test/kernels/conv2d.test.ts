@@ -122,6 +122,8 @@ const GEMM_CASES: Case[] = [
   [3, 7, 9, 4, 8, 3, 3, 1, 1, 'same'],
   [1, 12, 12, 8, 4, 5, 5, 2, 2, 'same'],
   [3, 11, 10, 1, 32, 3, 3, 1, 1, 'valid'],
+  // Three input channels, read one at a time (the quad kernels without VEC_CIN), strided.
+  [2, 8, 9, 3, 8, 3, 2, 2, 1, 'valid'],
   [2, 9, 9, 3, 12, 5, 5, 2, 1, 'same'],
   [5, 6, 6, 12, 16, 2, 3, 2, 2, 'valid'],
   [2, 24, 24, 32, 32, 5, 5, 1, 1, 'valid'],
@@ -189,8 +191,8 @@ describe('conv2d implicit GEMM', () => {
         expect(d.kernel.spec.name).toBe('conv2d_quad_forward');
         dispatches.push(d);
       }
-      // The quad weight gradient covers 'same' padding too (channels divisible by 4).
-      const quadDw = r.features.has('subgroups') && CIN % 4 === 0;
+      // The quad weight gradient covers 'same' padding too where CIN % 4 == 0.
+      const quadDw = r.features.has('subgroups') && (CIN % 4 === 0 || s.padding === 'valid');
       if (quadDw) {
         const dweight = (results['dw quad'] = outputF32(r, nW, 'dw quad'));
         const quadPlan = conv2dWeightGradPlan(s, 'quad', r);
@@ -238,6 +240,10 @@ describe('conv2d implicit GEMM', () => {
     const s3 = shapeOf([1, 5, 5, 4, 8, 3, 3, 1, 1, 'same']);
     expect((await conv2dForwardAuto(r, s3, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name).toBe('conv2d_gemm_forward');
     await expect(conv2dForwardAuto(r, s3, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'f', 'quad')).rejects.toThrow(/'valid' padding/);
+    if (r.features.has('subgroups')) {
+      await expect(conv2dBackwardWeightAuto(r, shapeOf([1, 5, 5, 3, 8, 3, 3, 1, 1, 'same']), { inp: buf, dout: buf, dweight: buf, partial: buf }, 'dw', 'quad'))
+        .rejects.toThrow(/got CIN 3, COUT 8, padding 'same'/);
+    }
     const s4 = shapeOf([1, 5, 5, 4, 8, 3, 3, 1, 1, 'valid']);
     expect((await conv2dForwardAuto(r, s4, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf })).kernel.spec.name)
       .toBe(r.features.has('subgroups') ? 'conv2d_quad_forward' : 'conv2d_gemm_forward');
