@@ -139,9 +139,20 @@ fn conv2d_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
     o = next_pixel(next_pixel(next_pixel(next_pixel(o))));
   }
   if (co4 >= cout4) { return; }
-  let base = slice * rows * cout4;
-  for (var c = 0u; c < 4u; c++) {
-    if (t0 + c < rows) { dweight[base + (t0 + c) * cout4 + co4] = acc_lo[c]; }
-    if (t0 + 4u + c < rows) { dweight[base + (t0 + 4u + c) * cout4 + co4] = acc_hi[c]; }
-  }
+  // Columns named by constants (a variable index into a private matrix is a
+  // gather from the stack on SwiftShader).
+  let at = slice * rows * cout4 + co4;
+  store_weight_row(at, t0, acc_lo[0]);
+  store_weight_row(at, t0 + 1u, acc_lo[1]);
+  store_weight_row(at, t0 + 2u, acc_lo[2]);
+  store_weight_row(at, t0 + 3u, acc_lo[3]);
+  store_weight_row(at, t0 + 4u, acc_hi[0]);
+  store_weight_row(at, t0 + 5u, acc_hi[1]);
+  store_weight_row(at, t0 + 6u, acc_hi[2]);
+  store_weight_row(at, t0 + 7u, acc_hi[3]);
+}
+
+// dweight row t (if it exists) at one block of 4 channels, `at` the block's index in row 0.
+fn store_weight_row(at: u32, t: u32, v: vec4f) {
+  if (t < KH * KW * CIN) { dweight[at + t * (COUT / 4u)] = v; }
 }

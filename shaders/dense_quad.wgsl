@@ -27,6 +27,10 @@
 // shuffle. Measured there, the forward product of s001-dense (32 × 784 × 128)
 // runs about 1.5× faster than dense_tiled.wgsl's.
 //
+// The stores name each column of the tile with a constant (t.lo[0], not
+// t.lo[r] in a loop): SwiftShader turns a variable index into a private
+// matrix into a gather, lane by lane, from the stack.
+//
 // quadBroadcast needs all four threads of a quad active, so no thread returns
 // early: threads past the last row or column compute on clamped indices and
 // skip the store. Any M, N, K: the last K mod 4 steps are done without quads.
@@ -121,10 +125,14 @@ fn dense_quad_forward(@builtin(workgroup_id) group: vec3u,
   let t = product(group, lane, sg_lane);
   let cols = min(t.n, vec4u(N - 1u));
   let b = vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
-  for (var r = 0u; r < 4u; r++) {
-    store_out(t.m0 + r, activate4(t.lo[r] + b), t.n);
-    store_out(t.m0 + 4u + r, activate4(t.hi[r] + b), t.n);
-  }
+  store_out(t.m0, activate4(t.lo[0] + b), t.n);
+  store_out(t.m0 + 1u, activate4(t.lo[1] + b), t.n);
+  store_out(t.m0 + 2u, activate4(t.lo[2] + b), t.n);
+  store_out(t.m0 + 3u, activate4(t.lo[3] + b), t.n);
+  store_out(t.m0 + 4u, activate4(t.hi[0] + b), t.n);
+  store_out(t.m0 + 5u, activate4(t.hi[1] + b), t.n);
+  store_out(t.m0 + 6u, activate4(t.hi[2] + b), t.n);
+  store_out(t.m0 + 7u, activate4(t.hi[3] + b), t.n);
 }
 
 fn store_out(m: u32, v: vec4f, n: vec4u) {
@@ -153,10 +161,14 @@ fn dense_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
 }
 
 fn store_tile(t: Tile) {
-  for (var r = 0u; r < 4u; r++) {
-    store_c(t.m0 + r, t.lo[r], t.n);
-    store_c(t.m0 + 4u + r, t.hi[r], t.n);
-  }
+  store_c(t.m0, t.lo[0], t.n);
+  store_c(t.m0 + 1u, t.lo[1], t.n);
+  store_c(t.m0 + 2u, t.lo[2], t.n);
+  store_c(t.m0 + 3u, t.lo[3], t.n);
+  store_c(t.m0 + 4u, t.hi[0], t.n);
+  store_c(t.m0 + 5u, t.hi[1], t.n);
+  store_c(t.m0 + 6u, t.hi[2], t.n);
+  store_c(t.m0 + 7u, t.hi[3], t.n);
 }
 
 fn store_c(m: u32, v: vec4f, n: vec4u) {
