@@ -6,6 +6,12 @@
 //                       (ties: the first in scan order, kh outer, kw inner)
 //   maxpool2d_backward  dinp[b, ih, iw, c] = Σ dout[b, oh, ow, c] over the windows whose argmax is (ih, iw, c)
 //
+// RELU_GATE: a window whose maximum is not > 0 records no argmax (NONE), so
+// its gradient goes nowhere. When the input is a relu's output y, that makes
+// dinp the gradient before the relu as well: a window's gradient lands on its
+// maximum y, and relu'(y) = (y > 0) is 1 exactly when the pooled value is > 0.
+// The layer before then skips its own activation backward pass.
+//
 // The backward kernel gathers rather than scatters: one thread per input
 // element looks at the few windows that contain it. Overlapping windows
 // (stride < pool) then need no atomics, and every element is written once
@@ -26,6 +32,7 @@ override SW: u32;
 override PAD_TOP: u32 = 0u;
 override PAD_LEFT: u32 = 0u;
 override DISJOINT: bool = false;          // SH == PH and SW == PW
+override RELU_GATE: bool = false;
 override WG_X: u32 = 64u;
 
 fn thread_index(id: vec3u, groups: vec3u) -> u32 {
@@ -80,7 +87,7 @@ fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_work
     }
   }
   out[t] = best;
-  argmax[t] = best_index;
+  argmax[t] = select(best_index, Index(NONE), Mask(RELU_GATE) & (best <= Value(0.0)));
 }
 
 @group(0) @binding(0) var<storage, read> dout: array<Value>;         // (B, OH, OW, C / WIDTH)

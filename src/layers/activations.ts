@@ -51,6 +51,7 @@ export class ActivationLayer extends Layer {
   }
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
+    if (io.gradientGated) return [];
     const count = io.batch * sizeOf(input);
     return [await activationBackward(rt, this.spec, { count, columns: input[input.length - 1]! }, { y: io.output, grad: io.doutput }, `${this.name} backward`)];
   }

@@ -117,7 +117,7 @@ export class Conv2d extends Layer {
     const { fused, separate } = this.split(io);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
-    if (act.name !== 'linear') {
+    if (act.name !== 'linear' && !io.gradientGated) {
       list.push(await activationBackward(rt, act, { count: io.batch * sizeOf(out), columns: this.filters }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
     // Both parameter gradients sum over B·OH·OW terms, cut into slices whose

@@ -77,7 +77,7 @@ export class Dense extends Layer {
     const { fused, separate } = this.split(io);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
-    if (act.name !== 'linear') {
+    if (act.name !== 'linear' && !io.gradientGated) {
       list.push(await activationBackward(rt, act, { count: io.batch * this.units, columns: this.units }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
     list.push(await denseBackwardWeight(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`));

@@ -34,6 +34,14 @@ export interface LayerIO {
   grads: BoundResource[];
   /** The loss applies this layer's activation itself (the last layer only): emit pre-activations. */
   activationAbsorbed: boolean;
+  /**
+   * The layer before ends in relu and leaves relu's derivative to this layer's
+   * backward pass (only where `gatesRelu`: max pooling, whose gradient goes to
+   * window maxima, which relu' passes exactly where the pooled value is > 0).
+   */
+  gatesInputRelu: boolean;
+  /** dL/doutput arrives already multiplied by relu'(output) (the next layer gates it): skip the activation's backward. */
+  gradientGated: boolean;
   /** Per-layer buffers that forward and backward share (e.g. maxpool's argmax), allocated with `alloc`. */
   scratch: Map<string, GPUBuffer>;
   alloc(bytes: number, label: string): GPUBuffer;
@@ -55,6 +63,8 @@ export abstract class Layer {
   readonly aliasesOutput: boolean = false;
   /** dinput is doutput, transformed in place (Flatten, Reshape, Activation). */
   readonly aliasesGradient: boolean = false;
+  /** Can apply a preceding relu's derivative in its own backward pass (LayerIO.gatesInputRelu). */
+  readonly gatesRelu: boolean = false;
 
   constructor(name?: string) {
     this.name = name ?? '';

@@ -19,6 +19,7 @@ export class MaxPool2d extends Layer {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
+  override readonly gatesRelu = true;
 
   constructor(options: MaxPool2dOptions = {}) {
     super(options.name);
@@ -55,7 +56,7 @@ export class MaxPool2d extends Layer {
 
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const s = this.shapeFor(io.batch, input);
-    return [await maxPool2dForward(rt, s, { inp: io.input, out: io.output, argmax: this.argmax(io, input) }, `${this.name} forward`)];
+    return [await maxPool2dForward(rt, s, { inp: io.input, out: io.output, argmax: this.argmax(io, input) }, `${this.name} forward`, io.gatesInputRelu)];
   }
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {

@@ -117,6 +117,8 @@ export class Workspace {
       params: params[i]!.map((p) => view(paramBuffer, p)),
       grads: params[i]!.map((p) => view(gradBuffer, p)),
       activationAbsorbed: last && this.loss.absorbsActivation,
+      gatesInputRelu: this.gatesInputRelu(i),
+      gradientGated: !last && this.gatesInputRelu(i + 1),
       scratch: this.scratch(i),
       alloc: (bytes, label) => {
         const buffer = this.rt.storage(bytes, label);
@@ -124,6 +126,16 @@ export class Workspace {
         return buffer;
       },
     };
+  }
+
+  /**
+   * Whether layer i applies the relu of layer i − 1 in its backward pass
+   * (saving a pass over that layer's output): layer i can (max pooling), layer
+   * i − 1 ends in relu, and layer i's input gradient is computed at all.
+   */
+  private gatesInputRelu(i: number): boolean {
+    const { layers } = this.layout;
+    return i > 0 && layers[i]!.gatesRelu && layers[i - 1]!.activation.name === 'relu' && this.dinputs[i] !== null;
   }
 
   private readonly scratches = new Map<number, Map<string, GPUBuffer>>();

@@ -28,20 +28,27 @@ function width(s: Pool2dShape): number {
   return s.channels % 4 === 0 ? 4 : 1;
 }
 
-function overrides(s: Pool2dShape) {
+function overrides(s: Pool2dShape, reluGate = false) {
   const g = pool2dGeometry(s);
   return {
     B: s.batch, H: s.inH, W: s.inW, C: s.channels, OH: g.outH, OW: g.outW,
     PH: s.poolH, PW: s.poolW, SH: s.strideH, SW: s.strideW, PAD_TOP: g.padTop, PAD_LEFT: g.padLeft,
     DISJOINT: s.strideH === s.poolH && s.strideW === s.poolW ? 1 : 0,
+    RELU_GATE: reluGate ? 1 : 0,
   };
 }
 
+/**
+ * out = the window maxima, argmax = where they are. With `reluGate`, a window
+ * whose maximum is not > 0 records no argmax, so that maxPool2dBackward also
+ * applies the derivative of a relu before the pooling (see pool.wgsl).
+ */
 export async function maxPool2dForward(
   rt: Runtime,
   s: Pool2dShape,
   r: { inp: Resource; out: Resource; argmax: Resource },
   label = 'maxpool2d forward',
+  reluGate = false,
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'maxpool2d_forward',
@@ -52,7 +59,7 @@ export async function maxPool2dForward(
       { name: 'out', kind: 'storage' },
       { name: 'argmax', kind: 'storage' },
     ],
-    overrides: overrides(s),
+    overrides: overrides(s, reluGate),
     defines: { VEC4: width(s) === 4 },
     workgroupSize: [WG],
   });

@@ -11,6 +11,7 @@ import {
   maxPool2dForward as maxPool2dForwardRef,
   pool2dGeometry as pool2dGeometryRef,
 } from '../../src/reference/pool.js';
+import { activationBackward } from '../../src/reference/activations.js';
 import { distinctF32, expectNoGpuErrors, makeRng, normalF32, outputF32, TOL, useRuntime } from './gpu.js';
 
 const rt = useRuntime();
@@ -79,6 +80,45 @@ describe('maxpool2d', () => {
       const overlapping = s.strideH < s.poolH || s.strideW < s.poolW;
       if (overlapping) assertClose(gotDx, wantDx, { ...TOL, label: `${c.name} dx` });
       else expect(Array.from(gotDx)).toEqual(Array.from(wantDx));
+      expectNoGpuErrors(r);
+      for (const buffer of [inp, out, argmax, dout, dinp]) r.pool.release(buffer);
+    });
+  });
+});
+
+describe('maxpool2d with the relu gate (the derivative of a relu before it, applied by the pooling)', () => {
+  const GATED: Case[] = [
+    { name: '2x2/2 valid, 4 channels (vec4)', shape: shape(3, 6, 8, 4, [2, 2], [2, 2], 'valid') },
+    { name: '3x3/3 valid, 11x11, 1 channel, last rows dropped', shape: shape(2, 11, 11, 1, [3, 3], [3, 3], 'valid') },
+    { name: '3x3/2 same, overlapping, 8 channels', shape: shape(2, 9, 9, 8, [3, 3], [2, 2], 'same') },
+  ];
+  GATED.forEach((c, index) => {
+    it(c.name, async () => {
+      const r = rt();
+      const s = c.shape;
+      const g = pool2dGeometry(s);
+      const nIn = s.batch * s.inH * s.inW * s.channels;
+      const nOut = s.batch * g.outH * g.outW * s.channels;
+      const rng = makeRng(4100 + index);
+      // A relu's output: about half the cells 0, and some whole windows 0 (the first sample's first rows).
+      const y = distinctF32(rng, nIn).map((v) => Math.max(0, v));
+      y.fill(0, 0, 3 * s.inW * s.channels);
+      const dy = normalF32(rng, nOut);
+      const inp = r.storage(y, 'y');
+      const out = outputF32(r, nOut, 'out');
+      const argmax = r.storage(new Uint32Array(nOut), 'argmax');
+      const dout = r.storage(dy, 'dy');
+      const dinp = outputF32(r, nIn, 'dx');
+      r.submit([
+        await maxPool2dForward(r, s, { inp, out, argmax }, 'gated forward', true),
+        await maxPool2dBackward(r, s, { dout, argmax, dinp }),
+      ]);
+      const want = maxPool2dForwardRef(y, s);
+      expect(Array.from(await r.readF32(out, nOut))).toEqual(Array.from(want.out));
+      // The relu's backward on the pooling's: what the two passes would give.
+      const wantDz = activationBackward('relu', y, maxPool2dBackwardRef(dy, want.argmax, s), s.channels);
+      expect(want.out.some((v) => v === 0)).toBe(true);
+      assertClose(await r.readF32(dinp, nIn), wantDz, { ...TOL, label: `${c.name} gated dx` });
       expectNoGpuErrors(r);
       for (const buffer of [inp, out, argmax, dout, dinp]) r.pool.release(buffer);
     });

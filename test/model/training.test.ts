@@ -61,6 +61,30 @@ describe('one training step of conv → relu → maxpool → flatten → dense �
   });
 });
 
+describe('the relu before a max pooling', () => {
+  it('is differentiated by the pooling (no pass of its own) only where a pooling follows a relu', async () => {
+    const { x, y } = randomImages(16, 64, 4);
+    const data = Dataset.create(rt, { x, y, shape: [8, 8, 1], classes: 10 });
+    const steps: string[][] = [];
+    for (const layers of [
+      [conv2d(2, 3, { activation: 'relu' }), maxPool2d(), flatten(), dense(10, 'softmax')],
+      [conv2d(2, 3, { activation: 'tanh' }), maxPool2d(), flatten(), dense(10, 'softmax')],
+      [conv2d(2, 3, { activation: 'relu' }), flatten(), dense(10, 'softmax')],
+    ]) {
+      const model = sequential(layers, { runtime: rt });
+      model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'sparseCategoricalCrossentropy' });
+      steps.push((await model.timeStep(data, { batchSize: 8 })).dispatches.map((d) => d.label));
+      model.dispose();
+    }
+    const [gated, tanh, unpooled] = steps as [string[], string[], string[]];
+    expect(gated.filter((l) => /relu backward/.test(l))).toEqual([]);
+    expect(gated.some((l) => /max_pooling2d backward/.test(l))).toBe(true);
+    expect(tanh.some((l) => /conv2d tanh backward/.test(l))).toBe(true);
+    expect(unpooled.some((l) => /conv2d relu backward/.test(l))).toBe(true);
+    data.dispose();
+  });
+});
+
 describe('training', () => {
   it('gives bit-identical weights for the same seed, and different ones for another seed', async () => {
     const { x, y } = randomImages(300, 64, 1);
