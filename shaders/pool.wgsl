@@ -33,6 +33,7 @@ override PAD_TOP: u32 = 0u;
 override PAD_LEFT: u32 = 0u;
 override DISJOINT: bool = false;          // SH == PH and SW == PW
 override RELU_GATE: bool = false;
+override VALID: bool = false;             // 'valid' padding: every window inside the image
 override WG_X: u32 = 64u;
 
 fn thread_index(id: vec3u, groups: vec3u) -> u32 {
@@ -73,6 +74,22 @@ fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_work
   let b = pixel / (OW * OH);
   var best = Value(0.0);
   var best_index = Index(NONE);
+  if (VALID) {
+    // Every window lies inside the image: no bounds to check.
+    let origin = (oh * SH) * W + ow * SW;  // the window's first input pixel within the sample
+    for (var kh = 0u; kh < PH; kh++) {
+      for (var kw = 0u; kw < PW; kw++) {
+        let cell = origin + kh * W + kw;
+        let value = inp[(b * H * W + cell) * blocks + block];
+        let wins = (best_index == Index(NONE)) | (value > best);
+        best = select(best, value, wins);
+        best_index = select(best_index, cell * C + block * WIDTH + CHANNEL_STEP, wins);
+      }
+    }
+    out[t] = best;
+    argmax[t] = select(best_index, Index(NONE), Mask(RELU_GATE) & (best <= Value(0.0)));
+    return;
+  }
   for (var kh = 0u; kh < PH; kh++) {
     let ih = i32(oh * SH + kh) - i32(PAD_TOP);
     if (ih < 0 || ih >= i32(H)) { continue; }

@@ -35,6 +35,7 @@ function overrides(s: Pool2dShape, reluGate = false) {
     PH: s.poolH, PW: s.poolW, SH: s.strideH, SW: s.strideW, PAD_TOP: g.padTop, PAD_LEFT: g.padLeft,
     DISJOINT: s.strideH === s.poolH && s.strideW === s.poolW ? 1 : 0,
     RELU_GATE: reluGate ? 1 : 0,
+    VALID: s.padding === 'valid' ? 1 : 0,
   };
 }
 
