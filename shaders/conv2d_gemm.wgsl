@@ -371,12 +371,22 @@ fn conv2d_gemm_backward_weight(@builtin(global_invocation_id) id: vec3u) {
 @group(0) @binding(0) var<storage, read> dout_p: array<vec4f>;       // (B, OH, OW, COUT / 4)
 @group(0) @binding(1) var<storage, read_write> padded: array<vec4f>; // (B, H + KH − 1, W + KW − 1, COUT / 4)
 
+// Four vec4s of P per thread (an invocation costs about as much as a vec4
+// copy on SwiftShader, so fewer, longer threads go faster).
 @compute @workgroup_size(WG_X, WG_Y)
 fn conv2d_gemm_pad_gradient(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let t = 4u * (id.x + id.y * groups.x * WG_X);   // a 1-D grid folded into 2-D
+  pad_one(t);
+  pad_one(t + 1u);
+  pad_one(t + 2u);
+  pad_one(t + 3u);
+}
+
+// Element t of P (vec4 t % (COUT / 4) of its pixel), if P has it.
+fn pad_one(t: u32) {
   let cout4 = COUT / 4u;
   let ph = H + KH - 1u;
   let pw = W + KW - 1u;
-  let t = id.x + id.y * groups.x * WG_X;   // a 1-D grid folded into 2-D
   if (t >= B * ph * pw * cout4) { return; }
   let c4 = t % cout4;
   let p = pixel_of(t / cout4, ph, pw);

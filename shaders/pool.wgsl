@@ -16,8 +16,8 @@
 // element looks at the few windows that contain it. Overlapping windows
 // (stride < pool) then need no atomics, and every element is written once
 // (`=`), zeros included. Where the windows tile the image without overlap
-// (stride == pool, the DISJOINT override), an input element lies in at most one
-// window, found by one division instead of a loop.
+// (stride == pool), maxpool2d_backward_disjoint scatters instead: one thread
+// per window writes the window's cells (each cell lies in one window at most).
 
 override B: u32;
 override H: u32;
@@ -31,7 +31,6 @@ override SH: u32;
 override SW: u32;
 override PAD_TOP: u32 = 0u;
 override PAD_LEFT: u32 = 0u;
-override DISJOINT: bool = false;          // SH == PH and SW == PW
 override RELU_GATE: bool = false;
 override VALID: bool = false;             // 'valid' padding: every window inside the image
 override WG_X: u32 = 64u;
@@ -111,6 +110,36 @@ fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_work
 @group(0) @binding(1) var<storage, read> argmax_b: array<Index>;     // (B, OH, OW, C / WIDTH)
 @group(0) @binding(2) var<storage, read_write> dinp: array<Value>;   // (B, H, W, C / WIDTH)
 
+// maxpool2d_backward_disjoint: the same for windows that tile the image
+// (DISJOINT), scattered instead of gathered: one thread per window and block
+// of channels reads its dout and argmax once and writes every input element of
+// its territory, the window's cells, and for the last window row and column
+// the rows and columns past them that no window covers (they get 0).
+@compute @workgroup_size(WG_X)
+fn maxpool2d_backward_disjoint(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let blocks = C / WIDTH;
+  let t = thread_index(id, groups);
+  if (t >= B * OH * OW * blocks) { return; }
+  let block = t % blocks;
+  let window = t / blocks;                // b · OH · OW + oh · OW + ow
+  let ow = window % OW;
+  let oh = (window / OW) % OH;
+  let b = window / (OW * OH);
+  let d = dout[t];
+  let a = argmax_b[t];
+  // The territory: rows [r0, r1) and columns [c0, c1) of the image.
+  let r0 = u32(max(0, i32(oh * SH) - i32(PAD_TOP)));
+  let r1 = select(min(H, (oh + 1u) * SH - PAD_TOP), H, oh == OH - 1u);
+  let c0 = u32(max(0, i32(ow * SW) - i32(PAD_LEFT)));
+  let c1 = select(min(W, (ow + 1u) * SW - PAD_LEFT), W, ow == OW - 1u);
+  for (var r = r0; r < r1; r++) {
+    for (var c = c0; c < c1; c++) {
+      let cell = r * W + c;
+      dinp[(b * H * W + cell) * blocks + block] = select(Value(0.0), d, a == cell * C + block * WIDTH + CHANNEL_STEP);
+    }
+  }
+}
+
 @compute @workgroup_size(WG_X)
 fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let blocks = C / WIDTH;
@@ -123,14 +152,6 @@ fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_wor
   let b = pixel / (W * H);
   let index = (ih * W + iw) * C + block * WIDTH + CHANNEL_STEP;   // within the sample, per channel
   // Windows containing row ih: oh · SH − PAD_TOP ≤ ih ≤ oh · SH − PAD_TOP + PH − 1.
-  if (DISJOINT) {
-    let oh = (ih + PAD_TOP) / SH;
-    let ow = (iw + PAD_LEFT) / SW;
-    let inside = oh < OH && ow < OW;       // rows and columns past the last window get 0
-    let o = select(0u, ((b * OH + oh) * OW + ow) * blocks + block, inside);
-    dinp[t] = select(Value(0.0), dout[o], (argmax_b[o] == index) & Mask(inside));
-    return;
-  }
   let row = i32(ih + PAD_TOP);
   let col = i32(iw + PAD_LEFT);
   let oh_first = max(0, (row - i32(PH) + i32(SH)) / i32(SH));

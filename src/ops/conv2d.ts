@@ -348,7 +348,7 @@ async function conv2dBackwardInputFlipped(
   };
   return [
     rt.dispatch(pad, [shaped(r.dout, sh.out), shaped(r.scratch.padded, paddedShape)],
-      grid1d(s.batch * paddedShape[1]! * paddedShape[2]! * (s.outC / 4), 64), `${label} (pad the gradient)`),
+      grid1d(Math.ceil((s.batch * paddedShape[1]! * paddedShape[2]! * (s.outC / 4)) / 4), 64), `${label} (pad the gradient)`),
     rt.dispatch(flip, [shaped(r.weight, sh.weight), shaped(r.scratch.flipped, [s.kH, s.kW, s.outC, s.inC])],
       grid1d(s.kH * s.kW * s.inC * s.outC, 64), `${label} (flip the weights)`),
     await conv2dForwardAuto(rt, transposed, { name: 'linear' },

@@ -33,7 +33,6 @@ function overrides(s: Pool2dShape, reluGate = false) {
   return {
     B: s.batch, H: s.inH, W: s.inW, C: s.channels, OH: g.outH, OW: g.outW,
     PH: s.poolH, PW: s.poolW, SH: s.strideH, SW: s.strideW, PAD_TOP: g.padTop, PAD_LEFT: g.padLeft,
-    DISJOINT: s.strideH === s.poolH && s.strideW === s.poolW ? 1 : 0,
     RELU_GATE: reluGate ? 1 : 0,
     VALID: s.padding === 'valid' ? 1 : 0,
   };
@@ -80,10 +79,13 @@ export async function maxPool2dBackward(
   r: { dout: Resource; argmax: Resource; dinp: Resource },
   label = 'maxpool2d backward',
 ): Promise<Dispatch> {
+  // Windows that tile the image: one thread per window (scatter), else one per input element (gather).
+  const disjoint = s.strideH === s.poolH && s.strideW === s.poolW;
+  const entry = disjoint ? 'maxpool2d_backward_disjoint' : 'maxpool2d_backward';
   const kernel = await rt.kernel({
-    name: 'maxpool2d_backward',
+    name: entry,
     sources: [WGSL.pool],
-    entryPoint: 'maxpool2d_backward',
+    entryPoint: entry,
     bindings: [
       { name: 'dout', kind: 'read-only-storage' },
       { name: 'argmax_b', kind: 'read-only-storage' },
@@ -95,10 +97,11 @@ export async function maxPool2dBackward(
   });
   const g = pool2dGeometry(s);
   const outShape = [s.batch, g.outH, g.outW, s.channels];
+  const threads = disjoint ? s.batch * g.outH * g.outW : s.batch * s.inH * s.inW;
   return rt.dispatch(
     kernel,
     [shaped(r.dout, outShape), shaped(r.argmax, outShape), shaped(r.dinp, [s.batch, s.inH, s.inW, s.channels])],
-    grid1d(s.batch * s.inH * s.inW * (s.channels / width(s)), WG),
+    grid1d(threads * (s.channels / width(s)), WG),
     label,
   );
 }
