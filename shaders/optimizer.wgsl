@@ -81,13 +81,14 @@ fn learning_rate() -> f32 {
   return hyper.lr * pow(hyper.decay_rate, progress);
 }
 
-fn gradient(i: u32) -> Value {
-  return grad[i] + 2.0 * hyper.l2 * param[i];
+// The gradient of parameter i, whose value is `old` (param[i], read once per
+// parameter by the caller: every load costs on a software adapter).
+fn gradient(i: u32, old: Value) -> Value {
+  return grad[i] + 2.0 * hyper.l2 * old;
 }
 
 // Writes the new value, with decoupled weight decay on the old one.
-fn apply(i: u32, step: Value) {
-  let old = param[i];
+fn apply(i: u32, old: Value, step: Value) {
   param[i] = old - step - hyper.weight_decay * old;
 }
 
@@ -97,7 +98,8 @@ fn sgd_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) g
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    apply(i, lr * gradient(i));
+    let old = param[i];
+    apply(i, old, lr * gradient(i, old));
   }
 }
 
@@ -107,9 +109,10 @@ fn momentum_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let v = hyper.momentum * slot0[i] + lr * gradient(i);
+    let old = param[i];
+    let v = hyper.momentum * slot0[i] + lr * gradient(i, old);
     slot0[i] = v;
-    apply(i, v);
+    apply(i, old, v);
   }
 }
 
@@ -119,9 +122,10 @@ fn momentum_average_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let v = hyper.momentum * slot0[i] + (1.0 - hyper.momentum) * gradient(i);
+    let old = param[i];
+    let v = hyper.momentum * slot0[i] + (1.0 - hyper.momentum) * gradient(i, old);
     slot0[i] = v;
-    apply(i, lr * v);
+    apply(i, old, lr * v);
   }
 }
 
@@ -131,10 +135,11 @@ fn nesterov_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let g = gradient(i);
+    let old = param[i];
+    let g = gradient(i, old);
     let v = hyper.momentum * slot0[i] - lr * g;
     slot0[i] = v;
-    apply(i, -(hyper.momentum * v - lr * g));
+    apply(i, old, -(hyper.momentum * v - lr * g));
   }
 }
 
@@ -144,16 +149,17 @@ fn rmsprop_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroup
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let g = gradient(i);
+    let old = param[i];
+    let g = gradient(i, old);
     let ms = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
     slot0[i] = ms;
     let increment = lr * g / sqrt(ms + hyper.epsilon);
     if (hyper.momentum > 0.0) {
       let mom = hyper.momentum * slot1[i] + increment;
       slot1[i] = mom;
-      apply(i, mom);
+      apply(i, old, mom);
     } else {
-      apply(i, increment);
+      apply(i, old, increment);
     }
   }
 }
@@ -166,12 +172,13 @@ fn adam_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) 
   let t = f32(state.iteration + 1u);
   let alpha = lr * sqrt(1.0 - pow(hyper.beta2, t)) / (1.0 - pow(hyper.beta1, t));
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let g = gradient(i);
+    let old = param[i];
+    let g = gradient(i, old);
     let m = hyper.beta1 * slot0[i] + (1.0 - hyper.beta1) * g;
     let v = hyper.beta2 * slot1[i] + (1.0 - hyper.beta2) * g * g;
     slot0[i] = m;
     slot1[i] = v;
-    apply(i, alpha * m / (sqrt(v) + hyper.epsilon));
+    apply(i, old, alpha * m / (sqrt(v) + hyper.epsilon));
   }
 }
 
@@ -181,10 +188,11 @@ fn adagrad_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroup
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let g = gradient(i);
+    let old = param[i];
+    let g = gradient(i, old);
     let acc = slot0[i] + g * g;
     slot0[i] = acc;
-    apply(i, lr * g / sqrt(acc + hyper.epsilon));
+    apply(i, old, lr * g / sqrt(acc + hyper.epsilon));
   }
 }
 
@@ -194,11 +202,12 @@ fn adadelta_step(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
   if (first >= COUNT / WIDTH || state.halted != 0u) { return; }
   let lr = learning_rate();
   for (var i = first; i < COUNT / WIDTH; i += thread_count(groups)) {
-    let g = gradient(i);
+    let old = param[i];
+    let g = gradient(i, old);
     let ag = hyper.rho * slot0[i] + (1.0 - hyper.rho) * g * g;
     let delta = sqrt(slot1[i] + hyper.epsilon) / sqrt(ag + hyper.epsilon) * g;
     slot0[i] = ag;
     slot1[i] = hyper.rho * slot1[i] + (1.0 - hyper.rho) * delta * delta;
-    apply(i, lr * delta);
+    apply(i, old, lr * delta);
   }
 }
