@@ -290,6 +290,19 @@ fn next_pixel(o: Pixel) -> Pixel {
   return n;
 }
 
+// The output pixel four after o: one column wrap at most where OW >= 4.
+fn next_pixel4(o: Pixel) -> Pixel {
+  if (OW < 4u) { return next_pixel(next_pixel(next_pixel(next_pixel(o)))); }
+  var n = o;
+  n.x += 4u;
+  if (n.x >= OW) {
+    n.x -= OW;
+    n.y += 1u;
+    if (n.y == OH) { n.y = 0u; n.b += 1u; }
+  }
+  return n;
+}
+
 // The values of weight rows r0 .. r3 under output pixel o: patches[o, r0 .. r3].
 fn patch4(o: Pixel, r0: vec3u, r1: vec3u, r2: vec3u, r3: vec3u) -> vec4f {
 #if VEC_CIN

@@ -136,7 +136,7 @@ fn conv2d_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
     let xs_hi = mat4x4f(quadBroadcast(x_hi, 0u), quadBroadcast(x_hi, 1u), quadBroadcast(x_hi, 2u), quadBroadcast(x_hi, 3u));
     acc_lo += d * transpose(xs_lo);
     acc_hi += d * transpose(xs_hi);
-    o = next_pixel(next_pixel(next_pixel(next_pixel(o))));
+    o = next_pixel4(o);
   }
   if (co4 >= cout4) { return; }
   // Columns named by constants (a variable index into a private matrix is a
