@@ -76,14 +76,12 @@ fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_work
   if (VALID) {
     // Every window lies inside the image: no bounds to check.
     let origin = (oh * SH) * W + ow * SW;  // the window's first input pixel within the sample
-    for (var kh = 0u; kh < PH; kh++) {
-      for (var kw = 0u; kw < PW; kw++) {
-        let cell = origin + kh * W + kw;
-        let value = inp[(b * H * W + cell) * blocks + block];
-        let wins = (best_index == Index(NONE)) | (value > best);
-        best = select(best, value, wins);
-        best_index = select(best_index, cell * C + block * WIDTH + CHANNEL_STEP, wins);
-      }
+    for (var k = 0u; k < PH * PW; k++) {    // one flat loop: loops cost more than divisions
+      let cell = origin + (k / PW) * W + k % PW;
+      let value = inp[(b * H * W + cell) * blocks + block];
+      let wins = (best_index == Index(NONE)) | (value > best);
+      best = select(best, value, wins);
+      best_index = select(best_index, cell * C + block * WIDTH + CHANNEL_STEP, wins);
     }
     out[t] = best;
     argmax[t] = select(best_index, Index(NONE), Mask(RELU_GATE) & (best <= Value(0.0)));
