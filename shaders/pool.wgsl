@@ -130,11 +130,10 @@ fn maxpool2d_backward_disjoint(@builtin(global_invocation_id) id: vec3u, @builti
   let r1 = select(min(H, (oh + 1u) * SH - PAD_TOP), H, oh == OH - 1u);
   let c0 = u32(max(0, i32(ow * SW) - i32(PAD_LEFT)));
   let c1 = select(min(W, (ow + 1u) * SW - PAD_LEFT), W, ow == OW - 1u);
-  for (var r = r0; r < r1; r++) {
-    for (var c = c0; c < c1; c++) {
-      let cell = r * W + c;
-      dinp[(b * H * W + cell) * blocks + block] = select(Value(0.0), d, a == cell * C + block * WIDTH + CHANNEL_STEP);
-    }
+  let cols = c1 - c0;
+  for (var k = 0u; k < (r1 - r0) * cols; k++) {   // one flat loop over the territory
+    let cell = (r0 + k / cols) * W + c0 + k % cols;
+    dinp[(b * H * W + cell) * blocks + block] = select(Value(0.0), d, a == cell * C + block * WIDTH + CHANNEL_STEP);
   }
 }
 
