@@ -65,7 +65,7 @@ const WIDTH = 1u;
 // pow) and the bias corrections are computed once per thread rather than once
 // per parameter. Thread t takes t, t + T, t + 2T, ... (T threads in all): side
 // by side threads touch side by side parameters.
-const PER_THREAD = 8u;
+const PER_THREAD = 16u;
 
 fn thread_index(id: vec3u, groups: vec3u) -> u32 {
   return id.x + id.y * groups.x * WG_X;

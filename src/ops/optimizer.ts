@@ -60,7 +60,7 @@ export function hyperUniform(h: OptimizerHyper): Float32Array {
 
 const WG = 64;
 /** Values (f32, or vec4 where the count allows) each thread updates (PER_THREAD in optimizer.wgsl). */
-const PER_THREAD = 8;
+const PER_THREAD = 16;
 
 export async function optimizerStep(
   rt: Runtime,
