@@ -57,6 +57,20 @@ fn gather_inputs(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
     return;
   }
   let sample = indices[state.step * B + row];
+  if (SOURCE_U8 && NORMALIZE == 0u && D % 4u == 0u) {
+    // Bytes four to a word, each sample's first byte at a word boundary: thread
+    // `first` converts whole words, one load for four features.
+    for (var word = first; word < D / 4u; word += stride) {
+      let bits = images[sample * (D / 4u) + word];
+      let feature = 4u * word;
+      let at = row * D + feature;
+      x[at] = (f32(bits & 0xffu) - shift[feature]) * scale[feature];
+      x[at + 1u] = (f32((bits >> 8u) & 0xffu) - shift[feature + 1u]) * scale[feature + 1u];
+      x[at + 2u] = (f32((bits >> 16u) & 0xffu) - shift[feature + 2u]) * scale[feature + 2u];
+      x[at + 3u] = (f32(bits >> 24u) - shift[feature + 3u]) * scale[feature + 3u];
+    }
+    return;
+  }
   for (var feature = first; feature < D; feature += stride) {
     x[row * D + feature] = normalised(sample, feature);
   }
