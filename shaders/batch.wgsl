@@ -19,6 +19,9 @@ override ROWS: u32 = 1u;      // image height, for L2 normalisation
 override COLS: u32 = 1u;      // image width (times channels)
 override SOURCE_U8: bool = true;
 override NORMALIZE: u32 = 0u;
+override UNIFORM_AFFINE: bool = false;  // every feature has shift AFFINE_SHIFT and scale AFFINE_SCALE
+override AFFINE_SHIFT: f32 = 0.0;
+override AFFINE_SCALE: f32 = 1.0;
 override TARGET_WIDTH: u32 = 1u;  // u32 words per sample label: 1 class index, or C f32 targets
 override TRAINING: bool = true;
 override WG_X: u32 = 64u;
@@ -64,10 +67,10 @@ fn gather_inputs(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
       let bits = images[sample * (D / 4u) + word];
       let feature = 4u * word;
       let at = row * D + feature;
-      x[at] = (f32(bits & 0xffu) - shift[feature]) * scale[feature];
-      x[at + 1u] = (f32((bits >> 8u) & 0xffu) - shift[feature + 1u]) * scale[feature + 1u];
-      x[at + 2u] = (f32((bits >> 16u) & 0xffu) - shift[feature + 2u]) * scale[feature + 2u];
-      x[at + 3u] = (f32(bits >> 24u) - shift[feature + 3u]) * scale[feature + 3u];
+      x[at] = affine(f32(bits & 0xffu), feature);
+      x[at + 1u] = affine(f32((bits >> 8u) & 0xffu), feature + 1u);
+      x[at + 2u] = affine(f32((bits >> 16u) & 0xffu), feature + 2u);
+      x[at + 3u] = affine(f32(bits >> 24u), feature + 3u);
     }
     return;
   }
@@ -76,10 +79,16 @@ fn gather_inputs(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgrou
   }
 }
 
+// (value − shift) · scale for one feature: constants where they are the same for all.
+fn affine(value: f32, feature: u32) -> f32 {
+  if (UNIFORM_AFFINE) { return (value - AFFINE_SHIFT) * AFFINE_SCALE; }
+  return (value - shift[feature]) * scale[feature];
+}
+
 fn normalised(sample: u32, feature: u32) -> f32 {
   let value = sample_value(sample, feature);
   if (NORMALIZE == 0u) {
-    return (value - shift[feature]) * scale[feature];
+    return affine(value, feature);
   }
   // L2 norm over the line this pixel lies on: its column (axis 1) or its row (axis 2).
   let r = feature / COLS;

@@ -44,6 +44,8 @@ interface Storage {
   readonly labels: GPUBuffer;
   readonly shift: GPUBuffer;
   readonly scale: GPUBuffer;
+  /** The shift and scale when every feature has the same (gather_inputs then uses them as constants). */
+  readonly uniformAffine: { shift: number; scale: number } | null;
   released: boolean;
 }
 
@@ -154,6 +156,8 @@ export class Dataset {
       labels: rt.storage(labelWords, `${name} labels`),
       shift: rt.storage(affine.shift, `${name} shift`),
       scale: rt.storage(affine.scale, `${name} scale`),
+      uniformAffine: normalize === 0 && affine.shift.every((v) => v === affine.shift[0]) && affine.scale.every((v) => v === affine.scale[0])
+        ? { shift: affine.shift[0] ?? 0, scale: affine.scale[0] ?? 1 } : null,
       released: false,
     };
     const all = new Uint32Array(count);
@@ -193,6 +197,11 @@ export class Dataset {
   get gpu(): { images: GPUBuffer; labels: GPUBuffer; shift: GPUBuffer; scale: GPUBuffer } {
     if (this.storage.released) throw new Error(`Dataset '${this.name}' was disposed.`);
     return this.storage;
+  }
+
+  /** The preprocessing's shift and scale where every feature has the same, else null. */
+  get uniformAffine(): { shift: number; scale: number } | null {
+    return this.storage.uniformAffine;
   }
 
   get runtime(): Runtime {

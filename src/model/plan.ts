@@ -210,7 +210,7 @@ export class Stream {
     stream.gather.push(
       await gatherInputs(rt, {
         batch: ws.batch, features: dataset.features, rows, cols: dataset.features / rows,
-        sourceU8: dataset.sourceU8, normalize: dataset.normalize,
+        sourceU8: dataset.sourceU8, normalize: dataset.normalize, uniformAffine: dataset.uniformAffine,
       }, { images: gpu.images, indices: stream.indices, state, shift: gpu.shift, scale: gpu.scale, x: ws.x }, `gather ${role} inputs`),
     );
     if (role !== 'predict') {

@@ -13,6 +13,8 @@ export interface GatherShape {
   sourceU8: boolean;
   /** 0 affine (x − shift)·scale, 1 L2 along axis 1, 2 L2 along axis 2. */
   normalize: 0 | 1 | 2;
+  /** The affine's shift and scale when every feature has the same: used as constants, not read per feature. */
+  uniformAffine?: { shift: number; scale: number } | null;
 }
 
 const WG = 64;
@@ -44,6 +46,9 @@ export async function gatherInputs(
       COLS: s.cols,
       SOURCE_U8: s.sourceU8 ? 1 : 0,
       NORMALIZE: s.normalize,
+      UNIFORM_AFFINE: s.uniformAffine ? 1 : 0,
+      AFFINE_SHIFT: s.uniformAffine?.shift ?? 0,
+      AFFINE_SCALE: s.uniformAffine?.scale ?? 1,
     },
     workgroupSize: [WG],
   });

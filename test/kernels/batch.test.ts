@@ -136,6 +136,44 @@ describe('gather_inputs', () => {
     });
   });
 
+  it('u8 source, x / 255 given as uniform constants: the same batches, the shift and scale buffers never read', async () => {
+    const rng = makeRng(11_150);
+    const D = 784;
+    const n = 9;
+    const bytes = randomBytes(rng, n * D);
+    await runPass(rt(), {
+      shape: { batch: 3, features: D, rows: 28, cols: 28, sourceU8: true, normalize: 0, uniformAffine: { shift: 0, scale: 1 / 255 } },
+      images: packU8(bytes),
+      indices: shuffledIndices(rng, n, 7),
+      shift: new Float32Array(D).fill(Number.NaN),
+      scale: new Float32Array(D).fill(Number.NaN),
+      want: preprocessCpu({ kind: 'scale', scale: 1 / 255 }, bytes, n, 28, 28),
+      tolerance: EXACT,
+      label: 'u8 /255, uniform',
+    });
+  });
+
+  it('u8 source, 4x6 images (D 24: whole words per sample), standardize shift/scale per feature', async () => {
+    const rng = makeRng(11_160);
+    const rows = 4;
+    const cols = 6;
+    const D = rows * cols;
+    const n = 11;
+    const bytes = randomBytes(rng, n * D);
+    const stats = featureStats(bytes, n, D);
+    const { shift, scale } = affineFor({ kind: 'standardize' }, stats, D);
+    await runPass(rt(), {
+      shape: { batch: 4, features: D, rows, cols, sourceU8: true, normalize: 0 },
+      images: packU8(bytes),
+      indices: shuffledIndices(rng, n, 9),
+      shift,
+      scale,
+      want: preprocessCpu({ kind: 'standardize' }, bytes, n, rows, cols, stats),
+      tolerance: EXACT,
+      label: 'u8 standardize, whole words',
+    });
+  });
+
   for (const axis of [1, 2] as const) {
     it(`u8 source, 28x28 images, L2 normalisation along axis ${axis} (zero image and zero lines included)`, async () => {
       const rng = makeRng(11_200 + axis);
