@@ -88,47 +88,8 @@ fn product(group: vec3u, lane: u32, sg_lane: u32) -> Tile {
   let cols = min(n, vec4u(N - 1u));
   var lo = mat4x4f();
   var hi = mat4x4f();
-  let k_eights = K - K % 8u;
-  for (var k0 = 0u; k0 < k_eights; k0 += 8u) {
-    {
-      let k = k0;
-    // Thread q loads column k + q of the 8 rows; quadBroadcast(·, j) gives column k + j.
-      let a_lo = a_rows(m0, k + q);
-      let a_hi = a_rows(m0 + 4u, k + q);
-      let b0 = b_cols(k, cols);
-      lo += outer(b0, quadBroadcast(a_lo, 0u));
-      hi += outer(b0, quadBroadcast(a_hi, 0u));
-      let b1 = b_cols(k + 1u, cols);
-      lo += outer(b1, quadBroadcast(a_lo, 1u));
-      hi += outer(b1, quadBroadcast(a_hi, 1u));
-      let b2 = b_cols(k + 2u, cols);
-      lo += outer(b2, quadBroadcast(a_lo, 2u));
-      hi += outer(b2, quadBroadcast(a_hi, 2u));
-      let b3 = b_cols(k + 3u, cols);
-      lo += outer(b3, quadBroadcast(a_lo, 3u));
-      hi += outer(b3, quadBroadcast(a_hi, 3u));
-    }
-    {
-      let k = k0 + 4u;
-    // Thread q loads column k + q of the 8 rows; quadBroadcast(·, j) gives column k + j.
-      let a_lo = a_rows(m0, k + q);
-      let a_hi = a_rows(m0 + 4u, k + q);
-      let b0 = b_cols(k, cols);
-      lo += outer(b0, quadBroadcast(a_lo, 0u));
-      hi += outer(b0, quadBroadcast(a_hi, 0u));
-      let b1 = b_cols(k + 1u, cols);
-      lo += outer(b1, quadBroadcast(a_lo, 1u));
-      hi += outer(b1, quadBroadcast(a_hi, 1u));
-      let b2 = b_cols(k + 2u, cols);
-      lo += outer(b2, quadBroadcast(a_lo, 2u));
-      hi += outer(b2, quadBroadcast(a_hi, 2u));
-      let b3 = b_cols(k + 3u, cols);
-      lo += outer(b3, quadBroadcast(a_lo, 3u));
-      hi += outer(b3, quadBroadcast(a_hi, 3u));
-    }
-  }
   let k_quads = K - K % 4u;
-  for (var k = k_eights; k < k_quads; k += 4u) {
+  for (var k = 0u; k < k_quads; k += 4u) {
     // Thread q loads column k + q of the 8 rows; quadBroadcast(·, j) gives column k + j.
     let a_lo = a_rows(m0, k + q);
     let a_hi = a_rows(m0 + 4u, k + q);
