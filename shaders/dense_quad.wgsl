@@ -45,6 +45,7 @@ override A_K: u32;
 override B_K: u32;
 override B_N: u32;
 override WG_X: u32 = 16u;
+override FULL: bool = false;   // M % 8 == 0 and N % (4 · WG_X) == 0: every tile lies inside c, stores need no checks
 
 const ROWS = 8u;   // rows of c per workgroup (and per thread)
 const COLS = 4u;   // columns of c per thread, WG_X apart
@@ -136,6 +137,13 @@ fn dense_quad_forward(@builtin(workgroup_id) group: vec3u,
 }
 
 fn store_out(m: u32, v: vec4f, n: vec4u) {
+  if (FULL) {
+    out[m * N + n.x] = v.x;
+    out[m * N + n.y] = v.y;
+    out[m * N + n.z] = v.z;
+    out[m * N + n.w] = v.w;
+    return;
+  }
   if (m >= M) { return; }
   if (n.x < N) { out[m * N + n.x] = v.x; }
   if (n.y < N) { out[m * N + n.y] = v.y; }
@@ -172,6 +180,13 @@ fn store_tile(t: Tile) {
 }
 
 fn store_c(m: u32, v: vec4f, n: vec4u) {
+  if (FULL) {
+    c_mat[m * N + n.x] = v.x;
+    c_mat[m * N + n.y] = v.y;
+    c_mat[m * N + n.z] = v.z;
+    c_mat[m * N + n.w] = v.w;
+    return;
+  }
   if (m >= M) { return; }
   if (n.x < N) { c_mat[m * N + n.x] = v.x; }
   if (n.y < N) { c_mat[m * N + n.y] = v.y; }

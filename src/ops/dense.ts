@@ -74,7 +74,10 @@ async function quadProduct(
       { name: 'b_mat', kind: 'read-only-storage' },
       ...(forward ? [{ name: 'bias', kind: 'read-only-storage' } as const, { name: 'out', kind: 'storage' } as const] : [{ name: 'c_mat', kind: 'storage' } as const]),
     ],
-    overrides: { ...p, ...(activation ? activationOverrides(activation) : {}) },
+    overrides: {
+      ...p, ...(activation ? activationOverrides(activation) : {}),
+      FULL: p.M % QUAD_ROWS === 0 && p.N % (threads * QUAD_COLS) === 0 ? 1 : 0,
+    },
   });
   const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b)];
   if (forward) resources.push(shaped(bindings.bias!, [p.N]));
