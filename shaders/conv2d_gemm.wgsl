@@ -27,6 +27,7 @@
 // The shape overrides (B, H, W, CIN, ...) are in lib/conv_shape.wgsl.
 override VALID: bool = false;             // no padding at all: every window lies inside the image
 override SPLIT: u32 = 1u;
+override FULL: bool = false;              // every pixel block of store_forward lies inside out (no checks)
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
@@ -191,6 +192,14 @@ fn store_forward(p0: u32, co4: u32, acc0: vec4f, acc1: vec4f, acc2: vec4f, acc3:
   let pixels = B * OH * OW;
   let cout4 = COUT / 4u;
   let bias4 = bias[co4];
+  if (FULL) {
+    let at = p0 * cout4 + co4;
+    out[at] = activate4(acc0 + bias4);
+    out[at + cout4] = activate4(acc1 + bias4);
+    out[at + 2u * cout4] = activate4(acc2 + bias4);
+    out[at + 3u * cout4] = activate4(acc3 + bias4);
+    return;
+  }
   out[p0 * cout4 + co4] = activate4(acc0 + bias4);
   if (p0 + 1u < pixels) { out[(p0 + 1u) * cout4 + co4] = activate4(acc1 + bias4); }
   if (p0 + 2u < pixels) { out[(p0 + 2u) * cout4 + co4] = activate4(acc2 + bias4); }

@@ -73,6 +73,12 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
     acc7 += w * quadBroadcast(x_hi, 3u);
     walk = next_in_window(walk, steps);
   }
+  if (FULL) {
+    // Whole blocks of pixels and channels (FULL): no checks.
+    store_forward(p0, co4, acc0, acc1, acc2, acc3);
+    store_forward(p0 + 4u, co4, acc4, acc5, acc6, acc7);
+    return;
+  }
   if (co4 >= cout4) { return; }
   store_forward(p0, co4, acc0, acc1, acc2, acc3);
   if (p0 + 4u < pixels) { store_forward(p0 + 4u, co4, acc4, acc5, acc6, acc7); }

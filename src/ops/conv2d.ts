@@ -274,8 +274,11 @@ async function conv2dQuadForward(
 ): Promise<Dispatch> {
   const sh = shapes(s);
   const threads = quadThreads(s.outC);
-  const kernel = await gemmKernel(rt, s, 'forward', [threads, 1], ['inp', 'weight', 'bias', 'out'], activationOverrides(activation), s.inC % 4 === 0, true);
   const pixels = s.batch * sh.g.outH * sh.g.outW;
+  // Every workgroup's 8 pixels and every thread's 4 channels exist: stores without checks.
+  const full = pixels % QUAD_PIXELS === 0 && s.outC % (4 * threads) === 0;
+  const kernel = await gemmKernel(rt, s, 'forward', [threads, 1], ['inp', 'weight', 'bias', 'out'],
+    { ...activationOverrides(activation), FULL: full ? 1 : 0 }, s.inC % 4 === 0, true);
   return rt.dispatch(
     kernel,
     [shaped(r.inp, sh.inp), shaped(r.weight, sh.weight), shaped(r.bias, [s.outC]), shaped(r.out, sh.out)],
