@@ -11,7 +11,12 @@
  *     and s004-t4 at batch 32 and 128, beside the same models in TensorFlow.js
  *     (webgpu on the same Dawn adapter, wasm, cpu), and the ratios.
  *
- *   npm run bench [-- --json] [-- --out FILE] [-- --quick] [-- --seconds S] [-- --no-tfjs]
+ *   npm run bench [-- --json] [-- --out FILE] [-- --quick] [-- --seconds S] [-- --rounds R] [-- --no-tfjs]
+ *
+ * The models are measured in R rounds (default 3; 1 with --quick), each round
+ * shaderprop then every TensorFlow.js backend, back to back, and each column is
+ * the median of its rounds: the machine's speed drifts over minutes, and
+ * interleaving lets both sides of a ratio see the same drift.
  *
  * Writes the results to --out (default bench/results-<adapter>.json) and
  * prints them as Markdown tables (the README's are copied from a run).
@@ -32,12 +37,14 @@ import type { Dispatch } from '../src/gpu/runtime.js';
 
 const { values } = parseArgs({
   options: {
-    json: { type: 'boolean' }, out: { type: 'string' }, quick: { type: 'boolean' }, seconds: { type: 'string' },
+    json: { type: 'boolean' }, out: { type: 'string' }, quick: { type: 'boolean' }, seconds: { type: 'string' }, rounds: { type: 'string' },
     'no-tfjs': { type: 'boolean' },
   },
 });
 const quick = !!values.quick;
 const seconds = Number(values.seconds ?? (quick ? 0.3 : 2));
+const rounds = Math.max(1, Math.round(Number(values.rounds ?? (quick ? 1 : 3))));
+if (!Number.isFinite(rounds)) throw new Error(`--rounds must be a whole number, got '${values.rounds}'.`);
 const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
 const rt = await createRuntime();
 
@@ -216,8 +223,19 @@ async function profileStep(id: string, batch: number): Promise<StepProfile | nul
 interface ModelRow {
   id: string;
   batch: number;
+  /** Medians over the rounds. */
   shaderprop: { train: number; infer: number };
   tfjs: Record<string, { train: number | null; infer: number | null; reason?: string }>;
+  /** Every round's training samples/s, shaderprop's and each backend's, in the order measured. */
+  trainRounds: Record<string, (number | null)[]>;
+}
+
+/** The median of the numbers among `values` (null when there are none). */
+function median(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  if (known.length === 0) return null;
+  const mid = known.length >> 1;
+  return known.length % 2 ? known[mid]! : (known[mid - 1]! + known[mid]!) / 2;
 }
 
 const MODEL_IDS = quick ? ['s001-softmax', 's001-dense'] : ['s001-softmax', 's001-dense', 's001-cnn', 's004-t4'];
@@ -245,22 +263,32 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
   const rows: ModelRow[] = [];
   for (const id of MODEL_IDS) {
     for (const batch of BATCHES) {
-      const ours = await measureThroughput(rt, id, { batch, seconds });
-      const row: ModelRow = { id, batch, shaderprop: { train: ours.train, infer: ours.infer }, tfjs: {} };
-      if (tfjs) {
-        for (const b of tfjs.TFJS_BACKENDS) {
+      const train: Record<string, (number | null)[]> = { shaderprop: [] };
+      const infer: Record<string, (number | null)[]> = { shaderprop: [] };
+      const reasons: Record<string, Set<string>> = {};
+      for (let round = 0; round < rounds; round++) {
+        const ours = await measureThroughput(rt, id, { batch, seconds });
+        train.shaderprop!.push(ours.train);
+        infer.shaderprop!.push(ours.infer);
+        for (const b of tfjs?.TFJS_BACKENDS ?? []) {
           if (b === 'cpu' && !TFJS_CPU_IDS.has(id)) {
-            row.tfjs[b] = { train: null, infer: null, reason: 'not run: conv training on this backend takes tens of seconds per step' };
+            (reasons[b] ??= new Set()).add('not run: conv training on this backend takes tens of seconds per step');
             continue;
           }
-          const train = await tfjs.tfjsMeasure('train', id, b, batch, seconds);
-          const infer = await tfjs.tfjsMeasure('infer', id, b, batch, seconds);
-          const reason = [train, infer].map((m) => (m.samplesPerSecond === null ? m.reason : '')).filter(Boolean).join('; ');
-          row.tfjs[b] = { train: train.samplesPerSecond, infer: infer.samplesPerSecond, ...(reason ? { reason } : {}) };
+          const t = await tfjs!.tfjsMeasure('train', id, b, batch, seconds);
+          const i = await tfjs!.tfjsMeasure('infer', id, b, batch, seconds);
+          (train[b] ??= []).push(t.samplesPerSecond);
+          (infer[b] ??= []).push(i.samplesPerSecond);
+          for (const m of [t, i]) if (m.samplesPerSecond === null && m.reason) (reasons[b] ??= new Set()).add(m.reason);
         }
       }
+      const row: ModelRow = { id, batch, shaderprop: { train: median(train.shaderprop!)!, infer: median(infer.shaderprop!)! }, tfjs: {}, trainRounds: train };
+      for (const b of tfjs?.TFJS_BACKENDS ?? []) {
+        const reason = [...(reasons[b] ?? [])].join('; ');
+        row.tfjs[b] = { train: median(train[b] ?? []), infer: median(infer[b] ?? []), ...(reason ? { reason } : {}) };
+      }
       rows.push(row);
-      say(`${id} batch ${batch}: train ${fmt(ours.train)}, infer ${fmt(ours.infer)} samples/s` +
+      say(`${id} batch ${batch}: train ${fmt(row.shaderprop.train)}, infer ${fmt(row.shaderprop.infer)} samples/s` +
         Object.entries(row.tfjs).map(([b, m]) => `; tfjs-${b} ${fmt(m.train)} / ${fmt(m.infer)}`).join(''));
     }
   }
@@ -283,6 +311,7 @@ const results = {
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, os: `${platform()} ${osRelease()}`, node: process.version },
   quick,
   secondsPerPass: seconds,
+  rounds,
   peakGflops: 0,
   dispatchMicroseconds: 0,
   kernels: [] as KernelRate[],
@@ -320,7 +349,7 @@ await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
 // Markdown: what the README shows.
 const lines: string[] = [];
 lines.push(`Measured ${results.date} on ${results.adapter} (${results.adapterDescription}), ${results.machine.cores} × ${results.machine.cpu}, Node ${results.machine.node}` +
-  (results.tfjs.version ? `, TensorFlow.js ${results.tfjs.version}` : '') + `; passes of at least ${seconds} s.`, '');
+  (results.tfjs.version ? `, TensorFlow.js ${results.tfjs.version}` : '') + `; passes of at least ${seconds} s; models: the median of ${rounds} interleaved round${rounds === 1 ? '' : 's'}.`, '');
 const backends = Object.keys(results.models[0]?.tfjs ?? {});
 lines.push(`| model | batch | shaderprop train | ${backends.map((b) => `tfjs-${b} train`).join(' | ')} | ${backends.map((b) => `× tfjs-${b}`).join(' | ')} |`);
 lines.push(`|---|---:|---:|${backends.map(() => '---:').join('|')}|${backends.map(() => '---:').join('|')}|`);
