@@ -71,7 +71,9 @@ export function randomMnistLike(rt: Runtime, count: number, options: { shape?: n
 async function timed(
   make: (count: number) => Dataset, batch: number, seconds: number, maxSamples: number, pass: (data: Dataset) => Promise<unknown>,
 ): Promise<{ perSecond: number; seconds: number; samples: number }> {
-  let samples = batch * 2;
+  // The largest set: maxSamples rounded down to whole batches (at least one).
+  const cap = Math.max(batch, Math.floor(maxSamples / batch) * batch);
+  let samples = Math.min(batch * 2, cap);
   let data = make(samples);
   try {
     await pass(data);
@@ -79,9 +81,9 @@ async function timed(
       const started = performance.now();
       await pass(data);
       const elapsed = (performance.now() - started) / 1000;
-      if (elapsed >= seconds || samples >= maxSamples) return { perSecond: samples / elapsed, seconds: elapsed, samples };
+      if (elapsed >= seconds || samples >= cap) return { perSecond: samples / elapsed, seconds: elapsed, samples };
       const grown = Math.ceil((samples * Math.max(2, (1.2 * seconds) / Math.max(elapsed, 1e-3))) / batch) * batch;
-      samples = Math.min(Math.max(batch, Math.floor(maxSamples / batch) * batch), grown);
+      samples = Math.min(cap, grown);
       data.dispose();
       data = make(samples);
     }
