@@ -57,6 +57,13 @@ const CHANNEL_STEP = 0u;
 #endif
 const NONE = 0xffffffffu;
 
+// Thread t's place in a (B, rows, cols, C / WIDTH) grid: (b, y, x, block of channels).
+fn place(t: u32, rows: u32, cols: u32) -> vec4u {
+  let blocks = C / WIDTH;
+  let pixel = t / blocks;                 // b · rows · cols + y · cols + x
+  return vec4u(pixel / (rows * cols), (pixel / cols) % rows, pixel % cols, t % blocks);
+}
+
 @group(0) @binding(0) var<storage, read> inp: array<Value>;          // (B, H, W, C / WIDTH)
 @group(0) @binding(1) var<storage, read_write> out: array<Value>;    // (B, OH, OW, C / WIDTH)
 @group(0) @binding(2) var<storage, read_write> argmax: array<Index>; // (B, OH, OW, C / WIDTH), index within one sample
@@ -66,11 +73,11 @@ fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_work
   let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * OH * OW * blocks) { return; }
-  let block = t % blocks;                 // channels WIDTH · block ..
-  let pixel = t / blocks;                 // b · OH · OW + oh · OW + ow
-  let ow = pixel % OW;
-  let oh = (pixel / OW) % OH;
-  let b = pixel / (OW * OH);
+  let at = place(t, OH, OW);
+  let b = at.x;
+  let oh = at.y;
+  let ow = at.z;
+  let block = at.w;                       // channels WIDTH · block ..
   var best = Value(0.0);
   var best_index = Index(NONE);
   if (VALID) {
@@ -118,11 +125,11 @@ fn maxpool2d_backward_disjoint(@builtin(global_invocation_id) id: vec3u, @builti
   let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * OH * OW * blocks) { return; }
-  let block = t % blocks;
-  let window = t / blocks;                // b · OH · OW + oh · OW + ow
-  let ow = window % OW;
-  let oh = (window / OW) % OH;
-  let b = window / (OW * OH);
+  let at = place(t, OH, OW);             // (b, oh, ow, block)
+  let b = at.x;
+  let oh = at.y;
+  let ow = at.z;
+  let block = at.w;
   let d = dout[t];
   let a = argmax_b[t];
   // The territory: rows [r0, r1) and columns [c0, c1) of the image.
@@ -142,11 +149,11 @@ fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_wor
   let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * H * W * blocks) { return; }
-  let block = t % blocks;
-  let pixel = t / blocks;                 // b · H · W + ih · W + iw
-  let iw = pixel % W;
-  let ih = (pixel / W) % H;
-  let b = pixel / (W * H);
+  let at = place(t, H, W);               // (b, ih, iw, block)
+  let b = at.x;
+  let ih = at.y;
+  let iw = at.z;
+  let block = at.w;
   let index = (ih * W + iw) * C + block * WIDTH + CHANNEL_STEP;   // within the sample, per channel
   // Windows containing row ih: oh · SH − PAD_TOP ≤ ih ≤ oh · SH − PAD_TOP + PH − 1.
   let row = i32(ih + PAD_TOP);
