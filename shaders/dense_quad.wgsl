@@ -115,44 +115,24 @@ fn product(group: vec3u, lane: u32, sg_lane: u32) -> Tile {
   return Tile(m0, n, lo, hi);
 }
 
-// dense_quad_forward: out = act(inp · weight + bias)
-@group(0) @binding(2) var<storage, read> bias: array<f32>;          // (N)
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;     // (M, N)
+// All three write c at binding 2; the forward reads its bias at binding 3.
+@group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;   // (M, N)
+@group(0) @binding(3) var<storage, read> bias: array<f32>;          // (N), dense_quad_forward only
 
+// dense_quad_forward: out = act(inp · weight + bias)
 @compute @workgroup_size(WG_X)
 fn dense_quad_forward(@builtin(workgroup_id) group: vec3u,
                       @builtin(local_invocation_index) lane: u32,
                       @builtin(subgroup_invocation_id) sg_lane: u32) {
-  let t = product(group, lane, sg_lane);
+  var t = product(group, lane, sg_lane);
   let cols = min(t.n, vec4u(N - 1u));
   let b = vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
-  store_out(t.m0, activate4(t.lo[0] + b), t.n);
-  store_out(t.m0 + 1u, activate4(t.lo[1] + b), t.n);
-  store_out(t.m0 + 2u, activate4(t.lo[2] + b), t.n);
-  store_out(t.m0 + 3u, activate4(t.lo[3] + b), t.n);
-  store_out(t.m0 + 4u, activate4(t.hi[0] + b), t.n);
-  store_out(t.m0 + 5u, activate4(t.hi[1] + b), t.n);
-  store_out(t.m0 + 6u, activate4(t.hi[2] + b), t.n);
-  store_out(t.m0 + 7u, activate4(t.hi[3] + b), t.n);
-}
-
-fn store_out(m: u32, v: vec4f, n: vec4u) {
-  if (FULL) {
-    out[m * N + n.x] = v.x;
-    out[m * N + n.y] = v.y;
-    out[m * N + n.z] = v.z;
-    out[m * N + n.w] = v.w;
-    return;
-  }
-  if (m >= M) { return; }
-  if (n.x < N) { out[m * N + n.x] = v.x; }
-  if (n.y < N) { out[m * N + n.y] = v.y; }
-  if (n.z < N) { out[m * N + n.z] = v.z; }
-  if (n.w < N) { out[m * N + n.w] = v.w; }
+  t.lo = mat4x4f(activate4(t.lo[0] + b), activate4(t.lo[1] + b), activate4(t.lo[2] + b), activate4(t.lo[3] + b));
+  t.hi = mat4x4f(activate4(t.hi[0] + b), activate4(t.hi[1] + b), activate4(t.hi[2] + b), activate4(t.hi[3] + b));
+  store_tile(t);
 }
 
 // dense_quad_backward_input: dinp = dout · weightᵀ; dense_quad_backward_weight: dweight = inpᵀ · dout
-@group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;   // (M, N)
 
 @compute @workgroup_size(WG_X)
 fn dense_quad_backward_input(@builtin(workgroup_id) group: vec3u,

@@ -57,11 +57,18 @@ const CHANNEL_STEP = 0u;
 #endif
 const NONE = 0xffffffffu;
 
-// Thread t's place in a (B, rows, cols, C / WIDTH) grid: (b, y, x, block of channels).
-fn place(t: u32, rows: u32, cols: u32) -> vec4u {
+// Thread t's place in a (B, rows, cols, C / WIDTH) grid.
+struct Place {
+  b: u32,
+  y: u32,
+  x: u32,
+  block: u32,                             // channels WIDTH · block ..
+}
+
+fn place(t: u32, rows: u32, cols: u32) -> Place {
   let blocks = C / WIDTH;
   let pixel = t / blocks;                 // b · rows · cols + y · cols + x
-  return vec4u(pixel / (rows * cols), (pixel / cols) % rows, pixel % cols, t % blocks);
+  return Place(pixel / (rows * cols), (pixel / cols) % rows, pixel % cols, t % blocks);
 }
 
 @group(0) @binding(0) var<storage, read> inp: array<Value>;          // (B, H, W, C / WIDTH)
@@ -73,11 +80,11 @@ fn maxpool2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_work
   let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * OH * OW * blocks) { return; }
-  let at = place(t, OH, OW);
-  let b = at.x;
-  let oh = at.y;
-  let ow = at.z;
-  let block = at.w;                       // channels WIDTH · block ..
+  let o = place(t, OH, OW);
+  let b = o.b;
+  let oh = o.y;
+  let ow = o.x;
+  let block = o.block;
   var best = Value(0.0);
   var best_index = Index(NONE);
   if (VALID) {
@@ -125,11 +132,11 @@ fn maxpool2d_backward_disjoint(@builtin(global_invocation_id) id: vec3u, @builti
   let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * OH * OW * blocks) { return; }
-  let at = place(t, OH, OW);             // (b, oh, ow, block)
-  let b = at.x;
-  let oh = at.y;
-  let ow = at.z;
-  let block = at.w;
+  let o = place(t, OH, OW);
+  let b = o.b;
+  let oh = o.y;
+  let ow = o.x;
+  let block = o.block;
   let d = dout[t];
   let a = argmax_b[t];
   // The territory: rows [r0, r1) and columns [c0, c1) of the image.
@@ -149,11 +156,11 @@ fn maxpool2d_backward(@builtin(global_invocation_id) id: vec3u, @builtin(num_wor
   let blocks = C / WIDTH;
   let t = thread_index(id, groups);
   if (t >= B * H * W * blocks) { return; }
-  let at = place(t, H, W);               // (b, ih, iw, block)
-  let b = at.x;
-  let ih = at.y;
-  let iw = at.z;
-  let block = at.w;
+  let i = place(t, H, W);
+  let b = i.b;
+  let ih = i.y;
+  let iw = i.x;
+  let block = i.block;
   let index = (ih * W + iw) * C + block * WIDTH + CHANNEL_STEP;   // within the sample, per channel
   // Windows containing row ih: oh · SH − PAD_TOP ≤ ih ≤ oh · SH − PAD_TOP + PH − 1.
   let row = i32(ih + PAD_TOP);

@@ -72,16 +72,16 @@ async function quadProduct(
     bindings: [
       { name: 'a_mat', kind: 'read-only-storage' },
       { name: 'b_mat', kind: 'read-only-storage' },
-      ...(forward ? [{ name: 'bias', kind: 'read-only-storage' } as const, { name: 'out', kind: 'storage' } as const] : [{ name: 'c_mat', kind: 'storage' } as const]),
+      { name: 'c_mat', kind: 'storage' },
+      ...(forward ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
     ],
     overrides: {
       ...p, ...(activation ? activationOverrides(activation) : {}),
       FULL: p.M % QUAD_ROWS === 0 && p.N % (threads * QUAD_COLS) === 0 ? 1 : 0,
     },
   });
-  const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b)];
+  const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b), shaped(bindings.c, shapes.c)];
   if (forward) resources.push(shaped(bindings.bias!, [p.N]));
-  resources.push(shaped(bindings.c, shapes.c));
   return rt.dispatch(kernel, resources, [Math.ceil(p.N / (threads * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
 }
 
