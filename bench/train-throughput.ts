@@ -9,7 +9,9 @@
  *  3. where one training step's time goes, per kernel, from timestamp queries;
  *  4. training and inference samples/s of s001-softmax, s001-dense, s001-cnn
  *     and s004-t4 at batch 32 and 128, beside the same models in TensorFlow.js
- *     (webgpu on the same Dawn adapter, wasm, cpu), and the ratios.
+ *     (webgpu on the same Dawn adapter, wasm, cpu), and the ratios; shaderprop
+ *     also with its shaders compiled without Dawn's bounds checks (a runtime of
+ *     its own, `boundsChecks: false`), measured in the same rounds.
  *
  *   npm run bench [-- --json] [-- --out FILE] [-- --quick] [-- --seconds S] [-- --rounds R] [-- --no-tfjs]
  *
@@ -33,7 +35,7 @@ import {
   type Conv2dShape, type ConvVariant,
 } from '../src/ops/conv2d.js';
 import { fmaPeak, noop, peakFlopsPerThread } from '../src/ops/peak.js';
-import type { Dispatch } from '../src/gpu/runtime.js';
+import type { Dispatch, Runtime } from '../src/gpu/runtime.js';
 
 const { values } = parseArgs({
   options: {
@@ -225,6 +227,8 @@ interface ModelRow {
   batch: number;
   /** Medians over the rounds. */
   shaderprop: { train: number; infer: number };
+  /** The same, on a runtime without Dawn's bounds checks (absent where one cannot be made). */
+  unchecked?: { train: number; infer: number };
   tfjs: Record<string, { train: number | null; infer: number | null; reason?: string }>;
   /** Every round's training samples/s, shaderprop's and each backend's, in the order measured. */
   trainRounds: Record<string, (number | null)[]>;
@@ -260,16 +264,27 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
       backends[b] = status.ok ? status.detail : `unavailable: ${status.reason}`;
     }
   }
+  let unchecked: Runtime | null = null;
+  try {
+    unchecked = await createRuntime({ boundsChecks: false });
+  } catch (error) {
+    say(`no runtime without bounds checks here: ${String(error).split('\n')[0]}`);
+  }
   const rows: ModelRow[] = [];
   for (const id of MODEL_IDS) {
     for (const batch of BATCHES) {
-      const train: Record<string, (number | null)[]> = { shaderprop: [] };
-      const infer: Record<string, (number | null)[]> = { shaderprop: [] };
+      const train: Record<string, (number | null)[]> = { shaderprop: [], ...(unchecked ? { unchecked: [] } : {}) };
+      const infer: Record<string, (number | null)[]> = { shaderprop: [], ...(unchecked ? { unchecked: [] } : {}) };
       const reasons: Record<string, Set<string>> = {};
       for (let round = 0; round < rounds; round++) {
         const ours = await measureThroughput(rt, id, { batch, seconds });
         train.shaderprop!.push(ours.train);
         infer.shaderprop!.push(ours.infer);
+        if (unchecked) {
+          const fast = await measureThroughput(unchecked, id, { batch, seconds });
+          train.unchecked!.push(fast.train);
+          infer.unchecked!.push(fast.infer);
+        }
         for (const b of tfjs?.TFJS_BACKENDS ?? []) {
           if (b === 'cpu' && !TFJS_CPU_IDS.has(id)) {
             (reasons[b] ??= new Set()).add('not run: conv training on this backend takes tens of seconds per step');
@@ -283,15 +298,18 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
         }
       }
       const row: ModelRow = { id, batch, shaderprop: { train: median(train.shaderprop!)!, infer: median(infer.shaderprop!)! }, tfjs: {}, trainRounds: train };
+      if (unchecked) row.unchecked = { train: median(train.unchecked!)!, infer: median(infer.unchecked!)! };
       for (const b of tfjs?.TFJS_BACKENDS ?? []) {
         const reason = [...(reasons[b] ?? [])].join('; ');
         row.tfjs[b] = { train: median(train[b] ?? []), infer: median(infer[b] ?? []), ...(reason ? { reason } : {}) };
       }
       rows.push(row);
       say(`${id} batch ${batch}: train ${fmt(row.shaderprop.train)}, infer ${fmt(row.shaderprop.infer)} samples/s` +
+        (row.unchecked ? `; without bounds checks ${fmt(row.unchecked.train)} / ${fmt(row.unchecked.infer)}` : '') +
         Object.entries(row.tfjs).map(([b, m]) => `; tfjs-${b} ${fmt(m.train)} / ${fmt(m.infer)}`).join(''));
     }
   }
+  unchecked?.destroy();
   return { rows, tfjsVersion: tfjs ? tfjs.TFJS_VERSION : null, tfjsBackends: backends };
 }
 
@@ -360,6 +378,16 @@ lines.push('', `| model | batch | shaderprop infer | ${backends.map((b) => `tfjs
 lines.push(`|---|---:|---:|${backends.map(() => '---:').join('|')}|${backends.map(() => '---:').join('|')}|`);
 for (const r of results.models) {
   lines.push(`| ${r.id} | ${r.batch} | ${fmt(r.shaderprop.infer)} | ${backends.map((b) => fmt(r.tfjs[b]?.infer)).join(' | ')} | ${backends.map((b) => ratio(r.shaderprop.infer, r.tfjs[b]?.infer)).join(' | ')} |`);
+}
+const withoutChecks = results.models.filter((r) => r.unchecked);
+if (withoutChecks.length > 0) {
+  lines.push('', 'shaderprop on shaders compiled without Dawn\'s bounds checks (`boundsChecks: false`), training, in the same rounds:', '');
+  lines.push(`| model | batch | train samples/s | × with checks | ${backends.map((b) => `× tfjs-${b}`).join(' | ')} |`);
+  lines.push(`|---|---:|---:|---:|${backends.map(() => '---:').join('|')}|`);
+  for (const r of withoutChecks) {
+    const t = r.unchecked!.train;
+    lines.push(`| ${r.id} | ${r.batch} | ${fmt(t)} | ${ratio(t, r.shaderprop.train)} | ${backends.map((b) => ratio(t, r.tfjs[b]?.train)).join(' | ')} |`);
+  }
 }
 lines.push('', `Ceiling: ${results.peakGflops.toFixed(2)} GFLOP/s (register-only FMA loop); ${results.dispatchMicroseconds.toFixed(1)} µs per empty dispatch.`, '');
 lines.push('| kernel | shape | variant | GFLOP/s | of ceiling |', '|---|---|---|---:|---:|');

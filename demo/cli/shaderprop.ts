@@ -54,6 +54,7 @@ program
   .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(nonNegativeInt).default(1))
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue from the last checkpoints in --out (default: the newest folder under runs/)')
+  .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .action(run);
 
 program
@@ -64,11 +65,17 @@ program
   .addOption(new Option('--seconds <s>', 'minimum length of each timed pass').argParser(positiveNumber).default(3))
   .option('--tfjs [backends]', 'the same models in TensorFlow.js too: comma-separated backends of webgpu, wasm, cpu (default all three)')
   .option('--json', 'one JSON line per id and batch on stdout')
+  .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .action(bench);
 
 await program.parseAsync();
 
 // ---------------------------------------------------------------------------
+
+/** --no-bounds-checks turns them off; without it SHADERPROP_BOUNDS_CHECKS decides (on unless 0). */
+function runtimeOptions(opts: { boundsChecks: boolean }): { boundsChecks?: false } {
+  return opts.boundsChecks === false ? { boundsChecks: false } : {};
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -122,6 +129,8 @@ interface RunOptions {
   seed: number;
   json?: boolean;
   resume?: boolean;
+  /** false with --no-bounds-checks. */
+  boundsChecks: boolean;
 }
 
 async function run(patterns: string[], opts: RunOptions): Promise<void> {
@@ -153,9 +162,9 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
   };
 
   const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
-  const rt = await createRuntime();
+  const rt = await createRuntime(runtimeOptions(opts));
   report.adapter = rt.adapter.name;
-  say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}`);
+  say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
   const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
   say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
 
@@ -286,6 +295,8 @@ interface BenchOptions {
   seconds: number;
   tfjs?: boolean | string;
   json?: boolean;
+  /** false with --no-bounds-checks. */
+  boundsChecks: boolean;
 }
 
 type TfjsModule = typeof import('../../bench/tfjs.js');
@@ -313,9 +324,9 @@ async function bench(patterns: string[], opts: BenchOptions): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
-  const rt = await createRuntime();
+  const rt = await createRuntime(runtimeOptions(opts));
   const log = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
-  log(`adapter: ${rt.adapter.name} (${rt.adapter.description}); random MNIST-shaped data, passes of at least ${opts.seconds} s`);
+  log(`adapter: ${rt.adapter.name} (${rt.adapter.description})${rt.boundsChecks ? '' : ', no bounds checks'}; random MNIST-shaped data, passes of at least ${opts.seconds} s`);
   try {
     for (const id of ids) {
       const batches = opts.batch ?? [benchExperiment(id).train.batchSize];
@@ -335,7 +346,7 @@ async function bench(patterns: string[], opts: BenchOptions): Promise<void> {
         }
         if (opts.json) {
           console.log(JSON.stringify({
-            id, batch, adapter: rt.adapter.name, train_samples_per_s: ours.train, infer_samples_per_s: ours.infer,
+            id, batch, adapter: rt.adapter.name, bounds_checks: rt.boundsChecks, train_samples_per_s: ours.train, infer_samples_per_s: ours.infer,
             ...(backends.length > 0 ? { tfjs: others } : {}),
           }));
         }

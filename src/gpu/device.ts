@@ -24,7 +24,11 @@ const RAISED_LIMITS = [
 
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   const platform = await getPlatform();
-  const gpu = options.gpu ?? (await platform.gpu());
+  const boundsChecks = options.boundsChecks ?? platform.env('SHADERPROP_BOUNDS_CHECKS') !== '0';
+  if (options.gpu && options.boundsChecks === false) {
+    throw new Error('boundsChecks: false needs the GPU object shaderprop creates: leave out `gpu` (or create yours with Dawn\'s disable_robustness toggle).');
+  }
+  const gpu = options.gpu ?? (await platform.gpu({ boundsChecks }));
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (!adapter) {
     throw new Error(
@@ -44,7 +48,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (adapter.features.has('subgroups') && options.subgroups !== false) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'shaderprop' });
   const printShaders = options.printShaders ?? platform.env('SHADERPROP_DEBUG_WGSL') === '1';
-  return new Runtime(device, describeAdapter(adapter), { ...options, printShaders });
+  return new Runtime(device, describeAdapter(adapter), { ...options, printShaders, boundsChecks: options.gpu ? true : boundsChecks });
 }
 
 function describeAdapter(adapter: GPUAdapter): AdapterDescription {

@@ -20,6 +20,20 @@ export interface RuntimeOptions {
    * Without it the kernels that need subgroups give way to their plain twins.
    */
   subgroups?: boolean;
+  /**
+   * Dawn's bounds checks on every buffer and array access of every shader
+   * (default true; `SHADERPROP_BOUNDS_CHECKS=0` changes the default).
+   *
+   * false compiles shaders without them (Dawn's `disable_robustness` toggle,
+   * as native users of Dawn such as Skia and ONNX Runtime run their own
+   * kernels): Node only, on a GPU object of its own. shaderprop's kernels keep
+   * every access inside its buffer themselves, and their tests also run
+   * without the checks; on SwiftShader the checks cost about a fifth of a
+   * training step. An access out of bounds is then undefined: leave the checks
+   * on for shaders of your own. Not with `gpu` (that GPU object's own flags
+   * decide).
+   */
+  boundsChecks?: boolean;
 }
 
 export interface AdapterDescription {
@@ -70,6 +84,8 @@ export class Runtime {
   readonly pool: BufferPool;
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;
+  /** Whether this runtime's shaders were compiled with Dawn's bounds checks (see RuntimeOptions.boundsChecks). */
+  readonly boundsChecks: boolean;
   private readonly kernels = new Map<string, Kernel>();
   private readonly pending = new Map<string, Promise<Kernel>>();
   private lostError: DeviceLostError | undefined;
@@ -82,6 +98,7 @@ export class Runtime {
     readonly adapter: AdapterDescription,
     private readonly options: RuntimeOptions = {},
   ) {
+    this.boundsChecks = options.boundsChecks !== false;
     this.limits = device.limits;
     this.features = new Set(device.features as unknown as Iterable<string>);
     this.pool = new BufferPool(device, device.limits.maxBufferSize);

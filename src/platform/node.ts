@@ -15,15 +15,19 @@ const SOFTWARE_ICDS = [
   '/opt/google/chrome/vk_swiftshader_icd.json',
 ];
 
-let gpuPromise: Promise<GPU> | undefined;
+/** Dawn's GPU objects, one per set of flags: with bounds checks, and without. */
+const gpuPromises = new Map<boolean, Promise<GPU>>();
 
-async function probe(create: (flags: string[]) => GPU): Promise<GPU | undefined> {
-  const gpu = create([]);
+/** Dawn's toggle that compiles shaders without its bounds checks on buffer and array accesses. */
+const NO_BOUNDS_CHECKS = 'enable-dawn-features=disable_robustness';
+
+async function probe(create: (flags: string[]) => GPU, flags: string[]): Promise<GPU | undefined> {
+  const gpu = create(flags);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   return adapter ? gpu : undefined;
 }
 
-async function createDawnGpu(): Promise<GPU> {
+async function createDawnGpu(flags: string[]): Promise<GPU> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   let webgpu: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
@@ -36,13 +40,13 @@ async function createDawnGpu(): Promise<GPU> {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
   const userChoseDriver = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES;
-  const hardware = await probe(webgpu.create);
+  const hardware = await probe(webgpu.create, flags);
   if (hardware) return hardware;
   if (!userChoseDriver) {
     for (const icd of SOFTWARE_ICDS) {
       if (!existsSync(icd)) continue;
       process.env.VK_ICD_FILENAMES = icd;
-      const software = await probe(webgpu.create);
+      const software = await probe(webgpu.create, flags);
       if (software) return software;
     }
   }
@@ -57,9 +61,14 @@ async function createDawnGpu(): Promise<GPU> {
 
 export const nodePlatform: Platform = {
   name: 'node',
-  gpu() {
-    gpuPromise ??= createDawnGpu();
-    return gpuPromise;
+  gpu(options) {
+    const checked = options?.boundsChecks !== false;
+    let gpu = gpuPromises.get(checked);
+    if (!gpu) {
+      gpu = createDawnGpu(checked ? [] : [NO_BOUNDS_CHECKS]);
+      gpuPromises.set(checked, gpu);
+    }
+    return gpu;
   },
   async readFile(path) {
     try {

@@ -9,8 +9,12 @@
  */
 export interface Platform {
   readonly name: 'node' | 'browser';
-  /** The WebGPU entry point (`navigator.gpu` or Dawn's), or a clear error. */
-  gpu(): Promise<GPU>;
+  /**
+   * The WebGPU entry point (`navigator.gpu` or Dawn's), or a clear error.
+   * `boundsChecks: false` asks for one whose devices compile shaders without
+   * bounds checks (Dawn's `disable_robustness`): Node only.
+   */
+  gpu(options?: { boundsChecks?: boolean }): Promise<GPU>;
   /** Reads a whole file; rejects with an error naming the path. */
   readFile(path: string): Promise<Uint8Array>;
   /** Writes a file atomically: a temporary file in the same folder, then a rename. */
@@ -36,8 +40,14 @@ export const NO_WEBGPU_MESSAGE =
 
 const browserPlatform: Platform = {
   name: 'browser',
-  async gpu() {
+  async gpu(options) {
     if (!('gpu' in navigator)) throw new Error(NO_WEBGPU_MESSAGE);
+    if (options?.boundsChecks === false) {
+      throw new Error(
+        'boundsChecks: false works in Node only: a page cannot turn off WebGPU\'s bounds checks. ' +
+          '(Chromium started with --enable-dawn-features=disable_robustness turns them off for every page.)',
+      );
+    }
     return navigator.gpu;
   },
   async readFile(path) {

@@ -51,8 +51,17 @@ describe('shaderprop run: bad input', () => {
       expect(j.train_samples_per_s as number).toBeLessThan(1e7);
       expect(j.infer_samples_per_s as number).toBeGreaterThan(100);
       expect(j).not.toHaveProperty('tfjs');
+      expect(j.bounds_checks).toBe(true);
     }
     expect(r.stderr).toMatch(/s001-softmax batch 32: train \d+/);
+  });
+
+  it('bench --no-bounds-checks: the same run on shaders compiled without them, and says so', async () => {
+    const r = await runCli(['bench', 's001-softmax', '--batch', '32', '--seconds', '0.2', '--json', '--no-bounds-checks']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.map((j) => [j.id, j.bounds_checks])).toEqual([['s001-softmax', false]]);
+    expect(r.json[0]!.train_samples_per_s as number).toBeGreaterThan(100);
+    expect(r.stderr).toMatch(/adapter: .*, no bounds checks;/);
   });
 
   it('bench --tfjs: the same model in TensorFlow.js beside it, and why a backend cannot train it', async () => {

@@ -1,6 +1,8 @@
 /** Device acquisition and the errors a user meets when the GPU side goes wrong. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRuntime, Dataset, DeviceLostError, dense, sequential } from '../../src/index.js';
+import type { Runtime } from '../../src/gpu/runtime.js';
+import { getPlatform } from '../../src/platform/platform.js';
 
 describe('device', () => {
   it('asks for the adapter\'s real limits, not WebGPU\'s defaults', async () => {
@@ -51,6 +53,66 @@ describe('device', () => {
     expect(() => rt.pool.alloc(rt.limits.maxBufferSize + 16, GPUBufferUsage.STORAGE, 'huge activations')).toThrow(/'huge activations' needs .* maxBufferSize/);
     expect(model.countParams()).toBe(50);
     rt.destroy();
+  });
+});
+
+// Reads src[i] for an i it finds in dst[0] at run time, so no compiler can
+// bound it in advance, and writes it back to dst[0].
+const PEEK_WGSL = `
+@group(0) @binding(0) var<storage, read> src: array<f32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<f32>;
+@compute @workgroup_size(1)
+fn peek() {
+  dst[0] = src[u32(dst[0])];
+}
+`;
+
+/** What `src[4]` reads through a binding of src's first 4 floats, in a buffer that holds 8. */
+async function readPastBinding(rt: Runtime): Promise<number> {
+  const kernel = await rt.kernel({
+    name: 'test_peek', sources: [PEEK_WGSL], entryPoint: 'peek', workgroupSize: [1], overrides: {},
+    bindings: [{ name: 'src', kind: 'read-only-storage' }, { name: 'dst', kind: 'storage' }],
+  });
+  const src = rt.storage(new Float32Array([10, 11, 12, 13, 14, 15, 16, 17]), 'src');
+  const dst = rt.storage(new Float32Array([4]), 'dst');
+  rt.submit([rt.dispatch(kernel, [{ buffer: src, offset: 0, size: 16 }, dst], [1], 'peek')]);
+  const [value] = await rt.readF32(dst, 1);
+  rt.pool.release(src);
+  rt.pool.release(dst);
+  return value!;
+}
+
+describe('bounds checks', () => {
+  it('are on by default: an index past the binding does not reach past it', async () => {
+    const rt = await createRuntime({ boundsChecks: true });
+    expect(rt.boundsChecks).toBe(true);
+    // Clamped to the last element (13), or zero, depending on the driver; never the 14 beyond.
+    expect([13, 0]).toContain(await readPastBinding(rt));
+    rt.destroy();
+  });
+
+  it('boundsChecks: false compiles shaders without them (the same access reads on, into the buffer)', async () => {
+    const rt = await createRuntime({ boundsChecks: false });
+    expect(rt.boundsChecks).toBe(false);
+    expect(await readPastBinding(rt)).toBe(14);
+    rt.destroy();
+  });
+
+  it('takes its default from SHADERPROP_BOUNDS_CHECKS (0: off)', async () => {
+    vi.stubEnv('SHADERPROP_BOUNDS_CHECKS', '0');
+    try {
+      const rt = await createRuntime();
+      expect(rt.boundsChecks).toBe(false);
+      expect(await readPastBinding(rt)).toBe(14);
+      rt.destroy();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('boundsChecks: false with a GPU object of the caller\'s is refused', async () => {
+    const gpu = await (await getPlatform()).gpu();
+    await expect(createRuntime({ gpu, boundsChecks: false })).rejects.toThrow(/boundsChecks: false needs the GPU object shaderprop creates/);
   });
 });
 
