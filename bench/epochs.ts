@@ -32,13 +32,15 @@
  *
  *   node --import ./demo/register.mjs bench/epochs.ts [--mnist DIR] [--quick] [--json] [--out FILE]
  *        [--target 0.99] [--max-epochs 30] [--time-limit 300] [--budget SECONDS] [--evals-per-epoch 2]
- *        [--only timing|recipe] [--seed 1]
+ *        [--only timing|recipe] [--seed 1] [--no-bounds-checks]
  *
  * MNIST comes from --mnist, else MNIST_DIR, else .gpu/mnist, ./shared/mnist or
  * ../shared/mnist. --quick uses a few hundred images (fewer for the conv
  * models) and one epoch of the recipe: a check that everything runs, in about
  * a minute on SwiftShader, not a measurement. With --json the one JSON object
- * goes to stdout and the readable lines to stderr.
+ * goes to stdout and the readable lines to stderr. --no-bounds-checks compiles
+ * the shaders without Dawn's bounds checks (README, "Bounds checks"), as
+ * SHADERPROP_BOUNDS_CHECKS=0 does.
  */
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -64,6 +66,7 @@ const { values } = parseArgs({
     'evals-per-epoch': { type: 'string' },
     only: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    'no-bounds-checks': { type: 'boolean' },
   },
 });
 
@@ -153,11 +156,12 @@ interface RecipeResult {
   curve: CurvePoint[];
 }
 
-const rt: Runtime = await createRuntime();
+const rt: Runtime = await createRuntime(values['no-bounds-checks'] ? { boundsChecks: false } : {});
 const results = {
   complete: false,
   date: new Date().toISOString(),
   adapter: rt.adapter.name,
+  boundsChecks: rt.boundsChecks,
   adapterInfo: { ...rt.adapter },
   node: process.version,
   machine: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, os: `${platform()} ${release()}` },
@@ -174,7 +178,7 @@ async function save(): Promise<void> {
   if (values.out) await writeFile(values.out, `${JSON.stringify(results, null, 2)}\n`);
 }
 
-say(`adapter: ${rt.adapter.name} (${rt.adapter.description || rt.adapter.vendor}); node ${process.version}; ` +
+say(`adapter: ${rt.adapter.name} (${rt.adapter.description || rt.adapter.vendor})${rt.boundsChecks ? '' : ', no bounds checks'}; node ${process.version}; ` +
   `${results.machine.cpus} × ${results.machine.cpu}${quick ? '; QUICK mode: small subsets, not a measurement' : ''}`);
 
 // Data: loaded and uploaded before any timing starts.

@@ -163,7 +163,7 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
 
   const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
   const rt = await createRuntime(runtimeOptions(opts));
-  report.adapter = rt.adapter.name;
+  report.adapter = rt.boundsChecks ? rt.adapter.name : `${rt.adapter.name}, no bounds checks`;
   say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
   const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
   say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
