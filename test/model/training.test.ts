@@ -103,6 +103,26 @@ describe('training', () => {
     data.dispose();
   });
 
+  it('trains bit-identically with and without Dawn\'s bounds checks (no kernel leans on a clamped access)', async () => {
+    // Odd sizes throughout, so every kernel family meets partial tiles and edges.
+    const { x, y } = randomImages(150, 81, 5);
+    const train = async (boundsChecks: boolean) => {
+      const runtime = await createRuntime({ boundsChecks });
+      expect(runtime.boundsChecks).toBe(boundsChecks);
+      const data = Dataset.create(runtime, { x, y, shape: [9, 9, 1], classes: 10 }, { preprocessing: { kind: 'scale', scale: 1 / 255 } });
+      const model = sequential([conv2d(4, 3, { activation: 'relu' }), maxPool2d(), conv2d(5, 2, { activation: 'relu', padding: 'same' }), flatten(), dense(13, 'relu'), dense(10, 'softmax')],
+        { runtime, inputShape: [9, 9, 1], seed: 3 });
+      model.compile({ optimizer: sgd({ learningRate: 0.05, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy' });
+      await model.fit(data, { epochs: 2, batchSize: 24, seed: 3, validationSplit: 0.2 });
+      const weights = (await model.getWeights()).map((t) => t.values);
+      runtime.destroy();
+      return weights;
+    };
+    const [checked, unchecked] = [await train(true), await train(false)];
+    expect(unchecked).toHaveLength(checked.length);
+    checked.forEach((t, k) => expect(Buffer.from(t.buffer).equals(Buffer.from(unchecked[k]!.buffer)), `tensor ${k}`).toBe(true));
+  });
+
   it('does not grow the live-buffer count from epoch 1 to epoch 3', async () => {
     const { x, y } = randomImages(200, 64, 2);
     const data = Dataset.create(rt, { x, y, shape: [8, 8, 1], classes: 10 }, { preprocessing: { kind: 'scale', scale: 1 / 255 } });
