@@ -68,7 +68,18 @@ program
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .action(bench);
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (error) {
+  // A missing data folder, no adapter, a lost device: the message says what is
+  // wrong and what to do, so it is printed alone. The stack is for bugs: a
+  // TypeError and the like always get it, anything with SHADERPROP_DEBUG=1.
+  const bug = error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError;
+  if (bug || !(error instanceof Error)) console.error('shaderprop: unexpected error:', error);
+  else if (process.env.SHADERPROP_DEBUG) console.error('shaderprop:', error);
+  else console.error(`shaderprop: ${error.message}`);
+  process.exitCode = bug ? 70 : 1;
+}
 
 // ---------------------------------------------------------------------------
 
