@@ -189,6 +189,11 @@ describe('conv2d implicit GEMM', () => {
         const out = (results['out quad'] = outputF32(r, nOut, 'out quad'));
         const d = await conv2dForwardAuto(r, s, { name: 'relu' }, { inp, weight, bias, out }, 'forward', 'quad');
         expect(d.kernel.spec.name).toBe('conv2d_quad_forward');
+        // Stores without checks (FULL) exactly where every workgroup's 8 pixels and every thread's 4 channels
+        // exist (threads per workgroup: 4 per 16 channels, at most 16); [3, 11, 10, 1, 32] and [2, 24, 24, 32, 32] are such cases.
+        const threads = Math.min(16, 4 * Math.ceil(COUT / 16));
+        const whole = (B * g.outH * g.outW) % 8 === 0 && COUT % (4 * threads) === 0;
+        expect(d.kernel.spec.overrides?.FULL).toBe(whole ? 1 : 0);
         dispatches.push(d);
       }
       // The quad weight gradient covers 'same' padding too where CIN % 4 == 0.

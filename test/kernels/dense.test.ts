@@ -70,6 +70,12 @@ describe('dense_forward', () => {
         const out = outputF32(r, B * OUT, 'out');
         const d = await denseForward(r, { batch: B, inputs: IN, units: OUT }, act, { inp, weight, bias, out }, 'forward', variant);
         expect(d.kernel.spec.name).toBe(KERNEL_NAMES[variant]![0]);
+        if (variant === 'quad') {
+          // Stores without checks (FULL) exactly where every 8-row, 4·threads-column tile lies inside out
+          // (threads: 4 per 16 columns, at most 16); (32, 784, 128) is such a shape, (9, 30, 130) is not.
+          const threads = Math.min(16, 4 * Math.ceil(OUT / 16));
+          expect(d.kernel.spec.overrides?.FULL).toBe(B % 8 === 0 && OUT % (4 * threads) === 0 ? 1 : 0);
+        }
         r.submit([d]);
         const got = await r.readF32(out, B * OUT);
         const want = activationForward(act.name, denseForwardRef(x, w, b, B, IN, OUT), OUT, act.alpha);
