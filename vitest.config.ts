@@ -12,5 +12,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    // Kernel choices fixed per adapter kind (the first applicable variant):
+    // tests that measure set autotune themselves (test/kernels/tuner.test.ts).
+    env: { SHADERPROP_AUTOTUNE: '0' },
   },
 });

@@ -6,6 +6,7 @@
  */
 import { getPlatform } from '../platform/platform.js';
 import { Runtime, type AdapterDescription, type RuntimeOptions } from './runtime.js';
+import { jsonFileStore, localStorageStore, type TuneStore } from './tuner.js';
 
 /** Limits shaderprop raises to the adapter's maximum. */
 const RAISED_LIMITS = [
@@ -48,7 +49,21 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   if (adapter.features.has('subgroups') && options.subgroups !== false) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'shaderprop' });
   const printShaders = options.printShaders ?? platform.env('SHADERPROP_DEBUG_WGSL') === '1';
-  return new Runtime(device, describeAdapter(adapter), { ...options, printShaders, boundsChecks: options.gpu ? true : boundsChecks });
+  const autotune = options.autotune ?? platform.env('SHADERPROP_AUTOTUNE') !== '0';
+  let tuneStore: TuneStore | false = options.tuneStore ?? false;
+  if (options.tuneStore === undefined && autotune) {
+    if (platform.name === 'node') {
+      tuneStore = jsonFileStore(
+        { read: (path) => platform.readFile(path), write: (path, text) => platform.writeFileAtomic(path, text) },
+        platform.joinPath(platform.cacheDir(), 'kernel-choices.json'),
+      );
+    } else if (typeof localStorage !== 'undefined') {
+      tuneStore = localStorageStore(localStorage);
+    }
+  }
+  return new Runtime(device, describeAdapter(adapter), {
+    ...options, printShaders, boundsChecks: options.gpu ? true : boundsChecks, autotune, tuneStore,
+  });
 }
 
 function describeAdapter(adapter: GPUAdapter): AdapterDescription {

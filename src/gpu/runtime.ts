@@ -7,6 +7,7 @@
  */
 import { BufferPool } from './buffers.js';
 import { programKey, programSource, workgroupOverrides, type ProgramSpec } from './program.js';
+import { KernelTuner, type DispatchTimer, type TuneStore } from './tuner.js';
 
 export interface RuntimeOptions {
   /** 'high-performance' (default) or 'low-power'. */
@@ -34,6 +35,20 @@ export interface RuntimeOptions {
    * decide).
    */
   boundsChecks?: boolean;
+  /**
+   * Choose each kernel family's variant by timing the ones that apply on this
+   * adapter, the first time a shape runs (default true; `SHADERPROP_AUTOTUNE=0`
+   * changes the default). false takes a fixed choice per adapter kind.
+   */
+  autotune?: boolean;
+  /**
+   * Where measured choices are kept between processes: by default a JSON file
+   * in the cache folder in Node (`SHADERPROP_CACHE`, else `~/.cache/shaderprop`)
+   * and localStorage in a browser; false keeps them for this runtime only.
+   */
+  tuneStore?: TuneStore | false;
+  /** Replaces the tuner's wall-clock timer (tests). */
+  tuneTimer?: DispatchTimer;
 }
 
 export interface AdapterDescription {
@@ -92,6 +107,10 @@ export class Runtime {
   private destroyed = false;
   /** Callback for uncaptured validation errors; by default they are collected in `errors`. */
   readonly errors: string[] = [];
+  /** Picks each kernel family's variant for a shape (see tuner.ts). */
+  readonly tuner: KernelTuner;
+  /** Seconds spent building pipelines so far. */
+  pipelineSeconds = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -102,6 +121,11 @@ export class Runtime {
     this.limits = device.limits;
     this.features = new Set(device.features as unknown as Iterable<string>);
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.tuner = new KernelTuner(this, {
+      autotune: options.autotune !== false,
+      store: options.tuneStore === false ? undefined : options.tuneStore,
+      ...(options.tuneTimer ? { timer: options.tuneTimer } : {}),
+    });
     device.lost.then((info) => {
       if (!this.destroyed) this.lostError = new DeviceLostError(info.reason, info.message || 'no message');
     });
@@ -148,6 +172,15 @@ export class Runtime {
   }
 
   private async buildKernel(spec: ProgramSpec, key: string): Promise<Kernel> {
+    const started = performance.now();
+    try {
+      return await this.compile(spec, key);
+    } finally {
+      this.pipelineSeconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  private async compile(spec: ProgramSpec, key: string): Promise<Kernel> {
     const source = programSource(spec);
     if (this.options.printShaders) {
       console.log(`// ---- ${key}\n${source}`);

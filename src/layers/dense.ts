@@ -4,7 +4,7 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
-import { denseBackwardInput, denseBackwardWeight, denseForward } from '../ops/dense.js';
+import { denseBackwardInputList, denseBackwardWeightList, denseForwardList, type DenseRunOptions } from '../ops/dense.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
@@ -59,7 +59,7 @@ export class Dense extends Layer {
     const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
     const { fused, separate } = this.split(io);
     if (!separate) {
-      return [await denseForward(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`)];
+      return denseForwardList(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`, scratch(io));
     }
     let pre = io.scratch.get('pre');
     if (!pre) {
@@ -67,7 +67,7 @@ export class Dense extends Layer {
       io.scratch.set('pre', pre);
     }
     return [
-      await denseForward(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`),
+      ...(await denseForwardList(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`, scratch(io))),
       await activationForward(rt, separate, { count: io.batch * this.units, columns: this.units }, { inp: pre, out: io.output }, `${this.name} ${separate.name}`),
     ];
   }
@@ -80,10 +80,10 @@ export class Dense extends Layer {
     if (act.name !== 'linear' && !io.gradientGated) {
       list.push(await activationBackward(rt, act, { count: io.batch * this.units, columns: this.units }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
-    list.push(await denseBackwardWeight(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`));
+    list.push(...(await denseBackwardWeightList(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`, scratch(io))));
     list.push(await biasBackward(rt, { rows: io.batch, cols: this.units }, { dout: io.doutput, dbias: io.grads[1]! }, `${this.name} backward bias`));
     if (io.dinput) {
-      list.push(await denseBackwardInput(rt, shape, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`));
+      list.push(...(await denseBackwardInputList(rt, shape, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, scratch(io))));
     }
     return list;
   }
@@ -91,4 +91,18 @@ export class Dense extends Layer {
   override describe(): string {
     return `Dense(${this.units}, ${describeActivation(this.spec)})`;
   }
+}
+
+/** Scratch for the kernel variants that need it (split K's partial sums), one buffer per name, owned by the plan. */
+function scratch(io: LayerIO): DenseRunOptions {
+  return {
+    alloc: (elements, name) => {
+      let buffer = io.scratch.get(name);
+      if (!buffer || buffer.size < elements * 4) {
+        buffer = io.alloc(Math.max(4, elements * 4), name);
+        io.scratch.set(name, buffer);
+      }
+      return buffer;
+    },
+  };
 }

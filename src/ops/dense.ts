@@ -1,17 +1,24 @@
 /**
- * Dense layer kernels: forward, backward input, backward weight. Three families:
- * - shaders/dense_quad.wgsl: one strided product for all three, any shape, on
- *   devices with the `subgroups` feature (quads share the loads of the rows
- *   every thread needs);
- * - shaders/dense_tiled.wgsl (vec4, no bounds checks) for shapes whose batch,
- *   inputs and units are all multiples of 4;
- * - shaders/dense.wgsl for any shape on any device.
- * `variant` picks one by hand (tests, benchmarks); by default ('auto') the
- * quad family runs where the device has subgroups, else the tiled family where
- * the shape allows, else the general one.
+ * Dense layer kernels: forward, backward input, backward weight, each a kernel
+ * family (src/ops/family.ts) with these variants:
+ * - 'gemm' (shaders/gemm.wgsl): 64×64 tiles in workgroup memory, 4×4 outputs
+ *   per thread, any shape; the GPU's choice;
+ * - 'gemm-splitk': the same tiles with K cut into slices whose partial sums
+ *   shaders/gemm_reduce.wgsl adds in order, for skinny products (few output
+ *   tiles, long K); needs scratch;
+ * - 'quad' (shaders/dense_quad.wgsl): one strided product for all three, any
+ *   shape, on devices with the `subgroups` feature (quads share the loads of
+ *   the rows every thread needs); the choice on CPU emulations;
+ * - 'tiled' (shaders/dense_tiled.wgsl, vec4) for shapes whose batch, inputs
+ *   and units are all multiples of 4;
+ * - 'general' (shaders/dense.wgsl) for any shape on any device.
+ * By default ('auto') the runtime's tuner times the variants that apply on
+ * the adapter in use and keeps the fastest; `variant` picks one by hand.
  */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
-import { activationOverrides, shaped, type ActivationSpec, type Resource } from './common.js';
+import type { ScratchAlloc } from '../gpu/tuner.js';
+import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
+import { defineFamily, runFamily, type KernelFamily, type Variant } from './family.js';
 import { WGSL } from './sources.js';
 
 export interface DenseShape {
@@ -20,7 +27,7 @@ export interface DenseShape {
   units: number;
 }
 
-export type GemmVariant = 'auto' | 'general' | 'tiled' | 'quad';
+export type GemmVariant = 'auto' | 'general' | 'tiled' | 'quad' | 'gemm' | 'gemm-splitk';
 
 const TILE = 4; // outputs per thread along each axis, both families
 const WG_GENERAL: [number, number] = [8, 8];
@@ -38,23 +45,13 @@ export function denseQuadApplies(rt: Runtime): boolean {
   return rt.features.has('subgroups');
 }
 
-/** The family a variant resolves to on this device, for this shape. */
-export function denseFamily(rt: Runtime, s: DenseShape, variant: GemmVariant): 'quad' | 'tiled' | 'general' {
-  if (variant === 'quad') {
-    if (!denseQuadApplies(rt)) throw new Error("dense: the quad kernels need a device with the 'subgroups' feature; this one has none. Use variant 'auto'.");
-    return 'quad';
-  }
-  if (variant === 'auto' && denseQuadApplies(rt)) return 'quad';
-  return useTiled(s, variant) ? 'tiled' : 'general';
-}
-
 /**
  * c = a · b as the quad kernels see it: the (M, K) and (K, N) operands through
  * their strides; the forward one adds the bias and applies the activation.
  */
 async function quadProduct(
   rt: Runtime,
-  entry: 'forward' | 'backward_input' | 'backward_weight',
+  entry: Product,
   p: { M: number; N: number; K: number; A_M: number; A_K: number; B_K: number; B_N: number },
   bindings: { a: Resource; b: Resource; bias?: Resource; c: Resource },
   shapes: { a: number[]; b: number[]; c: number[] },
@@ -85,13 +82,6 @@ async function quadProduct(
   return rt.dispatch(kernel, resources, [Math.ceil(p.N / (threads * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
 }
 
-function useTiled(s: DenseShape, variant: GemmVariant): boolean {
-  if (variant === 'tiled' && !denseTiledApplies(s)) {
-    throw new Error(`dense: the tiled kernels need batch, inputs and units divisible by 4, got (${s.batch}, ${s.inputs}, ${s.units}).`);
-  }
-  return variant === 'tiled' || (variant === 'auto' && denseTiledApplies(s));
-}
-
 function groups(cols: number, rows: number, tiled: boolean): [number, number, number] {
   const wg = tiled ? WG_TILED : WG_GENERAL;
   return [Math.ceil(cols / TILE / wg[0]), Math.ceil(rows / TILE / wg[1]), 1];
@@ -107,123 +97,208 @@ function dims(s: DenseShape) {
   return { B: s.batch, IN: s.inputs, OUT: s.units };
 }
 
-/** out = act(inp · weight + bias). */
-export async function denseForward(
-  rt: Runtime,
-  s: DenseShape,
-  activation: ActivationSpec,
-  r: { inp: Resource; weight: Resource; bias: Resource; out: Resource },
-  label = 'dense forward',
-  variant: GemmVariant = 'auto',
-): Promise<Dispatch> {
-  const family = denseFamily(rt, s, variant);
-  if (family === 'quad') {
-    return quadProduct(
-      rt,
-      'forward',
-      { M: s.batch, N: s.units, K: s.inputs, A_M: s.inputs, A_K: 1, B_K: s.units, B_N: 1 },
-      { a: r.inp, b: r.weight, bias: r.bias, c: r.out },
-      { a: [s.batch, s.inputs], b: [s.inputs, s.units], c: [s.batch, s.units] },
-      activation,
-      label,
-    );
+
+type Product = 'forward' | 'backward_input' | 'backward_weight';
+
+/** A dense product as the strided kernels (quad, gemm) see it: c (M, N) = a (M, K) · b (K, N). */
+interface Strided { M: number; N: number; K: number; A_M: number; A_K: number; B_K: number; B_N: number }
+
+function strided(product: Product, s: DenseShape): Strided {
+  switch (product) {
+    case 'forward': return { M: s.batch, N: s.units, K: s.inputs, A_M: s.inputs, A_K: 1, B_K: s.units, B_N: 1 };
+    case 'backward_input': return { M: s.batch, N: s.inputs, K: s.units, A_M: s.units, A_K: 1, B_K: 1, B_N: s.units };
+    case 'backward_weight': return { M: s.inputs, N: s.units, K: s.batch, A_M: 1, A_K: s.inputs, B_K: s.units, B_N: 1 };
   }
-  const tiled = family === 'tiled';
-  const kernel = await rt.kernel({
-    ...program(tiled, 'forward'),
-    bindings: [
-      { name: 'inp', kind: 'read-only-storage' },
-      { name: 'weight', kind: 'read-only-storage' },
-      { name: 'bias', kind: 'read-only-storage' },
-      { name: 'out', kind: 'storage' },
-    ],
-    overrides: { ...dims(s), ...activationOverrides(activation) },
-  });
-  return rt.dispatch(
-    kernel,
-    [
-      shaped(r.inp, [s.batch, s.inputs]),
-      shaped(r.weight, [s.inputs, s.units]),
-      shaped(r.bias, [s.units]),
-      shaped(r.out, [s.batch, s.units]),
-    ],
-    groups(s.units, s.batch, tiled),
-    label,
-  );
 }
 
-/** dinp = dout · weightᵀ. */
-export async function denseBackwardInput(
-  rt: Runtime,
-  s: DenseShape,
-  r: { dout: Resource; weight: Resource; dinp: Resource },
-  label = 'dense backward input',
-  variant: GemmVariant = 'auto',
-): Promise<Dispatch> {
-  const family = denseFamily(rt, s, variant);
-  if (family === 'quad') {
-    return quadProduct(
-      rt,
-      'backward_input',
-      { M: s.batch, N: s.inputs, K: s.units, A_M: s.units, A_K: 1, B_K: 1, B_N: s.units },
-      { a: r.dout, b: r.weight, c: r.dinp },
-      { a: [s.batch, s.units], b: [s.inputs, s.units], c: [s.batch, s.inputs] },
-      undefined,
-      label,
-    );
-  }
-  const tiled = family === 'tiled';
-  const kernel = await rt.kernel({
-    ...program(tiled, 'backward_input'),
-    bindings: [
-      { name: 'dout', kind: 'read-only-storage' },
-      { name: 'weight_t', kind: 'read-only-storage' },
-      { name: 'dinp', kind: 'storage' },
-    ],
-    overrides: dims(s),
-  });
-  return rt.dispatch(
-    kernel,
-    [shaped(r.dout, [s.batch, s.units]), shaped(r.weight, [s.inputs, s.units]), shaped(r.dinp, [s.batch, s.inputs])],
-    groups(s.inputs, s.batch, tiled),
-    label,
-  );
+/** The operands of one product: a, b, c (and the bias for the forward one), with their shapes. */
+interface Operands { a: Resource; b: Resource; c: Resource; bias?: Resource; shapes: { a: number[]; b: number[]; c: number[] } }
+
+const GEMM_TILE = 64;
+const GEMM_STEP = 16;
+
+/** Tiles of c for the gemm kernel. */
+function gemmTiles(p: Strided): { cols: number; rows: number } {
+  return { cols: Math.ceil(p.N / GEMM_TILE), rows: Math.ceil(p.M / GEMM_TILE) };
 }
 
-/** dweight = inpᵀ · dout. */
-export async function denseBackwardWeight(
-  rt: Runtime,
-  s: DenseShape,
-  r: { inp: Resource; dout: Resource; dweight: Resource },
-  label = 'dense backward weight',
-  variant: GemmVariant = 'auto',
-): Promise<Dispatch> {
-  const family = denseFamily(rt, s, variant);
-  if (family === 'quad') {
-    return quadProduct(
-      rt,
-      'backward_weight',
-      { M: s.inputs, N: s.units, K: s.batch, A_M: 1, A_K: s.inputs, B_K: s.units, B_N: 1 },
-      { a: r.inp, b: r.dout, c: r.dweight },
-      { a: [s.batch, s.inputs], b: [s.batch, s.units], c: [s.inputs, s.units] },
-      undefined,
-      label,
-    );
-  }
-  const tiled = family === 'tiled';
+/**
+ * Slices of K for the split-K variant: enough workgroups to fill a large GPU
+ * (about 128), each slice at least two steps of 16 long. 1 when the product
+ * already has many tiles or a short K.
+ */
+export function gemmSplit(p: { M: number; N: number; K: number }): number {
+  const { cols, rows } = gemmTiles(p as Strided);
+  const tiles = cols * rows;
+  if (tiles >= 64 || p.K < 4 * GEMM_STEP) return 1;
+  return Math.max(1, Math.min(Math.ceil(128 / tiles), Math.floor(p.K / (2 * GEMM_STEP))));
+}
+
+/** Grid of the gemm kernel: x over column tiles and K slices, y over row tiles, folded into z past the limit. */
+function gemmGrid(rt: Runtime, p: Strided, split: number): [number, number, number] {
+  const { cols, rows } = gemmTiles(p);
+  const max = rt.limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.ceil(rows / max);
+  return [cols * split, Math.ceil(rows / z), z];
+}
+
+async function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, activation: ActivationSpec | undefined,
+  label: string, split: number, alloc: ScratchAlloc): Promise<Dispatch[]> {
+  const p = strided(product, s);
+  const withBias = product === 'forward';
+  const kSlice = Math.ceil(Math.ceil(p.K / split) / GEMM_STEP) * GEMM_STEP;
+  const slices = Math.ceil(p.K / kSlice);
+  const fused = withBias && slices === 1;
   const kernel = await rt.kernel({
-    ...program(tiled, 'backward_weight'),
+    name: fused ? 'gemm_bias_act' : 'gemm',
+    sources: [WGSL.activationFn, WGSL.gemm],
+    entryPoint: fused ? 'gemm_bias_act' : 'gemm',
+    workgroupSize: [16, 16],
     bindings: [
-      { name: 'inp_t', kind: 'read-only-storage' },
-      { name: 'dout_w', kind: 'read-only-storage' },
-      { name: 'dweight', kind: 'storage' },
+      { name: 'a_mat', kind: 'read-only-storage' },
+      { name: 'b_mat', kind: 'read-only-storage' },
+      { name: 'c_mat', kind: 'storage' },
+      ...(fused ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
     ],
-    overrides: dims(s),
+    overrides: { ...p, SPLIT: slices, K_SLICE: kSlice, ...(fused && activation ? activationOverrides(activation) : {}) },
   });
-  return rt.dispatch(
-    kernel,
-    [shaped(r.inp, [s.batch, s.inputs]), shaped(r.dout, [s.batch, s.units]), shaped(r.dweight, [s.inputs, s.units])],
-    groups(s.units, s.inputs, tiled),
-    label,
-  );
+  const target = slices > 1 ? alloc(slices * p.M * p.N, `${label} partial sums`) : o.c;
+  const resources = [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(target, slices > 1 ? [slices, p.M, p.N] : o.shapes.c)];
+  if (fused) resources.push(shaped(o.bias!, [p.N]));
+  const main = rt.dispatch(kernel, resources, gemmGrid(rt, p, slices), slices > 1 ? `${label} (${slices} slices of K)` : label);
+  if (slices === 1) return [main];
+  const reduce = await rt.kernel({
+    name: withBias ? 'gemm_reduce_bias_act' : 'gemm_reduce',
+    sources: [WGSL.activationFn, WGSL.gemmReduce],
+    entryPoint: withBias ? 'gemm_reduce_bias_act' : 'gemm_reduce',
+    workgroupSize: [256],
+    bindings: [
+      { name: 'partial', kind: 'read-only-storage' },
+      { name: 'c_sum', kind: 'storage' },
+      ...(withBias ? [{ name: 'bias_r', kind: 'read-only-storage' } as const] : []),
+    ],
+    overrides: { M: p.M, N: p.N, SPLIT: slices, ...(withBias && activation ? activationOverrides(activation) : {}) },
+  });
+  const reduceResources = [shaped(target, [slices, p.M, p.N]), shaped(o.c, o.shapes.c)];
+  if (withBias) reduceResources.push(shaped(o.bias!, [p.N]));
+  return [main, rt.dispatch(reduce, reduceResources, grid1d(p.M * p.N, 256), `${label} (sum of slices)`)];
+}
+
+/** The plain families' (tiled, general) kernels of one product. */
+async function plainProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, activation: ActivationSpec | undefined,
+  label: string, tiled: boolean): Promise<Dispatch> {
+  const names: Record<Product, string[]> = {
+    forward: ['inp', 'weight', 'bias', 'out'],
+    backward_input: ['dout', 'weight_t', 'dinp'],
+    backward_weight: ['inp_t', 'dout_w', 'dweight'],
+  };
+  const kernel = await rt.kernel({
+    ...program(tiled, product),
+    bindings: names[product].map((name, i, all) => ({ name, kind: i === all.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
+    overrides: { ...dims(s), ...(activation ? activationOverrides(activation) : {}) },
+  });
+  const p = strided(product, s);
+  const resources = product === 'forward'
+    ? [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(o.bias!, [s.units]), shaped(o.c, o.shapes.c)]
+    : [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(o.c, o.shapes.c)];
+  // The kernels' rows: the output's rows, except the weight gradient's, whose rows are the inputs.
+  return rt.dispatch(kernel, resources, groups(p.N, p.M, tiled), label);
+}
+
+/** What a dense family's variants are given: the shape, the operands, the activation (forward only). */
+interface DenseCall { shape: DenseShape; activation?: ActivationSpec }
+
+function denseVariants(product: Product): Variant<DenseCall, Operands>[] {
+  const subgroups = (rt: Runtime) => rt.features.has('subgroups') || "it needs a device with the 'subgroups' feature; this one has none";
+  return [
+    {
+      name: 'gemm', files: ['activationFn', 'gemm'], applies: () => true,
+      record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, 1, alloc),
+    },
+    {
+      name: 'gemm-splitk', files: ['activationFn', 'gemm', 'gemmReduce'], scratch: true,
+      applies: (_rt, c) => gemmSplit(strided(product, c.shape)) > 1 || 'the product has enough output tiles, or too short a K, to gain from slices of K',
+      record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, gemmSplit(strided(product, c.shape)), alloc),
+    },
+    {
+      name: 'quad', files: ['activationFn', 'denseQuad'], applies: (rt) => subgroups(rt),
+      record: async (rt, c, o, label) => [await quadProduct(rt, product, strided(product, c.shape),
+        { a: o.a, b: o.b, c: o.c, ...(o.bias ? { bias: o.bias } : {}) }, o.shapes, c.activation, label)],
+    },
+    {
+      name: 'tiled', files: ['activationFn', 'denseTiled'],
+      applies: (_rt, c) => denseTiledApplies(c.shape) ||
+        `it needs batch, inputs and units divisible by 4, got (${c.shape.batch}, ${c.shape.inputs}, ${c.shape.units})`,
+      record: async (rt, c, o, label) => [await plainProduct(rt, product, c.shape, o, c.activation, label, true)],
+    },
+    {
+      name: 'general', files: ['activationFn', 'dense'], applies: () => true,
+      record: async (rt, c, o, label) => [await plainProduct(rt, product, c.shape, o, c.activation, label, false)],
+    },
+  ];
+}
+
+function denseFamilyOf(product: Product, summary: string): KernelFamily<DenseCall, Operands> {
+  return defineFamily({
+    name: `dense.${product}`,
+    summary,
+    shapeKey: (c) => `${c.shape.batch}x${c.shape.inputs}x${c.shape.units}`,
+    variants: denseVariants(product),
+    // CPU emulations: the quad kernels (measured fastest on SwiftShader); GPUs: workgroup-memory tiles.
+    order: { cpu: ['quad', 'tiled', 'general', 'gemm', 'gemm-splitk'], gpu: ['gemm', 'gemm-splitk', 'tiled', 'general', 'quad'] },
+  });
+}
+
+export const DENSE_FORWARD = denseFamilyOf('forward', 'out = act(inp · weight + bias)');
+export const DENSE_BACKWARD_INPUT = denseFamilyOf('backward_input', 'dinp = dout · weightᵀ');
+export const DENSE_BACKWARD_WEIGHT = denseFamilyOf('backward_weight', 'dweight = inpᵀ · dout');
+
+/** Options of the dense products: a variant by name, and scratch for the variants that need it (split K). */
+export interface DenseRunOptions {
+  variant?: GemmVariant;
+  alloc?: ScratchAlloc;
+}
+
+function only(list: Dispatch[], label: string): Dispatch {
+  if (list.length !== 1) throw new Error(`${label}: expected one dispatch, the variant recorded ${list.length}; use the list form.`);
+  return list[0]!;
+}
+
+/** out = act(inp · weight + bias), as a list of dispatches (split K records two). */
+export function denseForwardList(rt: Runtime, s: DenseShape, activation: ActivationSpec,
+  r: { inp: Resource; weight: Resource; bias: Resource; out: Resource }, label = 'dense forward', options: DenseRunOptions = {}): Promise<Dispatch[]> {
+  const o: Operands = { a: r.inp, b: r.weight, c: r.out, bias: r.bias, shapes: { a: [s.batch, s.inputs], b: [s.inputs, s.units], c: [s.batch, s.units] } };
+  return runFamily(rt, DENSE_FORWARD, { shape: s, activation }, o, label, options);
+}
+
+/** dinp = dout · weightᵀ, as a list of dispatches. */
+export function denseBackwardInputList(rt: Runtime, s: DenseShape, r: { dout: Resource; weight: Resource; dinp: Resource },
+  label = 'dense backward input', options: DenseRunOptions = {}): Promise<Dispatch[]> {
+  const o: Operands = { a: r.dout, b: r.weight, c: r.dinp, shapes: { a: [s.batch, s.units], b: [s.inputs, s.units], c: [s.batch, s.inputs] } };
+  return runFamily(rt, DENSE_BACKWARD_INPUT, { shape: s }, o, label, options);
+}
+
+/** dweight = inpᵀ · dout, as a list of dispatches. */
+export function denseBackwardWeightList(rt: Runtime, s: DenseShape, r: { inp: Resource; dout: Resource; dweight: Resource },
+  label = 'dense backward weight', options: DenseRunOptions = {}): Promise<Dispatch[]> {
+  const o: Operands = { a: r.inp, b: r.dout, c: r.dweight, shapes: { a: [s.batch, s.inputs], b: [s.batch, s.units], c: [s.inputs, s.units] } };
+  return runFamily(rt, DENSE_BACKWARD_WEIGHT, { shape: s }, o, label, options);
+}
+
+/** out = act(inp · weight + bias) in one dispatch (no split-K variant without an allocator). */
+export async function denseForward(rt: Runtime, s: DenseShape, activation: ActivationSpec,
+  r: { inp: Resource; weight: Resource; bias: Resource; out: Resource }, label = 'dense forward', variant: GemmVariant = 'auto'): Promise<Dispatch> {
+  return only(await denseForwardList(rt, s, activation, r, label, { variant }), label);
+}
+
+/** dinp = dout · weightᵀ in one dispatch. */
+export async function denseBackwardInput(rt: Runtime, s: DenseShape, r: { dout: Resource; weight: Resource; dinp: Resource },
+  label = 'dense backward input', variant: GemmVariant = 'auto'): Promise<Dispatch> {
+  return only(await denseBackwardInputList(rt, s, r, label, { variant }), label);
+}
+
+/** dweight = inpᵀ · dout in one dispatch. */
+export async function denseBackwardWeight(rt: Runtime, s: DenseShape, r: { inp: Resource; dout: Resource; dweight: Resource },
+  label = 'dense backward weight', variant: GemmVariant = 'auto'): Promise<Dispatch> {
+  return only(await denseBackwardWeightList(rt, s, r, label, { variant }), label);
 }

@@ -2,6 +2,7 @@
  * The WGSL sources, as text. Vite (browser, vitest) and the Node loader in
  * demo/register.mjs both turn `?raw` imports into the file's contents.
  */
+import { hashTexts } from '../gpu/tuner.js';
 import activationFn from '../../shaders/lib/activation_fn.wgsl?raw';
 import convShape from '../../shaders/lib/conv_shape.wgsl?raw';
 import stepState from '../../shaders/lib/step_state.wgsl?raw';
@@ -14,6 +15,8 @@ import conv2dQuad from '../../shaders/conv2d_quad.wgsl?raw';
 import dense from '../../shaders/dense.wgsl?raw';
 import denseQuad from '../../shaders/dense_quad.wgsl?raw';
 import denseTiled from '../../shaders/dense_tiled.wgsl?raw';
+import gemm from '../../shaders/gemm.wgsl?raw';
+import gemmReduce from '../../shaders/gemm_reduce.wgsl?raw';
 import loss from '../../shaders/loss.wgsl?raw';
 import optimizer from '../../shaders/optimizer.wgsl?raw';
 import peak from '../../shaders/peak.wgsl?raw';
@@ -32,6 +35,8 @@ export const WGSL = {
   dense,
   denseQuad,
   denseTiled,
+  gemm,
+  gemmReduce,
   loss,
   optimizer,
   peak,
@@ -52,8 +57,13 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   dense: 'shaders/dense.wgsl',
   denseQuad: 'shaders/dense_quad.wgsl',
   denseTiled: 'shaders/dense_tiled.wgsl',
+  gemm: 'shaders/gemm.wgsl',
+  gemmReduce: 'shaders/gemm_reduce.wgsl',
   loss: 'shaders/loss.wgsl',
   optimizer: 'shaders/optimizer.wgsl',
   peak: 'shaders/peak.wgsl',
   pool: 'shaders/pool.wgsl',
 };
+
+/** A hash of every kernel source: kernel choices measured with other sources are measured again. */
+export const SOURCES_HASH = hashTexts(Object.values(WGSL));

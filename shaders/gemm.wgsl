@@ -1,0 +1,148 @@
+// GEMM, the workgroup-memory family: c = a · b for the three dense products,
+// with the operands read through strides so that no transpose is materialised.
+//
+//   a is (M, K): element (m, k) at a_mat[m·A_M + k·A_K]
+//   b is (K, N): element (k, n) at b_mat[k·B_K + n·B_N]
+//   c is (M, N), row-major
+//
+//   dense forward          M = B,  K = IN,  N = OUT:  a = inp,   b = weight
+//   dense backward input   M = B,  K = OUT, N = IN:   a = dout,  b = weightᵀ (B_K = 1, B_N = OUT)
+//   dense backward weight  M = IN, K = B,   N = OUT:  a = inpᵀ (A_M = 1, A_K = IN), b = dout
+//
+// A workgroup of 16×16 threads computes a 64×64 tile of c. It walks K in steps
+// of 16: the whole workgroup copies a 64×16 block of a and a 16×64 block of b
+// into workgroup memory (each thread 4 + 4 loads, consecutive threads at
+// consecutive addresses along whichever axis of the operand is contiguous),
+// then every thread does 16 × 4 × 4 multiply-adds out of that memory into its
+// 4×4 register block. The thread (tx, ty) owns rows ty + 16i and columns
+// tx + 16j (i, j < 4): neighbouring threads read neighbouring words of the
+// tiles and store neighbouring words of c.
+//
+// Split K (SPLIT > 1): the x axis of the grid also runs over SPLIT slices of K,
+// each K_SLICE long, and each workgroup writes its slice's partial sums to
+// c_mat as (SPLIT, M, N); gemm_reduce.wgsl adds the slices in order (no float
+// atomics: the result does not depend on scheduling), then the bias and the
+// activation. This gives a skinny product (batch 32 × 784 inputs) enough
+// workgroups to fill a GPU.
+//
+// The grid's y axis (row tiles) may be folded into z when it passes the
+// adapter's limit per dimension: the row tile is wid.y + wid.z · nwg.y.
+//
+// Twins: src/reference/dense.ts. Variant selection: src/ops/dense.ts.
+
+override M: u32;
+override N: u32;
+override K: u32;
+override A_M: u32;
+override A_K: u32;
+override B_K: u32;
+override B_N: u32;
+override SPLIT: u32 = 1u;
+override K_SLICE: u32 = K;
+
+const TM = 64u;       // rows of c per workgroup
+const TN = 64u;       // columns of c per workgroup
+const TK = 16u;       // depth of one step along K
+const THREADS = 256u; // 16 × 16
+
+var<workgroup> a_tile: array<f32, 1024>; // [k][m]: TK × TM
+var<workgroup> b_tile: array<f32, 1024>; // [k][n]: TK × TN
+
+@group(0) @binding(0) var<storage, read> a_mat: array<f32>;
+@group(0) @binding(1) var<storage, read> b_mat: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+
+// acc[i] holds c[row0 + ty + 16i, col0 + tx + 16j] for j = 0..3 in its lanes.
+var<private> acc: array<vec4f, 4>;
+
+struct Tile {
+  row0: u32,
+  col0: u32,
+  k_begin: u32,
+  k_end: u32,
+  slice: u32,
+  inside: bool, // false for the workgroups a folded grid adds past the last row tile
+}
+
+fn tile_of(group: vec3u, groups: vec3u) -> Tile {
+  let col_tiles = (N + TN - 1u) / TN;
+  let row_tile = group.y + group.z * groups.y;
+  let slice = group.x / col_tiles;
+  let k_begin = slice * K_SLICE;
+  return Tile(row_tile * TM, (group.x % col_tiles) * TN, k_begin, min(k_begin + K_SLICE, K), slice,
+              row_tile * TM < M);
+}
+
+// One element of a, or 0 outside (m < M, k < k_end).
+fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
+  if (m < M && k < k_end) { return a_mat[m * A_M + k * A_K]; }
+  return 0.0;
+}
+
+fn load_b(k: u32, n: u32, k_end: u32) -> f32 {
+  if (k < k_end && n < N) { return b_mat[k * B_K + n * B_N]; }
+  return 0.0;
+}
+
+// The tile's product over its K range into acc. Every thread of the workgroup
+// calls it (it has barriers); `t` is the thread's index in the workgroup.
+fn tile_product(tile: Tile, tx: u32, ty: u32, t: u32) {
+  acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  for (var k0 = tile.k_begin; k0 < tile.k_end; k0 += TK) {
+    for (var p = 0u; p < 4u; p++) {
+      let e = t + p * THREADS;
+      // a: walk k fastest when k is contiguous in memory, else m.
+      var am = e / TK;
+      var ak = e % TK;
+      if (A_K != 1u) { am = e % TM; ak = e / TM; }
+      a_tile[ak * TM + am] = load_a(tile.row0 + am, k0 + ak, tile.k_end);
+      var bn = e % TN;
+      var bk = e / TN;
+      if (B_N != 1u) { bk = e % TK; bn = e / TK; }
+      b_tile[bk * TN + bn] = load_b(k0 + bk, tile.col0 + bn, tile.k_end);
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      let b = vec4f(b_tile[kk * TN + tx], b_tile[kk * TN + tx + 16u], b_tile[kk * TN + tx + 32u], b_tile[kk * TN + tx + 48u]);
+      acc[0] = fma(vec4f(a_tile[kk * TM + ty]), b, acc[0]);
+      acc[1] = fma(vec4f(a_tile[kk * TM + ty + 16u]), b, acc[1]);
+      acc[2] = fma(vec4f(a_tile[kk * TM + ty + 32u]), b, acc[2]);
+      acc[3] = fma(vec4f(a_tile[kk * TM + ty + 48u]), b, acc[3]);
+    }
+    workgroupBarrier();
+  }
+}
+
+// c = act(a · b + bias) (SPLIT = 1 only).
+@compute @workgroup_size(16, 16)
+fn gemm_bias_act(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+                 @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) t: u32) {
+  let tile = tile_of(group, groups);
+  if (!tile.inside) { return; } // the same for the whole workgroup
+  tile_product(tile, local.x, local.y, t);
+  for (var i = 0u; i < 4u; i++) {
+    let m = tile.row0 + local.y + 16u * i;
+    for (var j = 0u; j < 4u; j++) {
+      let n = tile.col0 + local.x + 16u * j;
+      if (m < M && n < N) { c_mat[m * N + n] = activate(acc[i][j] + bias[n]); }
+    }
+  }
+}
+
+// c = a · b, or with SPLIT > 1 the slice's partial sums at c[slice, m, n].
+@compute @workgroup_size(16, 16)
+fn gemm(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+        @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) t: u32) {
+  let tile = tile_of(group, groups);
+  if (!tile.inside) { return; }
+  tile_product(tile, local.x, local.y, t);
+  let base = tile.slice * M * N;
+  for (var i = 0u; i < 4u; i++) {
+    let m = tile.row0 + local.y + 16u * i;
+    for (var j = 0u; j < 4u; j++) {
+      let n = tile.col0 + local.x + 16u * j;
+      if (m < M && n < N) { c_mat[base + m * N + n] = acc[i][j]; }
+    }
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * Kernel selection by measurement. A kernel family (src/ops/family.ts) offers
+ * the variants that apply to a shape; the first time a (family, shape) runs
+ * on an adapter, the tuner times each of them there and keeps the fastest.
+ * The choice is cached in memory for the process and in a store that outlives
+ * it (a JSON file in the cache folder in Node, the page's localStorage in a
+ * browser), keyed by the adapter (vendor, architecture, device, description,
+ * which names the driver, and whether bounds checks are on) and stamped with a
+ * hash of the shader sources: a changed shader is tuned again.
+ *
+ * Timing: every candidate's dispatches are submitted `reps` times in one
+ * command buffer and the tuner waits for the queue (wall clock over repeated
+ * submits, which every adapter has); `reps` grows until one measurement lasts
+ * about 2 ms, so launch overhead and the clock's grain do not decide. Three
+ * rounds, the candidates interleaved, the median of each.
+ *
+ * With autotuning off (`autotune: false`, `SHADERPROP_AUTOTUNE=0`) the first
+ * candidate wins: families list their variants in the order that suits the
+ * adapter kind (CPU emulation or GPU), so the choice is fixed per adapter kind.
+ *
+ * The same cache gives the same choices, hence the same arithmetic: one seed
+ * still gives bit-identical weights on one adapter.
+ */
+import type { Dispatch, Runtime } from './runtime.js';
+
+/** One variant offered for a (family, shape): how to record its dispatches. */
+export interface TuneCandidate {
+  variant: string;
+  /** Records the dispatches; scratch comes from `alloc` (elements of f32). */
+  build(alloc: ScratchAlloc): Promise<Dispatch[]>;
+}
+
+export type ScratchAlloc = (elements: number, name: string) => GPUBuffer;
+
+export interface TuneRecord {
+  variant: string;
+  /** Hash of the shader sources the times were measured with. */
+  sources: string;
+  /** Median microseconds per run of each variant timed. */
+  micros: Record<string, number>;
+  measured: string;
+}
+
+/** Where choices outlive the process. */
+export interface TuneStore {
+  load(): Promise<Record<string, TuneRecord>>;
+  save(records: Record<string, TuneRecord>): Promise<void>;
+}
+
+/** Seconds one run of `dispatches` takes, measured over `reps` repeats (injectable for tests). */
+export type DispatchTimer = (rt: Runtime, dispatches: readonly Dispatch[], reps: number) => Promise<number>;
+
+/** What was chosen for one (family, shape), for reports and `--json`. */
+export interface Choice {
+  family: string;
+  shape: string;
+  variant: string;
+  how: 'measured' | 'cached' | 'fixed' | 'requested' | 'only';
+  micros?: Record<string, number>;
+}
+
+export interface TunerOptions {
+  autotune: boolean;
+  store?: TuneStore | undefined;
+  timer?: DispatchTimer;
+  /** Target length of one measurement, seconds (default 0.002). */
+  target?: number;
+  /** Rounds per candidate (default 3). */
+  rounds?: number;
+}
+
+/** Wall clock over `reps` repeats in one submit, waiting for the queue. */
+export const wallClockTimer: DispatchTimer = async (rt, dispatches, reps) => {
+  await rt.sync();
+  const start = performance.now();
+  rt.submit(dispatches, reps);
+  await rt.sync();
+  return (performance.now() - start) / 1000 / reps;
+};
+
+export class KernelTuner {
+  /** Every choice made by this runtime, keyed by family and shape. */
+  readonly choices = new Map<string, Choice>();
+  /** Seconds spent timing variants (0 when nothing was measured). */
+  tuningSeconds = 0;
+  private records: Record<string, TuneRecord> | undefined;
+  private readonly timer: DispatchTimer;
+  private saving: Promise<void> = Promise.resolve();
+
+  constructor(private readonly rt: Runtime, readonly options: TunerOptions) {
+    this.timer = options.timer ?? wallClockTimer;
+  }
+
+  /** The adapter part of every key. */
+  get adapterKey(): string {
+    const a = this.rt.adapter;
+    return [a.vendor, a.architecture, a.device, a.description, this.rt.boundsChecks ? 'checks' : 'no-checks'].join('/');
+  }
+
+  /**
+   * The variant to run for a (family, shape), among `candidates` (those that
+   * apply, the fixed choice first; `sources` hashes their shaders). Times them when autotuning is on and no
+   * valid cached choice exists; a candidate that fails to build is left out.
+   */
+  async choose(family: string, shape: string, candidates: readonly TuneCandidate[], sources: string): Promise<string> {
+    if (candidates.length === 0) throw new Error(`${family}: no kernel variant applies to shape ${shape}.`);
+    const key = `${family} ${shape}`;
+    const known = this.choices.get(key);
+    if (known && candidates.some((c) => c.variant === known.variant)) return known.variant;
+    const record = (choice: Choice) => {
+      this.choices.set(key, choice);
+      return choice.variant;
+    };
+    if (candidates.length === 1) return record({ family, shape, variant: candidates[0]!.variant, how: 'only' });
+    if (!this.options.autotune) return record({ family, shape, variant: candidates[0]!.variant, how: 'fixed' });
+    const storeKey = `${this.adapterKey} ${key}`;
+    const stored = (await this.load())[storeKey];
+    if (stored && stored.sources === sources && candidates.some((c) => c.variant === stored.variant)) {
+      return record({ family, shape, variant: stored.variant, how: 'cached', micros: stored.micros });
+    }
+    const started = performance.now();
+    const micros = await this.measure(candidates);
+    this.tuningSeconds += (performance.now() - started) / 1000;
+    const ranked = Object.entries(micros).sort((x, y) => x[1] - y[1]);
+    // Every candidate failed to build or run: the fixed choice, whose error the caller then sees.
+    const variant = ranked[0]?.[0] ?? candidates[0]!.variant;
+    if (ranked.length > 0) {
+      this.records![storeKey] = { variant, sources, micros, measured: new Date().toISOString() };
+      this.persist();
+    }
+    return record({ family, shape, variant, how: 'measured', micros });
+  }
+
+  /** Waits for pending writes of the store. */
+  flush(): Promise<void> {
+    return this.saving;
+  }
+
+  private async load(): Promise<Record<string, TuneRecord>> {
+    if (!this.records) {
+      try {
+        this.records = (await this.options.store?.load()) ?? {};
+      } catch {
+        this.records = {}; // an unreadable cache is a cache miss
+      }
+    }
+    return this.records;
+  }
+
+  private persist(): void {
+    const store = this.options.store;
+    if (!store) return;
+    const records = { ...this.records };
+    this.saving = this.saving.then(() => store.save(records)).catch(() => {});
+  }
+
+  /** Median microseconds per run of each candidate that builds and runs. */
+  private async measure(candidates: readonly TuneCandidate[]): Promise<Record<string, number>> {
+    const target = this.options.target ?? 0.002;
+    const rounds = this.options.rounds ?? 3;
+    const temporary: GPUBuffer[] = [];
+    const alloc: ScratchAlloc = (elements, name) => {
+      const buffer = this.rt.storage(Math.max(4, elements * 4), `tuning scratch: ${name}`);
+      temporary.push(buffer);
+      return buffer;
+    };
+    const live: { variant: string; dispatches: Dispatch[]; reps: number; times: number[] }[] = [];
+    try {
+      const built = await Promise.all(candidates.map(async (c) => {
+        try {
+          return { variant: c.variant, dispatches: await c.build(alloc) };
+        } catch {
+          return undefined; // does not compile or bind here: not a candidate
+        }
+      }));
+      for (const b of built) {
+        if (!b) continue;
+        try {
+          const once = await this.timer(this.rt, b.dispatches, 1); // also the warm-up
+          const reps = Math.max(1, Math.min(1000, Math.ceil(target / Math.max(once, 1e-7))));
+          live.push({ ...b, reps, times: [] });
+        } catch {
+          // a device error while running it: not a candidate
+        }
+      }
+      for (let r = 0; r < rounds; r++) {
+        for (const c of live) c.times.push(await this.timer(this.rt, c.dispatches, c.reps));
+      }
+    } finally {
+      for (const buffer of temporary) this.rt.pool.release(buffer);
+    }
+    const micros: Record<string, number> = {};
+    for (const c of live) {
+      const sorted = [...c.times].sort((a, b) => a - b);
+      micros[c.variant] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1e7) / 10;
+    }
+    return micros;
+  }
+}
+
+/** A store of records in a JSON file (Node), written atomically and merged with what other processes wrote. */
+export function jsonFileStore(io: {
+  read(path: string): Promise<Uint8Array>;
+  write(path: string, text: string): Promise<void>;
+}, path: string): TuneStore {
+  const parse = async (): Promise<Record<string, TuneRecord>> => {
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(await io.read(path))) as { records?: Record<string, TuneRecord> };
+      return parsed.records ?? {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    load: parse,
+    async save(records) {
+      const merged = { ...(await parse()), ...records };
+      await io.write(path, JSON.stringify({ format: 'shaderprop kernel choices', version: 1, records: merged }, null, 1));
+    },
+  };
+}
+
+/** A store in the page's localStorage. */
+export function localStorageStore(storage: Storage, key = 'shaderprop kernel choices'): TuneStore {
+  return {
+    async load() {
+      const text = storage.getItem(key);
+      return text ? ((JSON.parse(text) as { records?: Record<string, TuneRecord> }).records ?? {}) : {};
+    },
+    async save(records) {
+      storage.setItem(key, JSON.stringify({ version: 1, records }));
+    },
+  };
+}
+
+/** FNV-1a of a set of texts, as 8 hex digits. */
+export function hashTexts(texts: readonly string[]): string {
+  let h = 0x811c9dc5;
+  for (const text of texts) {
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+  }
+  return h.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,95 @@
+/**
+ * The workgroup-memory GEMM variants of the dense products (shaders/gemm.wgsl,
+ * gemm_reduce.wgsl) against the f64 twins in src/reference/dense.ts, on shapes
+ * that are and are not multiples of the 64×64 tile and the 16-long K step,
+ * and with K cut into slices (split K) where the shape allows.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ActivationSpec } from '../../src/ops/common.js';
+import {
+  denseBackwardInputList, denseBackwardWeightList, denseForwardList, gemmSplit, type GemmVariant,
+} from '../../src/ops/dense.js';
+import { activationForward } from '../../src/reference/activations.js';
+import { assertClose } from '../../src/reference/compare.js';
+import { denseBackward, denseForward as denseForwardRef } from '../../src/reference/dense.js';
+import { expectNoGpuErrors, makeRng, normalF32, outputF32, TOL, useRuntime } from './gpu.js';
+
+const rt = useRuntime();
+
+type Shape = [B: number, IN: number, OUT: number];
+const SHAPES: Shape[] = [
+  [1, 1, 1],
+  [3, 17, 33],
+  [65, 70, 129],
+  [32, 784, 128],
+  [7, 300, 10],
+  [130, 16, 64],
+];
+
+const ACTIVATIONS: ActivationSpec[] = [{ name: 'linear' }, { name: 'relu' }, { name: 'sigmoid' }];
+
+describe('gemm', () => {
+  it('split K applies to skinny products with a long K, not to wide or short ones', () => {
+    expect(gemmSplit({ M: 32, N: 128, K: 784 })).toBeGreaterThan(1);
+    expect(gemmSplit({ M: 1024, N: 1024, K: 1024 })).toBe(1); // 256 tiles
+    expect(gemmSplit({ M: 32, N: 128, K: 32 })).toBe(1);
+    // every slice at least 32 long
+    for (const K of [64, 100, 784, 5000]) expect(K / gemmSplit({ M: 8, N: 8, K })).toBeGreaterThanOrEqual(32);
+  });
+
+  for (const [B, IN, OUT] of SHAPES) {
+    for (const variant of ['gemm', 'gemm-splitk'] as GemmVariant[]) {
+      const splitForward = gemmSplit({ M: B, N: OUT, K: IN }) > 1;
+      it(`${variant}: forward, backward input and weight, (B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async (ctx) => {
+        const r = rt();
+        const rng = makeRng(3000 + B * 7 + IN * 13 + OUT);
+        const x = normalF32(rng, B * IN);
+        const w = normalF32(rng, IN * OUT, 1 / Math.sqrt(IN));
+        const b = normalF32(rng, OUT, 0.5);
+        const dy = normalF32(rng, B * OUT);
+        const [inp, weight, bias, dout] = [x, w, b, dy].map((d, i) => r.storage(d, `in ${i}`));
+        const out = outputF32(r, B * OUT, 'out');
+        const dinp = outputF32(r, B * IN, 'dx');
+        const dweight = outputF32(r, IN * OUT, 'dw');
+        const scratch: GPUBuffer[] = [];
+        const alloc = (elements: number, name: string) => {
+          const buffer = r.storage(elements * 4, name);
+          scratch.push(buffer);
+          return buffer;
+        };
+        const s = { batch: B, inputs: IN, units: OUT };
+        const applies = {
+          forward: splitForward,
+          input: gemmSplit({ M: B, N: IN, K: OUT }) > 1,
+          weight: gemmSplit({ M: IN, N: OUT, K: B }) > 1,
+        };
+        if (variant === 'gemm-splitk' && !applies.forward && !applies.input && !applies.weight) ctx.skip();
+        const pick = (yes: boolean): GemmVariant => (variant === 'gemm-splitk' && yes ? 'gemm-splitk' : 'gemm');
+        for (const act of ACTIVATIONS) {
+          const list = await denseForwardList(r, s, act, { inp: inp!, weight: weight!, bias: bias!, out }, 'f', { variant: pick(applies.forward), alloc });
+          expect(list.length).toBe(pick(applies.forward) === 'gemm-splitk' ? 2 : 1);
+          r.submit(list);
+          const want = activationForward(act.name, denseForwardRef(x, w, b, B, IN, OUT), OUT, act.alpha);
+          assertClose(await r.readF32(out, B * OUT), want, { ...TOL, label: `gemm forward ${variant} ${act.name} (${B},${IN},${OUT})` });
+        }
+        r.submit([
+          ...(await denseBackwardInputList(r, s, { dout: dout!, weight: weight!, dinp }, 'dx', { variant: pick(applies.input), alloc })),
+          ...(await denseBackwardWeightList(r, s, { inp: inp!, dout: dout!, dweight }, 'dw', { variant: pick(applies.weight), alloc })),
+        ]);
+        const want = denseBackward(x, w, dy, B, IN, OUT);
+        assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `gemm dx ${variant} (${B},${IN},${OUT})` });
+        assertClose(await r.readF32(dweight, IN * OUT), want.dw, { ...TOL, label: `gemm dw ${variant} (${B},${IN},${OUT})` });
+        expectNoGpuErrors(r);
+        for (const buffer of [inp!, weight!, bias!, dout!, out, dinp, dweight, ...scratch]) r.pool.release(buffer);
+      });
+    }
+  }
+
+  it('split K without an allocator is refused with a message that says so', async () => {
+    const r = rt();
+    const buf = outputF32(r, 32 * 784, 'any');
+    await expect(denseForwardList(r, { batch: 32, inputs: 784, units: 128 }, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'f', { variant: 'gemm-splitk' }))
+      .rejects.toThrow(/needs scratch buffers/);
+    r.pool.release(buf);
+  });
+});
