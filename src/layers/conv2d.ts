@@ -9,7 +9,7 @@ import { activationBackward, activationForward } from '../ops/activation.js';
 import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
 import {
-  conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGeometry, conv2dInputGradPlan, conv2dWeightGradPlan,
+  conv2dBackwardInputList, conv2dBackwardWeightList, conv2dForwardList, conv2dGeometry,
   type Conv2dShape, type Padding,
 } from '../ops/conv2d.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
@@ -98,7 +98,7 @@ export class Conv2d extends Layer {
     const count = io.batch * sizeOf(this.outputShape(input));
     const { fused, separate } = this.split(io);
     if (!separate) {
-      return [await conv2dForwardAuto(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`)];
+      return conv2dForwardList(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`);
     }
     let pre = io.scratch.get('pre');
     if (!pre) {
@@ -106,7 +106,7 @@ export class Conv2d extends Layer {
       io.scratch.set('pre', pre);
     }
     return [
-      await conv2dForwardAuto(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`),
+      ...(await conv2dForwardList(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: pre }, `${this.name} forward`)),
       await activationForward(rt, separate, { count, columns: this.filters }, { inp: pre, out: io.output }, `${this.name} ${separate.name}`),
     ];
   }
@@ -123,30 +123,20 @@ export class Conv2d extends Layer {
     // Both parameter gradients sum over B·OH·OW terms, cut into slices whose
     // partial sums are added in a second pass, so that enough threads share the
     // work (see conv2d_gemm.wgsl and conv2d.wgsl).
-    const plan = conv2dWeightGradPlan(s, 'auto', rt);
-    const partial = plan.partialElements > 0 ? this.scratchBuffer(io, 'weight partial', plan.partialElements) : undefined;
+    const alloc = { alloc: (elements: number, name: string) => this.scratchBuffer(io, name, elements) };
     const biasPartial = this.scratchBuffer(io, 'bias partial', io.batch * this.filters);
-    list.push(...(await conv2dBackwardWeightAuto(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, ...(partial ? { partial } : {}) }, `${this.name} backward weight`)));
+    list.push(...(await conv2dBackwardWeightList(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`, alloc)));
     list.push(await biasBackward(rt, { rows: io.batch * out[0]! * out[1]!, cols: this.filters, groups: io.batch }, { dout: io.doutput, dbias: biasPartial }, `${this.name} backward bias (per sample)`));
     list.push(await biasBackward(rt, { rows: io.batch, cols: this.filters }, { dout: biasPartial, dbias: io.grads[1]! }, `${this.name} backward bias (sum over batch)`));
     if (io.dinput) {
-      const route = conv2dInputGradPlan(s);
-      const scratch = route.route === 'flipped' ? {
-        padded: this.scratchBuffer(io, 'padded gradient', route.paddedElements),
-        flipped: this.scratchBuffer(io, 'flipped weights', route.flippedElements),
-        zeros: this.scratchBuffer(io, 'zero bias', route.zeroElements),
-      } : undefined;
-      // Pooled buffers come back holding old data: the bias of the transposed conv must read 0.
-      if (scratch) rt.write(scratch.zeros, new Float32Array(route.zeroElements));
-      list.push(...(await conv2dBackwardInputAuto(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput, ...(scratch ? { scratch } : {}) },
-        `${this.name} backward input`)));
+      list.push(...(await conv2dBackwardInputList(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, alloc)));
     }
     return list;
   }
 
   private scratchBuffer(io: LayerIO, name: string, elements: number): GPUBuffer {
     let buffer = io.scratch.get(name);
-    if (!buffer) {
+    if (!buffer || buffer.size < elements * 4) {
       buffer = io.alloc(elements * 4, `${this.name} ${name}`);
       io.scratch.set(name, buffer);
     }

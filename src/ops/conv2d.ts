@@ -2,6 +2,7 @@
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
 import { biasBackward } from './bias.js';
+import { defineFamily, runFamily, type RunOptions } from './family.js';
 import { WGSL } from './sources.js';
 
 export type Padding = 'valid' | 'same';
@@ -340,6 +341,7 @@ async function conv2dBackwardInputFlipped(
   s: Conv2dShape,
   r: { dout: Resource; weight: Resource; dinp: Resource; scratch: { padded: Resource; flipped: Resource; zeros: Resource } },
   label: string,
+  tuned = false,
 ): Promise<Dispatch[]> {
   const sh = shapes(s);
   const paddedShape = [s.batch, s.inH + s.kH - 1, s.inW + s.kW - 1, s.outC];
@@ -354,8 +356,11 @@ async function conv2dBackwardInputFlipped(
       grid1d(Math.ceil((s.batch * paddedShape[1]! * paddedShape[2]! * (s.outC / 4)) / 4), 64), `${label} (pad the gradient)`),
     rt.dispatch(flip, [shaped(r.weight, sh.weight), shaped(r.scratch.flipped, [s.kH, s.kW, s.outC, s.inC])],
       grid1d(s.kH * s.kW * s.inC * s.outC, 64), `${label} (flip the weights)`),
-    await conv2dForwardAuto(rt, transposed, { name: 'linear' },
-      { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp }, `${label} (forward conv of the padded gradient)`, 'auto'),
+    ...(tuned
+      ? await conv2dForwardList(rt, transposed, { name: 'linear' },
+        { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp }, `${label} (forward conv of the padded gradient)`)
+      : [await conv2dForwardAuto(rt, transposed, { name: 'linear' },
+        { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp }, `${label} (forward conv of the padded gradient)`, 'auto')]),
   ];
 }
 
@@ -436,4 +441,109 @@ export async function conv2dBackwardWeightAuto(
   if (plan.split === 1) return [main];
   const weights = s.kH * s.kW * s.inC * s.outC;
   return [main, await biasBackward(rt, { rows: plan.split, cols: weights }, { dout: r.partial!, dbias: r.dweight }, `${label} (sum of slices)`)];
+}
+
+// ---------------------------------------------------------------------------
+// The three conv products as kernel families (src/ops/family.ts): the layer
+// calls these; the runtime's tuner picks the variant on the adapter in use.
+
+type ConvForwardOperands = { inp: Resource; weight: Resource; bias: Resource; out: Resource };
+type ConvInputOperands = { dout: Resource; weight: Resource; dinp: Resource };
+type ConvWeightOperands = { inp: Resource; dout: Resource; dweight: Resource };
+interface ConvCall { shape: Conv2dShape; activation?: ActivationSpec }
+
+const convKey = (c: ConvCall) => {
+  const s = c.shape;
+  return `${s.batch}x${s.inH}x${s.inW}x${s.inC}>${s.outC} k${s.kH}x${s.kW} s${s.strideH}x${s.strideW} ${s.padding}`;
+};
+
+export const CONV2D_FORWARD = defineFamily<ConvCall, ConvForwardOperands>({
+  name: 'conv2d.forward',
+  summary: 'out = act(conv(inp, weight) + bias)',
+  shapeKey: convKey,
+  variants: [
+    {
+      name: 'quad', files: ['activationFn', 'convShape', 'conv2dGemm', 'conv2dQuad'],
+      applies: (rt, c) => conv2dQuadApplies(rt, c.shape) || "it needs the 'subgroups' feature, 'valid' padding and output channels divisible by 4",
+      record: async (rt, c, r, label) => [await conv2dQuadForward(rt, c.shape, c.activation ?? { name: 'linear' }, r, label)],
+    },
+    {
+      name: 'gemm', files: ['activationFn', 'convShape', 'conv2dGemm'],
+      applies: (_rt, c) => conv2dGemmApplies(c.shape).forward || 'it needs output channels divisible by 4',
+      record: async (rt, c, r, label) => [await conv2dForwardAuto(rt, c.shape, c.activation ?? { name: 'linear' }, r, label, 'gemm')],
+    },
+    {
+      name: 'direct', files: ['activationFn', 'convShape', 'conv2d'], applies: () => true,
+      record: async (rt, c, r, label) => [await conv2dForward(rt, c.shape, c.activation ?? { name: 'linear' }, r, label)],
+    },
+  ],
+  order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['gemm', 'direct', 'quad'] },
+});
+
+export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
+  name: 'conv2d.backward_input',
+  summary: 'dinp = conv2d’s input gradient (a transposed conv of dout with weight)',
+  shapeKey: convKey,
+  variants: [
+    {
+      name: 'flipped', files: ['convShape', 'conv2dGemm'], scratch: true,
+      applies: (_rt, c) => (conv2dInputGradPlan(c.shape).route === 'flipped') || 'it needs stride 1 and input and output channels divisible by 4',
+      record: async (rt, c, r, label, alloc) => {
+        const plan = conv2dInputGradPlan(c.shape, 'flipped');
+        const zeros = alloc(plan.zeroElements, `${label} zero bias`);
+        // Pooled buffers come back holding old data: the bias of the transposed conv must read 0.
+        rt.write(zeros, new Float32Array(plan.zeroElements));
+        const scratch = { padded: alloc(plan.paddedElements, `${label} padded gradient`), flipped: alloc(plan.flippedElements, `${label} flipped weights`), zeros };
+        return conv2dBackwardInputFlipped(rt, c.shape, { ...r, scratch }, label, true);
+      },
+    },
+    {
+      name: 'gemm', files: ['convShape', 'conv2dGemm'],
+      applies: (_rt, c) => conv2dGemmApplies(c.shape).backwardInput || 'it needs input and output channels divisible by 4',
+      record: async (rt, c, r, label) => [await conv2dBackwardInputGemm(rt, c.shape, r, label)],
+    },
+    {
+      name: 'direct', files: ['convShape', 'conv2d'], applies: () => true,
+      record: async (rt, c, r, label) => [await conv2dBackwardInput(rt, c.shape, r, label)],
+    },
+  ],
+  order: { cpu: ['flipped', 'gemm', 'direct'], gpu: ['gemm', 'flipped', 'direct'] },
+});
+
+export const CONV2D_BACKWARD_WEIGHT = defineFamily<ConvCall, ConvWeightOperands>({
+  name: 'conv2d.backward_weight',
+  summary: 'dweight = Σ over pixels of inp patches ⊗ dout',
+  shapeKey: convKey,
+  variants: (['quad', 'gemm', 'direct'] as const).map((variant) => ({
+    name: variant,
+    files: variant === 'quad' ? ['convShape', 'conv2dGemm', 'conv2dQuad', 'bias'] : variant === 'gemm' ? ['convShape', 'conv2dGemm', 'bias'] : ['convShape', 'conv2d', 'bias'],
+    scratch: true,
+    applies: (rt: Runtime, c: ConvCall) => {
+      try {
+        conv2dWeightGradPlan(c.shape, variant, rt);
+        return true;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+    record: async (rt: Runtime, c: ConvCall, r: ConvWeightOperands, label: string, alloc: (elements: number, name: string) => GPUBuffer) => {
+      const plan = conv2dWeightGradPlan(c.shape, variant, rt);
+      const partial = plan.partialElements > 0 ? alloc(plan.partialElements, `${label} partial sums`) : undefined;
+      return conv2dBackwardWeightAuto(rt, c.shape, { ...r, ...(partial ? { partial } : {}) }, label, variant);
+    },
+  })),
+  order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['direct', 'gemm', 'quad'] },
+});
+
+/** The conv products by family, with scratch from `alloc`; `variant` by hand or 'auto'. */
+export function conv2dForwardList(rt: Runtime, s: Conv2dShape, activation: ActivationSpec, r: ConvForwardOperands, label = 'conv2d forward', options: RunOptions = {}): Promise<Dispatch[]> {
+  return runFamily(rt, CONV2D_FORWARD, { shape: s, activation }, r, label, options);
+}
+
+export function conv2dBackwardInputList(rt: Runtime, s: Conv2dShape, r: ConvInputOperands, label = 'conv2d backward input', options: RunOptions = {}): Promise<Dispatch[]> {
+  return runFamily(rt, CONV2D_BACKWARD_INPUT, { shape: s }, r, label, options);
+}
+
+export function conv2dBackwardWeightList(rt: Runtime, s: Conv2dShape, r: ConvWeightOperands, label = 'conv2d backward weight', options: RunOptions = {}): Promise<Dispatch[]> {
+  return runFamily(rt, CONV2D_BACKWARD_WEIGHT, { shape: s }, r, label, options);
 }

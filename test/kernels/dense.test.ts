@@ -8,6 +8,7 @@
  * also through the tiled family, and asking for it elsewhere is an error.
  */
 import { describe, expect, it } from 'vitest';
+import { isCpuAdapter } from '../../src/gpu/features.js';
 import { biasBackward } from '../../src/ops/bias.js';
 import { denseBackwardInput, denseBackwardWeight, denseForward, denseQuadApplies, denseTiledApplies, type GemmVariant } from '../../src/ops/dense.js';
 import type { ActivationSpec } from '../../src/ops/common.js';
@@ -119,29 +120,33 @@ describe('dense backward (input, weight) and bias_backward', () => {
     });
   }
 
-  it('without subgroups: the tiled kernels refuse a shape they do not cover, auto picks by shape, quad is refused', async () => {
+  it('without subgroups: the tiled kernels refuse a shape they do not cover, quad is refused, auto (fixed order, CPU emulation) picks by shape', async () => {
     const r = plainRt();
     expect(r.features.has('subgroups')).toBe(false);
+    const cpuFixedOrder = isCpuAdapter(r) && !r.tuner.options.autotune;
     const buf = outputF32(r, 4 * 12 * 10, 'any');
     await expect(denseForward(r, { batch: 4, inputs: 12, units: 10 }, { name: 'linear' }, { inp: buf, weight: buf, bias: buf, out: buf }, 'x', 'tiled'))
       .rejects.toThrow(/divisible by 4, got \(4, 12, 10\)/);
-    const auto = await denseBackwardWeight(r, { batch: 4, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
-    expect(auto.kernel.spec.name).toBe('dense_tiled_backward_weight');
-    const general = await denseBackwardWeight(r, { batch: 6, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
-    expect(general.kernel.spec.name).toBe('dense_backward_weight');
+    if (cpuFixedOrder) {
+      const auto = await denseBackwardWeight(r, { batch: 4, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
+      expect(auto.kernel.spec.name).toBe('dense_tiled_backward_weight');
+      const general = await denseBackwardWeight(r, { batch: 6, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
+      expect(general.kernel.spec.name).toBe('dense_backward_weight');
+    }
     await expect(denseBackwardWeight(r, { batch: 6, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf }, 'x', 'quad'))
       .rejects.toThrow(/'subgroups' feature/);
     r.pool.release(buf);
   });
 
-  it('with subgroups, auto picks the quad kernels for every shape', async (ctx) => {
+  it('with autotuning off and subgroups, auto takes the quad kernels on a CPU emulation and the workgroup-memory GEMM on a GPU', async (ctx) => {
     const r = rt();
-    if (!denseQuadApplies(r)) ctx.skip();
+    if (!denseQuadApplies(r) || r.tuner.options.autotune) ctx.skip();
+    const cpu = isCpuAdapter(r);
     const buf = outputF32(r, 6 * 12 * 10, 'any');
     const fwd = await denseForward(r, { batch: 6, inputs: 12, units: 10 }, { name: 'relu' }, { inp: buf, weight: buf, bias: buf, out: buf });
-    expect(fwd.kernel.spec.name).toBe('dense_quad_forward');
+    expect(fwd.kernel.spec.name).toBe(cpu ? 'dense_quad_forward' : 'gemm_bias_act');
     const dw = await denseBackwardWeight(r, { batch: 4, inputs: 12, units: 8 }, { inp: buf, dout: buf, dweight: buf });
-    expect(dw.kernel.spec.name).toBe('dense_quad_backward_weight');
+    expect(dw.kernel.spec.name).toBe(cpu ? 'dense_quad_backward_weight' : 'gemm');
     r.pool.release(buf);
   });
 

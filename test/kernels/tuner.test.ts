@@ -1,0 +1,162 @@
+/**
+ * Kernel selection by measurement (src/gpu/tuner.ts, src/ops/family.ts), with
+ * a fake timer where the choice itself is under test: the tuner keeps the
+ * fastest variant, reuses a cached choice, measures again when the shader
+ * sources change, leaves out a variant that fails to build, and the same
+ * cache gives bit-identical training on one adapter.
+ */
+import { describe, expect, it } from 'vitest';
+import { createRuntime, Dataset, dense, flatten, sequential, sgd } from '../../src/index.js';
+import type { Dispatch, Runtime } from '../../src/gpu/runtime.js';
+import { KernelTuner, jsonFileStore, type DispatchTimer, type TuneRecord, type TuneStore } from '../../src/gpu/tuner.js';
+import { DENSE_FORWARD, denseForward } from '../../src/ops/dense.js';
+import { applicableVariants } from '../../src/ops/family.js';
+import { SOURCES_HASH } from '../../src/ops/sources.js';
+import { makeRng } from '../../src/reference/rng.js';
+
+function memoryStore(): TuneStore & { records: Record<string, TuneRecord>; saves: number } {
+  const store = {
+    records: {} as Record<string, TuneRecord>,
+    saves: 0,
+    async load() {
+      return { ...store.records };
+    },
+    async save(records: Record<string, TuneRecord>) {
+      store.saves++;
+      store.records = { ...records };
+    },
+  };
+  return store;
+}
+
+/** A fake clock: each kernel (by pipeline name) takes the seconds given, 1 s if not listed. */
+function fakeTimer(seconds: Record<string, number>, calls: string[] = []): DispatchTimer {
+  return async (_rt: Runtime, dispatches: readonly Dispatch[]) => {
+    const name = dispatches[0]!.kernel.spec.name;
+    calls.push(name);
+    return seconds[name] ?? 1;
+  };
+}
+
+const shape = { batch: 8, inputs: 12, units: 16 };
+
+async function forwardKernel(rt: Runtime): Promise<string> {
+  const buf = rt.storage(8 * 16 * 4, 'any');
+  const d = await denseForward(rt, shape, { name: 'relu' }, { inp: buf, weight: buf, bias: buf, out: buf });
+  rt.pool.release(buf);
+  return d.kernel.spec.name;
+}
+
+describe('kernel tuner', () => {
+  it('keeps the fastest variant, stores it, and reuses it without measuring', async () => {
+    const store = memoryStore();
+    const rt = await createRuntime({ autotune: true, tuneStore: store, tuneTimer: fakeTimer({ dense_forward: 0.001, gemm_bias_act: 0.002 }) });
+    try {
+      expect(await forwardKernel(rt)).toBe('dense_forward'); // 'general', the fastest on this clock
+      const choice = [...rt.tuner.choices.values()].find((c) => c.family === 'dense.forward')!;
+      expect(choice).toMatchObject({ variant: 'general', how: 'measured', shape: '8x12x16' });
+      // every applicable variant was timed: one call to warm up, then 3 rounds
+      const applicable = applicableVariants(rt, DENSE_FORWARD, { shape }, false).map((v) => v.name);
+      expect(Object.keys(choice.micros!).sort()).toEqual([...applicable].sort());
+      expect(choice.micros!.general).toBe(1000);
+      await rt.tuner.flush();
+      const key = Object.keys(store.records).find((k) => k.endsWith('dense.forward 8x12x16'))!;
+      expect(store.records[key]).toMatchObject({ variant: 'general', sources: SOURCES_HASH });
+    } finally {
+      rt.destroy();
+    }
+    const calls: string[] = [];
+    const again = await createRuntime({ autotune: true, tuneStore: store, tuneTimer: fakeTimer({ gemm_bias_act: 0.0001 }, calls) });
+    try {
+      expect(await forwardKernel(again)).toBe('dense_forward');
+      expect(calls).toEqual([]);
+      expect([...again.tuner.choices.values()][0]!.how).toBe('cached');
+    } finally {
+      again.destroy();
+    }
+  });
+
+  it('measures again when the shader sources changed since the stored choice', async () => {
+    const store = memoryStore();
+    const rt = await createRuntime({ autotune: true, tuneStore: store, tuneTimer: fakeTimer({ dense_forward: 0.001 }) });
+    await forwardKernel(rt);
+    await rt.tuner.flush();
+    rt.destroy();
+    for (const record of Object.values(store.records)) record.sources = 'older00';
+    const calls: string[] = [];
+    const next = await createRuntime({ autotune: true, tuneStore: store, tuneTimer: fakeTimer({ gemm_bias_act: 0.0005 }, calls) });
+    try {
+      expect(await forwardKernel(next)).toBe('gemm_bias_act');
+      expect(calls.length).toBeGreaterThan(0);
+      expect([...next.tuner.choices.values()][0]!.how).toBe('measured');
+    } finally {
+      next.destroy();
+    }
+  });
+
+  it('leaves out a variant that fails to build, and with autotuning off takes the first without timing', async () => {
+    const rt = await createRuntime({ autotune: false });
+    try {
+      const tuner = new KernelTuner(rt, { autotune: true, timer: fakeTimer({}) });
+      const ok = await denseForward(rt, shape, { name: 'linear' }, { inp: rt.storage(1024, 'a'), weight: rt.storage(1024, 'b'), bias: rt.storage(1024, 'c'), out: rt.storage(1024, 'd') }, 'x', 'general');
+      const chosen = await tuner.choose('test.family', 's', [
+        { variant: 'broken', build: async () => { throw new Error('WGSL does not compile'); } },
+        { variant: 'fine', build: async () => [ok] },
+      ], 'hash');
+      expect(chosen).toBe('fine');
+      expect(tuner.choices.get('test.family s')?.micros).toEqual({ fine: 1e6 });
+      const fixed = new KernelTuner(rt, { autotune: false, timer: async () => { throw new Error('must not time'); } });
+      expect(await fixed.choose('test.family', 's', [{ variant: 'first', build: async () => [ok] }, { variant: 'second', build: async () => [ok] }], 'hash')).toBe('first');
+      expect(fixed.choices.get('test.family s')?.how).toBe('fixed');
+    } finally {
+      rt.destroy();
+    }
+  });
+
+  it('a JSON file store keeps what other processes wrote and survives a corrupt file', async () => {
+    const files = new Map<string, string>();
+    const io = {
+      read: async (path: string) => {
+        const text = files.get(path);
+        if (text === undefined) throw new Error('no such file');
+        return new TextEncoder().encode(text);
+      },
+      write: async (path: string, text: string) => void files.set(path, text),
+    };
+    const store = jsonFileStore(io, '/cache/kernel-choices.json');
+    expect(await store.load()).toEqual({});
+    files.set('/cache/kernel-choices.json', '{ not json');
+    expect(await store.load()).toEqual({});
+    const rec = (variant: string): TuneRecord => ({ variant, sources: 'h', micros: { [variant]: 1 }, measured: 'now' });
+    await store.save({ a: rec('x') });
+    await jsonFileStore(io, '/cache/kernel-choices.json').save({ b: rec('y') });
+    expect(Object.keys(await store.load()).sort()).toEqual(['a', 'b']);
+  });
+
+  it('with autotuning on (wall clock) and one cache, the same seed trains to bit-identical weights', async () => {
+    const store = memoryStore();
+    const rng = makeRng(5);
+    const n = 96, features = 20;
+    const x = Float32Array.from({ length: n * features }, () => rng.next());
+    const y = Uint32Array.from({ length: n }, (_, i) => i % 4);
+    const weights: Float32Array[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const rt = await createRuntime({ autotune: true, tuneStore: store });
+      try {
+        const data = Dataset.create(rt, { x, y, shape: [features], classes: 4, name: 'tiny' });
+        const model = sequential([flatten(), dense(40, 'relu'), dense(4, 'softmax')], { inputShape: [features], runtime: rt, seed: 3 });
+        model.compile({ optimizer: sgd({ learningRate: 0.1 }), loss: 'sparseCategoricalCrossentropy' });
+        await model.fit(data, { epochs: 2, batchSize: 32, seed: 9 });
+        weights.push((await model.getWeights()).map((t) => t.values));
+        expect(rt.tuner.choices.size).toBeGreaterThan(0);
+        expect([...rt.tuner.choices.values()].every((c) => c.how === (run === 0 ? 'measured' : 'cached') || c.how === 'only')).toBe(true);
+        await rt.tuner.flush();
+        model.dispose();
+        data.dispose();
+      } finally {
+        rt.destroy();
+      }
+    }
+    weights[0]!.forEach((w, i) => expect(Array.from(weights[1]![i]!)).toEqual(Array.from(w)));
+  });
+});
