@@ -52,7 +52,7 @@ const FEATURES_PER_THREAD = 4u;
 @compute @workgroup_size(WG_X)
 fn gather_inputs(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = id.x;
-  let row = id.y;
+  let row = unfold_invocation(id, groups, 1u).y;
   let stride = groups.x * WG_X;
   if (first >= D || row >= B) { return; }
   if (row >= valid_rows(state, B)) {

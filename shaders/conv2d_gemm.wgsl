@@ -98,7 +98,8 @@ fn next_in_window(w: WindowWalk, steps: u32) -> WindowWalk {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;    // (B, OH, OW, COUT / 4)
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn conv2d_gemm_forward(@builtin(global_invocation_id) id: vec3u) {
+fn conv2d_gemm_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let co4 = id.x;                         // output channels 4·co4 .. 4·co4 + 3
   let p0 = id.y * 4u;                     // output pixels p0 .. p0 + 3
   let pixels = B * OH * OW;
@@ -224,7 +225,8 @@ fn output_over(i: Pixel, kh: u32, kw: u32) -> Neighbour {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn conv2d_gemm_backward_input(@builtin(global_invocation_id) id: vec3u) {
+fn conv2d_gemm_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let ci4 = id.x;                         // input channels 4·ci4 .. 4·ci4 + 3
   let q0 = id.y * 4u;                     // input pixels q0 .. q0 + 3
   let pixels = B * H * W;

@@ -26,9 +26,10 @@
 enable subgroups;
 
 @compute @workgroup_size(WG_X)
-fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
+fn conv2d_quad_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
                        @builtin(local_invocation_index) lane: u32,
                        @builtin(subgroup_invocation_id) sg_lane: u32) {
+  let group = unfold_workgroup(wid, groups);
   let q = sg_lane % 4u;
   let cout4 = COUT / 4u;
 #if VEC_CIN
@@ -79,7 +80,7 @@ fn conv2d_quad_forward(@builtin(workgroup_id) group: vec3u,
     store_forward(p0 + 4u, co4, acc4, acc5, acc6, acc7);
     return;
   }
-  if (co4 >= cout4) { return; }
+  if (co4 >= cout4 || p0 >= pixels) { return; }
   store_forward(p0, co4, acc0, acc1, acc2, acc3);
   if (p0 + 4u < pixels) { store_forward(p0 + 4u, co4, acc4, acc5, acc6, acc7); }
 }

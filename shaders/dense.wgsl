@@ -37,7 +37,8 @@ fn clamped4(first: u32, count: u32) -> vec4u {
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn dense_forward(@builtin(global_invocation_id) id: vec3u) {
+fn dense_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let o0 = id.x * 4u;
   let b0 = id.y * 4u;
   if (o0 >= OUT || b0 >= B) { return; }
@@ -76,7 +77,8 @@ fn store_out(row: u32, col0: u32, sums: vec4f) {
 @group(0) @binding(2) var<storage, read_write> dinp: array<f32>;     // (B, IN)
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn dense_backward_input(@builtin(global_invocation_id) id: vec3u) {
+fn dense_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let i0 = id.x * 4u;
   let b0 = id.y * 4u;
   if (i0 >= IN || b0 >= B) { return; }
@@ -113,7 +115,8 @@ fn store_dinp(row: u32, col0: u32, sums: vec4f) {
 @group(0) @binding(2) var<storage, read_write> dweight: array<f32>;  // (IN, OUT)
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn dense_backward_weight(@builtin(global_invocation_id) id: vec3u) {
+fn dense_backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let o0 = id.x * 4u;
   let i0 = id.y * 4u;
   if (o0 >= OUT || i0 >= IN) { return; }

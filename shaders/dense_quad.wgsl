@@ -121,10 +121,10 @@ fn product(group: vec3u, lane: u32, sg_lane: u32) -> Tile {
 
 // dense_quad_forward: out = act(inp · weight + bias)
 @compute @workgroup_size(WG_X)
-fn dense_quad_forward(@builtin(workgroup_id) group: vec3u,
+fn dense_quad_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
                       @builtin(local_invocation_index) lane: u32,
                       @builtin(subgroup_invocation_id) sg_lane: u32) {
-  var t = product(group, lane, sg_lane);
+  var t = product(unfold_workgroup(wid, groups), lane, sg_lane);
   let cols = min(t.n, vec4u(N - 1u));
   let b = vec4f(bias[cols.x], bias[cols.y], bias[cols.z], bias[cols.w]);
   t.lo = mat4x4f(activate4(t.lo[0] + b), activate4(t.lo[1] + b), activate4(t.lo[2] + b), activate4(t.lo[3] + b));
@@ -135,17 +135,17 @@ fn dense_quad_forward(@builtin(workgroup_id) group: vec3u,
 // dense_quad_backward_input: dinp = dout · weightᵀ; dense_quad_backward_weight: dweight = inpᵀ · dout
 
 @compute @workgroup_size(WG_X)
-fn dense_quad_backward_input(@builtin(workgroup_id) group: vec3u,
+fn dense_quad_backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
                              @builtin(local_invocation_index) lane: u32,
                              @builtin(subgroup_invocation_id) sg_lane: u32) {
-  store_tile(product(group, lane, sg_lane));
+  store_tile(product(unfold_workgroup(wid, groups), lane, sg_lane));
 }
 
 @compute @workgroup_size(WG_X)
-fn dense_quad_backward_weight(@builtin(workgroup_id) group: vec3u,
+fn dense_quad_backward_weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
                               @builtin(local_invocation_index) lane: u32,
                               @builtin(subgroup_invocation_id) sg_lane: u32) {
-  store_tile(product(group, lane, sg_lane));
+  store_tile(product(unfold_workgroup(wid, groups), lane, sg_lane));
 }
 
 fn store_tile(t: Tile) {

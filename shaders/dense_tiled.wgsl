@@ -34,7 +34,8 @@ override WG_Y: u32 = 4u;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4f>;    // (B, OUT / 4)
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn dense_tiled_forward(@builtin(global_invocation_id) id: vec3u) {
+fn dense_tiled_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let o4 = id.x;          // output columns 4·o4 .. 4·o4 + 3
   let b0 = id.y * 4u;     // output rows b0 .. b0 + 3
   if (o4 >= OUT / 4u || b0 >= B) { return; }
@@ -67,7 +68,8 @@ fn dense_tiled_forward(@builtin(global_invocation_id) id: vec3u) {
 @group(0) @binding(2) var<storage, read_write> dinp: array<vec4f>;   // (B, IN / 4)
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn dense_tiled_backward_input(@builtin(global_invocation_id) id: vec3u) {
+fn dense_tiled_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let i4 = id.x;          // input columns 4·i4 .. 4·i4 + 3
   let b0 = id.y * 4u;
   if (i4 >= IN / 4u || b0 >= B) { return; }
@@ -100,7 +102,8 @@ fn dense_tiled_backward_input(@builtin(global_invocation_id) id: vec3u) {
 @group(0) @binding(2) var<storage, read_write> dweight: array<vec4f>; // (IN, OUT / 4)
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn dense_tiled_backward_weight(@builtin(global_invocation_id) id: vec3u) {
+fn dense_tiled_backward_weight(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
   let o4 = id.x;          // dweight columns 4·o4 .. 4·o4 + 3
   let i4 = id.y;          // dweight rows 4·i4 .. 4·i4 + 3
   if (o4 >= OUT / 4u || i4 >= IN / 4u) { return; }

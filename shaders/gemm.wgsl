@@ -26,7 +26,7 @@
 // workgroups to fill a GPU.
 //
 // The grid's y axis (row tiles) may be folded into z when it passes the
-// adapter's limit per dimension: the row tile is wid.y + wid.z · nwg.y.
+// adapter's limit per dimension (shaders/lib/grid.wgsl).
 //
 // Twins: src/reference/dense.ts. Variant selection: src/ops/dense.ts.
 
@@ -67,7 +67,7 @@ struct Tile {
 
 fn tile_of(group: vec3u, groups: vec3u) -> Tile {
   let col_tiles = (N + TN - 1u) / TN;
-  let row_tile = group.y + group.z * groups.y;
+  let row_tile = unfold_workgroup(group, groups).y;
   let slice = group.x / col_tiles;
   let k_begin = slice * K_SLICE;
   return Tile(row_tile * TM, (group.x % col_tiles) * TN, k_begin, min(k_begin + K_SLICE, K), slice,

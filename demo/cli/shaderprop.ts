@@ -55,6 +55,7 @@ program
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue from the last checkpoints in --out (default: the newest folder under runs/)')
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
+  .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
   .action(run);
 
 program
@@ -63,9 +64,11 @@ program
   .argument('<ids...>', 'ids of neural models, or prefixes ending in * (e.g. s001-*)')
   .addOption(new Option('--batch <n...>', 'batch sizes (default: each model\'s own)').argParser(collectPositiveInts))
   .addOption(new Option('--seconds <s>', 'minimum length of each timed pass').argParser(positiveNumber).default(3))
+  .addOption(new Option('--rounds <n>', 'rounds of measurements, the models (and TensorFlow.js) interleaved; the median is reported').argParser(positiveInt).default(3))
   .option('--tfjs [backends]', 'the same models in TensorFlow.js too: comma-separated backends of webgpu, wasm, cpu (default all three)')
   .option('--json', 'one JSON line per id and batch on stdout')
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
+  .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
   .action(bench);
 
 try {
@@ -84,8 +87,8 @@ try {
 // ---------------------------------------------------------------------------
 
 /** --no-bounds-checks turns them off; without it SHADERPROP_BOUNDS_CHECKS decides (on unless 0). */
-function runtimeOptions(opts: { boundsChecks: boolean }): { boundsChecks?: false } {
-  return opts.boundsChecks === false ? { boundsChecks: false } : {};
+function runtimeOptions(opts: { boundsChecks: boolean; autotune?: boolean }): { boundsChecks?: false; autotune?: false } {
+  return { ...(opts.boundsChecks === false ? { boundsChecks: false } : {}), ...(opts.autotune === false ? { autotune: false } : {}) };
 }
 
 function positiveInt(value: string): number {
@@ -308,6 +311,9 @@ interface BenchOptions {
   json?: boolean;
   /** false with --no-bounds-checks. */
   boundsChecks: boolean;
+  /** false with --no-autotune. */
+  autotune: boolean;
+  rounds: number;
 }
 
 type TfjsModule = typeof import('../../bench/tfjs.js');
@@ -337,39 +343,68 @@ async function bench(patterns: string[], opts: BenchOptions): Promise<void> {
   }
   const rt = await createRuntime(runtimeOptions(opts));
   const log = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
-  log(`adapter: ${rt.adapter.name} (${rt.adapter.description})${rt.boundsChecks ? '' : ', no bounds checks'}; random MNIST-shaped data, passes of at least ${opts.seconds} s`);
+  log(`adapter: ${rt.adapter.name} (${rt.adapter.description})${rt.boundsChecks ? '' : ', no bounds checks'}; random MNIST-shaped data, ` +
+    `passes of at least ${opts.seconds} s, ${opts.rounds} round${opts.rounds === 1 ? '' : 's'} (medians)`);
+  type Other = { train_samples_per_s: number | null; infer_samples_per_s: number | null; reason?: string };
+  const cells = ids.flatMap((id) => (opts.batch ?? [benchExperiment(id).train.batchSize]).map((batch) => ({
+    id, batch, ours: [] as Awaited<ReturnType<typeof measureThroughput>>[], others: {} as Record<string, Other[]>,
+  })));
   try {
-    for (const id of ids) {
-      const batches = opts.batch ?? [benchExperiment(id).train.batchSize];
-      for (const batch of batches) {
-        const ours = await measureThroughput(rt, id, { batch, seconds: opts.seconds });
-        const others: Record<string, { train_samples_per_s: number | null; infer_samples_per_s: number | null; reason?: string }> = {};
+    // Rounds interleave the cells (and each cell's peers), so that drift of the machine's clocks reaches every column alike.
+    for (let round = 0; round < opts.rounds; round++) {
+      for (const cell of cells) {
+        const { id, batch } = cell;
+        cell.ours.push(await measureThroughput(rt, id, { batch, seconds: opts.seconds }));
         for (const backend of backends) {
+          const list = (cell.others[backend] ??= []);
           if (!tfjs!.TFJS_MODEL_IDS.includes(id as never)) {
-            others[backend] = { train_samples_per_s: null, infer_samples_per_s: null, reason: `no TensorFlow.js twin of ${id} (bench/tfjs.ts has ${tfjs!.TFJS_MODEL_IDS.join(', ')})` };
+            list.push({ train_samples_per_s: null, infer_samples_per_s: null, reason: `no TensorFlow.js twin of ${id} (bench/tfjs.ts has ${tfjs!.TFJS_MODEL_IDS.join(', ')})` });
             continue;
           }
           const b = backend as 'webgpu' | 'wasm' | 'cpu';
           const train = await tfjs!.tfjsMeasure('train', id, b, batch, opts.seconds);
           const infer = await tfjs!.tfjsMeasure('infer', id, b, batch, opts.seconds);
           const reason = [train, infer].map((m) => (m.samplesPerSecond === null ? m.reason : '')).filter(Boolean).join('; ');
-          others[backend] = { train_samples_per_s: train.samplesPerSecond, infer_samples_per_s: infer.samplesPerSecond, ...(reason ? { reason } : {}) };
+          list.push({ train_samples_per_s: train.samplesPerSecond, infer_samples_per_s: infer.samplesPerSecond, ...(reason ? { reason } : {}) });
         }
-        if (opts.json) {
-          console.log(JSON.stringify({
-            id, batch, adapter: rt.adapter.name, bounds_checks: rt.boundsChecks, train_samples_per_s: ours.train, infer_samples_per_s: ours.infer,
-            ...(backends.length > 0 ? { tfjs: others } : {}),
-          }));
-        }
-        const parts = [`${id} batch ${batch}: train ${fmt(ours.train)} samples/s, infer ${fmt(ours.infer)} samples/s`];
-        for (const [backend, m] of Object.entries(others)) {
-          const ratio = m.train_samples_per_s ? ` (shaderprop ${fmt(ours.train / m.train_samples_per_s)}×)` : '';
-          parts.push(`  tfjs-${backend}: train ${fmt(m.train_samples_per_s)}${ratio}, infer ${fmt(m.infer_samples_per_s)}${m.reason ? ` [${m.reason}]` : ''}`);
-        }
-        log(parts.join('\n'));
       }
+    }
+    for (const { id, batch, ours: rounds, others: otherRounds } of cells) {
+      const ours = { train: median(rounds.map((r) => r.train)), infer: median(rounds.map((r) => r.infer)) };
+      const first = rounds[0]!;
+      const others: Record<string, Other> = {};
+      for (const [backend, list] of Object.entries(otherRounds)) {
+        const trains = list.map((m) => m.train_samples_per_s).filter((v): v is number => v !== null);
+        const infers = list.map((m) => m.infer_samples_per_s).filter((v): v is number => v !== null);
+        const reason = list.find((m) => m.reason)?.reason;
+        others[backend] = { train_samples_per_s: trains.length ? median(trains) : null, infer_samples_per_s: infers.length ? median(infers) : null, ...(reason ? { reason } : {}) };
+      }
+      if (opts.json) {
+        console.log(JSON.stringify({
+          id, batch, adapter: rt.adapter.name, bounds_checks: rt.boundsChecks, autotune: rt.tuner.options.autotune,
+          train_samples_per_s: ours.train, infer_samples_per_s: ours.infer, rounds: rounds.length,
+          train_rounds: rounds.map((r) => Math.round(r.train)), infer_rounds: rounds.map((r) => Math.round(r.infer)),
+          // The first round's model started cold (its pipelines and kernel choices new to this process).
+          startup_seconds: first.startupSeconds, tuning_seconds: first.tuningSeconds, dispatches_per_step: first.dispatchesPerStep,
+          variants: first.variants,
+          ...(backends.length > 0 ? { tfjs: others } : {}),
+        }));
+      }
+      const parts = [`${id} batch ${batch}: train ${fmt(ours.train)} samples/s, infer ${fmt(ours.infer)} samples/s ` +
+        `(start-up ${first.startupSeconds.toFixed(2)} s, ${first.dispatchesPerStep} dispatches per step)`];
+      for (const [backend, m] of Object.entries(others)) {
+        const ratio = m.train_samples_per_s ? ` (shaderprop ${fmt(ours.train / m.train_samples_per_s)}×)` : '';
+        parts.push(`  tfjs-${backend}: train ${fmt(m.train_samples_per_s)}${ratio}, infer ${fmt(m.infer_samples_per_s)}${m.reason ? ` [${m.reason}]` : ''}`);
+      }
+      log(parts.join('\n'));
     }
   } finally {
     rt.destroy();
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -12,7 +12,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { Dataset as DatasetClass } from '../data/dataset.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { sequential } from '../model/sequential.js';
+import { sequential, type FitStats } from '../model/sequential.js';
 import { getExperiment, type NeuralExperiment } from './registry.js';
 
 export interface Throughput {
@@ -25,6 +25,13 @@ export interface Throughput {
   /** Seconds the timed training pass lasted, and its samples (for the record). */
   trainSeconds: number;
   trainSamples: number;
+  /** Seconds from the first `fit` to its first step (pipelines, kernel tuning), and the tuning part of it. */
+  startupSeconds: number;
+  tuningSeconds: number;
+  /** Dispatches of one training step. */
+  dispatchesPerStep: number;
+  /** The variant chosen for each kernel family and shape this model ran, and how it was chosen. */
+  variants: { family: string; shape: string; variant: string; how: string }[];
 }
 
 export interface ThroughputOptions {
@@ -103,9 +110,19 @@ export async function measureThroughput(rt: Runtime, id: string, options: Throug
   model.compile({ optimizer: e.train.optimizer(), loss: e.train.loss });
   const make = (count: number) => randomMnistLike(rt, count, { shape: e.train.inputShape, binary: e.train.binaryDigit !== undefined });
   try {
-    const train = await timed(make, batch, seconds, maxSamples, (data) => model.fit(data, { epochs: 1, batchSize: batch }));
+    const mark = rt.tuner.calls;
+    let first: FitStats | undefined;
+    const train = await timed(make, batch, seconds, maxSamples, async (data) => {
+      await model.fit(data, { epochs: 1, batchSize: batch });
+      first ??= model.lastFitStats;
+    });
     const infer = await timed(make, batch, seconds, maxSamples, (data) => model.predict(data, { batchSize: batch }));
-    return { id, batch, train: train.perSecond, infer: infer.perSecond, trainSeconds: train.seconds, trainSamples: train.samples };
+    const variants = rt.tuner.usedSince(mark).map((c) => ({ family: c.family, shape: c.shape, variant: c.variant, how: c.how }));
+    return {
+      id, batch, train: train.perSecond, infer: infer.perSecond, trainSeconds: train.seconds, trainSamples: train.samples,
+      startupSeconds: first?.startupSeconds ?? NaN, tuningSeconds: first?.tuningSeconds ?? 0, dispatchesPerStep: first?.dispatchesPerStep ?? 0,
+      variants,
+    };
   } finally {
     model.dispose();
   }

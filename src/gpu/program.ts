@@ -28,6 +28,11 @@ export interface ProgramSpec {
   /** Flags for the preprocessor's `#if NAME` blocks. */
   defines?: Readonly<Record<string, boolean>>;
   workgroupSize: readonly [number, number?, number?];
+  /**
+   * The kernel reads its grid's y through shaders/lib/grid.wgsl: where y
+   * passes the adapter's limit per dimension, Runtime.dispatch folds it into z.
+   */
+  foldY?: boolean;
 }
 
 export function programKey(spec: ProgramSpec): string {

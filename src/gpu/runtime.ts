@@ -250,10 +250,16 @@ export class Runtime {
         resource: { buffer: r.buffer, offset: r.offset ?? 0, ...(r.size !== undefined ? { size: r.size } : {}) },
       })),
     });
-    const [x, y = 1, z = 1] = workgroups;
+    let [x, y = 1, z = 1] = workgroups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (y > max && z === 1 && kernel.spec.foldY) {
+      // Fold y into z: y' · z ≥ y, and the kernel unfolds it (shaders/lib/grid.wgsl).
+      z = Math.ceil(y / max);
+      y = Math.ceil(y / z);
+    }
     if (x > max || y > max || z > max) {
-      throw new Error(`Dispatch '${label}' needs ${x}×${y}×${z} workgroups; this adapter allows ${max} per dimension.`);
+      throw new Error(`Dispatch '${label}' needs ${x}×${y}×${z} workgroups; this adapter allows ${max} per dimension. ` +
+        'Use a smaller batch size.');
     }
     return { kernel, bindGroup, workgroups: [x, y, z], label, resources: bound };
   }

@@ -83,6 +83,9 @@ export class KernelTuner {
   readonly choices = new Map<string, Choice>();
   /** Seconds spent timing variants (0 when nothing was measured). */
   tuningSeconds = 0;
+  /** Calls of `choose` so far; with `usedSince`, which choices a piece of work used. */
+  calls = 0;
+  private readonly lastUse = new Map<string, number>();
   private records: Record<string, TuneRecord> | undefined;
   private readonly timer: DispatchTimer;
   private saving: Promise<void> = Promise.resolve();
@@ -105,6 +108,7 @@ export class KernelTuner {
   async choose(family: string, shape: string, candidates: readonly TuneCandidate[], sources: string): Promise<string> {
     if (candidates.length === 0) throw new Error(`${family}: no kernel variant applies to shape ${shape}.`);
     const key = `${family} ${shape}`;
+    this.lastUse.set(key, ++this.calls);
     const known = this.choices.get(key);
     if (known && candidates.some((c) => c.variant === known.variant)) return known.variant;
     const record = (choice: Choice) => {
@@ -129,6 +133,11 @@ export class KernelTuner {
       this.persist();
     }
     return record({ family, shape, variant, how: 'measured', micros });
+  }
+
+  /** The choices used by calls after `mark` (a value of `calls`). */
+  usedSince(mark: number): Choice[] {
+    return [...this.choices.entries()].filter(([key]) => (this.lastUse.get(key) ?? 0) > mark).map(([, c]) => c);
   }
 
   /** Waits for pending writes of the store. */

@@ -131,7 +131,20 @@ interface GpuState {
   };
 }
 
+/** What the last `fit` cost before training began, and the size of its step. */
+export interface FitStats {
+  /** Seconds from the call to `fit` to the first submitted step (pipelines, kernel tuning, buffers). */
+  startupSeconds: number;
+  /** Of those, seconds spent timing kernel variants (0 when choices came from the cache). */
+  tuningSeconds: number;
+  /** Dispatches recorded for one training step. */
+  dispatchesPerStep: number;
+}
+
 export class Sequential {
+  /** Start-up and step size of the last `fit` (see FitStats). */
+  lastFitStats: FitStats | undefined;
+  private fitClock: { started: number; tuning: number } | undefined;
   readonly layers: Layer[];
   readonly name: string;
   private inputShapeValue: Shape | undefined;
@@ -379,6 +392,14 @@ export class Sequential {
     resetStepState(rt, stream.state, positions.length);
     const steps = Math.ceil(positions.length / stream.workspace.batch);
     const step = stream.step(optimizer);
+    if (this.fitClock && stream.role === 'train') {
+      this.lastFitStats = {
+        startupSeconds: (performance.now() - this.fitClock.started) / 1000,
+        tuningSeconds: rt.tuner.tuningSeconds - this.fitClock.tuning,
+        dispatchesPerStep: step.length,
+      };
+      this.fitClock = undefined;
+    }
     // With a progress callback, the state is read after each chunk; the read of
     // chunk k is awaited only after chunk k + 1 is submitted, so the GPU never idles.
     let reading: { state: Promise<StepStateValues>; step: number } | undefined;
@@ -397,6 +418,7 @@ export class Sequential {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    this.fitClock = { started: performance.now(), tuning: this.runtime?.tuner.tuningSeconds ?? 0 };
     const epochs = options.epochs ?? 1;
     const batch = options.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1) throw new Error(`batchSize must be a positive integer, got ${batch}.`);

@@ -29,7 +29,8 @@ export async function gatherInputs(
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'gather_inputs',
-    sources: [WGSL.stepState, WGSL.batch],
+    foldY: true,
+    sources: [WGSL.stepState, WGSL.grid, WGSL.batch],
     entryPoint: 'gather_inputs',
     bindings: [
       { name: 'images', kind: 'read-only-storage' },
@@ -68,7 +69,7 @@ export async function gatherTargets(
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'gather_targets',
-    sources: [WGSL.stepState, WGSL.batch],
+    sources: [WGSL.stepState, WGSL.grid, WGSL.batch],
     entryPoint: 'gather_targets',
     bindings: [
       { name: 'labels', kind: 'read-only-storage' },
@@ -91,7 +92,7 @@ export async function gatherTargets(
 export async function advanceStep(rt: Runtime, training: boolean, state: Resource, label = 'advance step'): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'advance_step',
-    sources: [WGSL.stepState, WGSL.batch],
+    sources: [WGSL.stepState, WGSL.grid, WGSL.batch],
     entryPoint: 'advance_step',
     bindings: [{ name: 'advancing', kind: 'storage' }],
     overrides: { B: 1, D: 1, TRAINING: training ? 1 : 0 },
@@ -109,7 +110,7 @@ export async function scatterRows(
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: 'scatter_rows',
-    sources: [WGSL.stepState, WGSL.batch],
+    sources: [WGSL.stepState, WGSL.grid, WGSL.batch],
     entryPoint: 'scatter_rows',
     bindings: [
       { name: 'rows', kind: 'read-only-storage' },

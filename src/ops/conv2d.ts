@@ -218,7 +218,8 @@ function gemmWorkgroup(channelBlocks: number): [number, number] {
 function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false, quad = false) {
   return rt.kernel({
     name: quad ? `conv2d_quad_${entry}` : `conv2d_gemm_${entry}`,
-    sources: quad ? [WGSL.activationFn, WGSL.convShape, WGSL.conv2dGemm, WGSL.conv2dQuad] : [WGSL.activationFn, WGSL.convShape, WGSL.conv2dGemm],
+    sources: quad ? [WGSL.activationFn, WGSL.convShape, WGSL.grid, WGSL.conv2dGemm, WGSL.conv2dQuad] : [WGSL.activationFn, WGSL.convShape, WGSL.grid, WGSL.conv2dGemm],
+    foldY: entry === 'forward' || entry === 'backward_input',
     entryPoint: quad ? `conv2d_quad_${entry}` : `conv2d_gemm_${entry}`,
     bindings: bindings.map((name, i) => ({ name, kind: i === bindings.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
     overrides: { ...overrides(s), VALID: s.padding === 'valid' ? 1 : 0, ...extra },
@@ -277,7 +278,8 @@ async function conv2dQuadForward(
   const threads = quadThreads(s.outC);
   const pixels = s.batch * sh.g.outH * sh.g.outW;
   // Every workgroup's 8 pixels and every thread's 4 channels exist: stores without checks.
-  const full = pixels % QUAD_PIXELS === 0 && s.outC % (4 * threads) === 0;
+  // (A folded grid, past the adapter's limit per dimension, has workgroups past the last pixel: those need the checks.)
+  const full = pixels % QUAD_PIXELS === 0 && s.outC % (4 * threads) === 0 && Math.ceil(pixels / QUAD_PIXELS) <= rt.limits.maxComputeWorkgroupsPerDimension;
   const kernel = await gemmKernel(rt, s, 'forward', [threads, 1], ['inp', 'weight', 'bias', 'out'],
     { ...activationOverrides(activation), FULL: full ? 1 : 0 }, s.inC % 4 === 0, true);
   return rt.dispatch(

@@ -63,7 +63,8 @@ async function quadProduct(
   const threads = Math.min(16, 4 * Math.ceil(p.N / (4 * QUAD_COLS)));
   const kernel = await rt.kernel({
     name: `dense_quad_${entry}`,
-    sources: [WGSL.activationFn, WGSL.denseQuad],
+    sources: [WGSL.activationFn, WGSL.grid, WGSL.denseQuad],
+    foldY: true,
     entryPoint: `dense_quad_${entry}`,
     workgroupSize: [threads],
     bindings: [
@@ -74,7 +75,8 @@ async function quadProduct(
     ],
     overrides: {
       ...p, ...(activation ? activationOverrides(activation) : {}),
-      FULL: p.M % QUAD_ROWS === 0 && p.N % (threads * QUAD_COLS) === 0 ? 1 : 0,
+      // A folded grid (Runtime.dispatch) has workgroups past the last row: those need the checks.
+      FULL: p.M % QUAD_ROWS === 0 && p.N % (threads * QUAD_COLS) === 0 && Math.ceil(p.M / QUAD_ROWS) <= rt.limits.maxComputeWorkgroupsPerDimension ? 1 : 0,
     },
   });
   const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b), shaped(bindings.c, shapes.c)];
@@ -89,8 +91,8 @@ function groups(cols: number, rows: number, tiled: boolean): [number, number, nu
 
 function program(tiled: boolean, entry: string) {
   return tiled
-    ? { name: `dense_tiled_${entry}`, sources: [WGSL.activationFn, WGSL.denseTiled], entryPoint: `dense_tiled_${entry}`, workgroupSize: WG_TILED }
-    : { name: `dense_${entry}`, sources: [WGSL.activationFn, WGSL.dense], entryPoint: `dense_${entry}`, workgroupSize: WG_GENERAL };
+    ? { name: `dense_tiled_${entry}`, sources: [WGSL.activationFn, WGSL.grid, WGSL.denseTiled], entryPoint: `dense_tiled_${entry}`, workgroupSize: WG_TILED, foldY: true }
+    : { name: `dense_${entry}`, sources: [WGSL.activationFn, WGSL.grid, WGSL.dense], entryPoint: `dense_${entry}`, workgroupSize: WG_GENERAL, foldY: true };
 }
 
 function dims(s: DenseShape) {
@@ -134,12 +136,10 @@ export function gemmSplit(p: { M: number; N: number; K: number }): number {
   return Math.max(1, Math.min(Math.ceil(128 / tiles), Math.floor(p.K / (2 * GEMM_STEP))));
 }
 
-/** Grid of the gemm kernel: x over column tiles and K slices, y over row tiles, folded into z past the limit. */
-function gemmGrid(rt: Runtime, p: Strided, split: number): [number, number, number] {
+/** Grid of the gemm kernel: x over column tiles and K slices, y over row tiles (folded into z by the runtime past the limit). */
+function gemmGrid(p: Strided, split: number): [number, number, number] {
   const { cols, rows } = gemmTiles(p);
-  const max = rt.limits.maxComputeWorkgroupsPerDimension;
-  const z = Math.ceil(rows / max);
-  return [cols * split, Math.ceil(rows / z), z];
+  return [cols * split, rows, 1];
 }
 
 async function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, activation: ActivationSpec | undefined,
@@ -151,7 +151,8 @@ async function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Oper
   const fused = withBias && slices === 1;
   const kernel = await rt.kernel({
     name: fused ? 'gemm_bias_act' : 'gemm',
-    sources: [WGSL.activationFn, WGSL.gemm],
+    sources: [WGSL.activationFn, WGSL.grid, WGSL.gemm],
+    foldY: true,
     entryPoint: fused ? 'gemm_bias_act' : 'gemm',
     workgroupSize: [16, 16],
     bindings: [
@@ -165,7 +166,7 @@ async function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Oper
   const target = slices > 1 ? alloc(slices * p.M * p.N, `${label} partial sums`) : o.c;
   const resources = [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(target, slices > 1 ? [slices, p.M, p.N] : o.shapes.c)];
   if (fused) resources.push(shaped(o.bias!, [p.N]));
-  const main = rt.dispatch(kernel, resources, gemmGrid(rt, p, slices), slices > 1 ? `${label} (${slices} slices of K)` : label);
+  const main = rt.dispatch(kernel, resources, gemmGrid(p, slices), slices > 1 ? `${label} (${slices} slices of K)` : label);
   if (slices === 1) return [main];
   const reduce = await rt.kernel({
     name: withBias ? 'gemm_reduce_bias_act' : 'gemm_reduce',
@@ -212,11 +213,11 @@ function denseVariants(product: Product): Variant<DenseCall, Operands>[] {
   const subgroups = (rt: Runtime) => rt.features.has('subgroups') || "it needs a device with the 'subgroups' feature; this one has none";
   return [
     {
-      name: 'gemm', files: ['activationFn', 'gemm'], applies: () => true,
+      name: 'gemm', files: ['activationFn', 'gemm'], applies: () => true, onCpu: false,
       record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, 1, alloc),
     },
     {
-      name: 'gemm-splitk', files: ['activationFn', 'gemm', 'gemmReduce'], scratch: true,
+      name: 'gemm-splitk', files: ['activationFn', 'gemm', 'gemmReduce'], scratch: true, onCpu: false,
       applies: (_rt, c) => gemmSplit(strided(product, c.shape)) > 1 || 'the product has enough output tiles, or too short a K, to gain from slices of K',
       record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, gemmSplit(strided(product, c.shape)), alloc),
     },

@@ -21,6 +21,13 @@ export interface Variant<S, R> {
   applies(rt: Runtime, s: S): true | string;
   /** Whether it needs scratch buffers (it is left out where the caller has no allocator). */
   readonly scratch?: boolean;
+  /**
+   * false: not a candidate of 'auto' on CPU emulations (still runnable by
+   * name). For kernels built on workgroup memory and barriers, which such
+   * adapters run slowly and compile slowly (SwiftShader: 1.5-2 s per pipeline
+   * of shaders/gemm.wgsl on 2 cores, against 0.05-0.1 s for the others).
+   */
+  readonly onCpu?: boolean;
   record(rt: Runtime, s: S, r: R, label: string, alloc: ScratchAlloc): Promise<Dispatch[]>;
 }
 
@@ -53,13 +60,14 @@ export interface RunOptions {
 
 /** The variants that apply, in the fixed-choice order for this adapter. */
 export function applicableVariants<S, R>(rt: Runtime, family: KernelFamily<S, R>, s: S, hasAlloc: boolean): Variant<S, R>[] {
-  const order = isCpuAdapter(rt) ? family.order.cpu : family.order.gpu;
+  const cpu = isCpuAdapter(rt);
+  const order = cpu ? family.order.cpu : family.order.gpu;
   const rank = (v: Variant<S, R>) => {
     const i = order.indexOf(v.name);
     return i < 0 ? order.length : i;
   };
   return family.variants
-    .filter((v) => v.applies(rt, s) === true && (!v.scratch || hasAlloc))
+    .filter((v) => v.applies(rt, s) === true && (!v.scratch || hasAlloc) && !(cpu && v.onCpu === false))
     .sort((a, b) => rank(a) - rank(b));
 }
 

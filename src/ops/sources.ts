@@ -5,6 +5,7 @@
 import { hashTexts } from '../gpu/tuner.js';
 import activationFn from '../../shaders/lib/activation_fn.wgsl?raw';
 import convShape from '../../shaders/lib/conv_shape.wgsl?raw';
+import grid from '../../shaders/lib/grid.wgsl?raw';
 import stepState from '../../shaders/lib/step_state.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import batch from '../../shaders/batch.wgsl?raw';
@@ -25,6 +26,7 @@ import pool from '../../shaders/pool.wgsl?raw';
 export const WGSL = {
   activationFn,
   convShape,
+  grid,
   stepState,
   activation,
   batch,
@@ -47,6 +49,7 @@ export const WGSL = {
 export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   activationFn: 'shaders/lib/activation_fn.wgsl',
   convShape: 'shaders/lib/conv_shape.wgsl',
+  grid: 'shaders/lib/grid.wgsl',
   stepState: 'shaders/lib/step_state.wgsl',
   activation: 'shaders/activation.wgsl',
   batch: 'shaders/batch.wgsl',
