@@ -12,5 +12,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     reporters: ['default'],
+    // Kernel choices fixed per adapter kind, here and in the page (?autotune=0).
+    env: { SHADERPROP_AUTOTUNE: '0' },
   },
 });

@@ -3,9 +3,10 @@
  *
  *  1. the adapter's ceilings: a register-only FMA loop (shaders/peak.wgsl) and
  *     the cost of an empty dispatch;
- *  2. GEMM GFLOP/s of the dense kernels (tiled and general, the three products
- *     of a layer) at the shapes of s001-dense and at 1024³, and of the conv
- *     kernels (implicit GEMM and direct) at the shapes of s001-cnn and s004-t4;
+ *  2. GEMM GFLOP/s of every variant of the dense kernel families (the three
+ *     products of a layer) at the shapes of s001-dense, at 1024³ and, on a
+ *     GPU, 4096³, and of the conv families at the shapes of s001-cnn and
+ *     s004-t4; 'auto' is what the tuner chose on this adapter;
  *  3. where one training step's time goes, per kernel, from timestamp queries;
  *  4. training and inference samples/s of s001-softmax, s001-dense, s001-cnn
  *     and s004-t4 at batch 32 and 128, beside the same models in TensorFlow.js
@@ -14,6 +15,8 @@
  *     its own, `boundsChecks: false`), measured in the same rounds.
  *
  *   npm run bench [-- --json] [-- --out FILE] [-- --quick] [-- --seconds S] [-- --rounds R] [-- --no-tfjs]
+ *                 [-- --tfjs-backends webgpu,wasm,cpu] [-- --no-unchecked] [-- --models ID,ID] [-- --no-profile]
+ *                 [-- --kernel-seconds S]   (length of each kernel measurement, default 0.5; 0.1 with --quick)
  *
  * The models are measured in R rounds (default 3; 1 with --quick), each round
  * shaderprop then every TensorFlow.js backend, back to back, and each column is
@@ -29,18 +32,21 @@ import { parseArgs } from 'node:util';
 import { createRuntime } from '../src/index.js';
 import { benchExperiment, formatRate, measureThroughput, randomMnistLike } from '../src/experiments/bench.js';
 import { sequential } from '../src/model/sequential.js';
-import { denseBackwardInput, denseBackwardWeight, denseForward, denseQuadApplies, type GemmVariant } from '../src/ops/dense.js';
+import { DENSE_BACKWARD_INPUT, DENSE_BACKWARD_WEIGHT, DENSE_FORWARD, denseBackwardInputList, denseBackwardWeightList, denseForwardList, type GemmVariant } from '../src/ops/dense.js';
 import {
-  conv2dBackwardInputAuto, conv2dBackwardWeightAuto, conv2dForwardAuto, conv2dGemmApplies, conv2dGeometry, conv2dInputGradPlan, conv2dWeightGradPlan,
-  type Conv2dShape, type ConvVariant,
+  CONV2D_BACKWARD_INPUT, CONV2D_BACKWARD_WEIGHT, CONV2D_FORWARD, conv2dBackwardInputList, conv2dBackwardWeightList, conv2dForwardList, conv2dGeometry,
+  type Conv2dShape,
 } from '../src/ops/conv2d.js';
+import { applicableVariants, type KernelFamily } from '../src/ops/family.js';
+import { isCpuAdapter } from '../src/gpu/features.js';
 import { fmaPeak, noop, peakFlopsPerThread } from '../src/ops/peak.js';
 import type { Dispatch, Runtime } from '../src/gpu/runtime.js';
 
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean' }, out: { type: 'string' }, quick: { type: 'boolean' }, seconds: { type: 'string' }, rounds: { type: 'string' },
-    'no-tfjs': { type: 'boolean' },
+    'no-tfjs': { type: 'boolean' }, 'tfjs-backends': { type: 'string' }, 'no-unchecked': { type: 'boolean' }, models: { type: 'string' },
+    'no-profile': { type: 'boolean' }, 'kernel-seconds': { type: 'string' },
   },
 });
 const quick = !!values.quick;
@@ -54,7 +60,7 @@ const rt = await createRuntime();
 // Timing helpers
 
 /** Seconds per run of `dispatches`, repeated in one submit until a run of repeats lasts `min` seconds. */
-async function perRun(dispatches: readonly Dispatch[], min = quick ? 0.1 : 0.5): Promise<number> {
+async function perRun(dispatches: readonly Dispatch[], min = Number(values['kernel-seconds'] ?? (quick ? 0.1 : 0.5))): Promise<number> {
   rt.submit(dispatches);
   await rt.sync();
   for (let repeat = 1; ; repeat *= 2) {
@@ -98,6 +104,29 @@ interface KernelRate {
   gflops: number;
 }
 
+/** Scratch for the variants that need it (split K, partial sums), released after the measurement. */
+function scratchPool(): { alloc: (elements: number, name: string) => GPUBuffer; release(): void } {
+  const held: GPUBuffer[] = [];
+  return {
+    alloc: (elements, name) => {
+      const b = rt.storage(Math.max(4, elements * 4), name);
+      held.push(b);
+      return b;
+    },
+    release: () => release(...held.splice(0)),
+  };
+}
+
+/** 'auto' (the tuner's choice on this adapter, named in the result) and then every variant that applies. */
+function variantsOf<S>(family: KernelFamily<S, never>, s: S): string[] {
+  return ['auto', ...applicableVariants(rt, family as unknown as KernelFamily<S, never>, s, true).map((v) => v.name)];
+}
+
+function chosen(family: string): string {
+  const last = [...rt.tuner.choices.values()].filter((c) => c.family === family).pop();
+  return last ? `auto (${last.variant})` : 'auto';
+}
+
 async function denseRates(batch: number, inputs: number, units: number): Promise<KernelRate[]> {
   const s = { batch, inputs, units };
   const x = rt.storage(batch * inputs * 4, 'x');
@@ -109,15 +138,19 @@ async function denseRates(batch: number, inputs: number, units: number): Promise
   const flops = 2 * batch * inputs * units;
   const shape = `${batch}×${inputs}×${units}`;
   const rates: KernelRate[] = [];
-  const variants: GemmVariant[] = denseQuadApplies(rt) ? ['quad', 'tiled', 'general'] : ['tiled', 'general'];
-  for (const variant of variants) {
-    const kernels: [string, Dispatch][] = [
-      ['dense forward (Y = X·W)', await denseForward(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', variant)],
-      ['dense dX = dY·Wᵀ', await denseBackwardInput(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', variant)],
-      ['dense dW = Xᵀ·dY', await denseBackwardWeight(rt, s, { inp: x, dout: y, dweight: dw }, 'dw', variant)],
-    ];
-    for (const [kernel, d] of kernels) rates.push({ kernel, shape, variant, gflops: flops / (await perRun([d])) / 1e9 });
+  const scratch = scratchPool();
+  const products: [string, KernelFamily<never, never>, (variant: GemmVariant) => Promise<Dispatch[]>][] = [
+    ['dense forward (Y = X·W)', DENSE_FORWARD as never, (variant) => denseForwardList(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', { variant, alloc: scratch.alloc })],
+    ['dense dX = dY·Wᵀ', DENSE_BACKWARD_INPUT as never, (variant) => denseBackwardInputList(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', { variant, alloc: scratch.alloc })],
+    ['dense dW = Xᵀ·dY', DENSE_BACKWARD_WEIGHT as never, (variant) => denseBackwardWeightList(rt, s, { inp: x, dout: y, dweight: dw }, 'dw', { variant, alloc: scratch.alloc })],
+  ];
+  for (const [kernel, family, record] of products) {
+    for (const variant of variantsOf(family, { shape: s } as never)) {
+      const list = await record(variant as GemmVariant);
+      rates.push({ kernel, shape, variant: variant === 'auto' ? chosen(family.name) : variant, gflops: flops / (await perRun(list)) / 1e9 });
+    }
   }
+  scratch.release();
   release(x, w, b, y, dx, dw);
   return rates;
 }
@@ -133,27 +166,25 @@ async function convRates(name: string, s: Conv2dShape): Promise<KernelRate[]> {
   const y = rt.storage(nOut * 4, 'y');
   const dx = rt.storage(nIn * 4, 'dx');
   const dw = rt.storage(nW * 4, 'dw');
-  const partial = rt.storage(Math.max(conv2dWeightGradPlan(s, 'gemm').partialElements, s.batch * nW) * 4, 'partial');
-  const inputPlan = conv2dInputGradPlan(s);
-  const scratch = {
-    padded: rt.storage(Math.max(1, inputPlan.paddedElements) * 4, 'padded'),
-    flipped: rt.storage(Math.max(1, inputPlan.flippedElements) * 4, 'flipped'),
-    zeros: rt.storage(Math.max(1, inputPlan.zeroElements) * 4, 'zeros'),
-  };
   const flops = 2 * s.batch * g.outH * g.outW * nW;
   const shape = `${name}: B${s.batch} ${s.inH}×${s.inW}×${s.inC} → ${s.outC}, ${s.kH}×${s.kW}`;
   const rates: KernelRate[] = [];
-  for (const variant of ['auto', 'gemm', 'direct'] as ConvVariant[]) {
-    const kernels: [string, Dispatch[]][] = [
-      ['conv forward', [await conv2dForwardAuto(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', variant)]],
-      // A first layer (one input channel) has no input gradient to compute, and the GEMM kernel needs 4·k channels.
-      ...(variant !== 'gemm' || conv2dGemmApplies(s).backwardInput
-        ? [['conv backward input', await conv2dBackwardInputAuto(rt, s, { dout: y, weight: w, dinp: dx, scratch }, 'dx', variant)] as [string, Dispatch[]]] : []),
-      ['conv backward weight', await conv2dBackwardWeightAuto(rt, s, { inp: x, dout: y, dweight: dw, partial }, 'dw', variant)],
-    ];
-    for (const [kernel, list] of kernels) rates.push({ kernel, shape, variant, gflops: flops / (await perRun(list)) / 1e9 });
+  const scratch = scratchPool();
+  const products: [string, KernelFamily<never, never>, (variant: string) => Promise<Dispatch[]>][] = [
+    ['conv forward', CONV2D_FORWARD as never, (variant) => conv2dForwardList(rt, s, { name: 'relu' }, { inp: x, weight: w, bias: b, out: y }, 'f', { variant, alloc: scratch.alloc })],
+    ['conv backward weight', CONV2D_BACKWARD_WEIGHT as never, (variant) => conv2dBackwardWeightList(rt, s, { inp: x, dout: y, dweight: dw }, 'dw', { variant, alloc: scratch.alloc })],
+  ];
+  // A first layer (one input channel) has no input gradient in a model; measured all the same where a variant applies.
+  products.splice(1, 0, ['conv backward input', CONV2D_BACKWARD_INPUT as never,
+    (variant) => conv2dBackwardInputList(rt, s, { dout: y, weight: w, dinp: dx }, 'dx', { variant, alloc: scratch.alloc })]);
+  for (const [kernel, family, record] of products) {
+    for (const variant of variantsOf(family, { shape: s } as never)) {
+      const list = await record(variant);
+      rates.push({ kernel, shape, variant: variant === 'auto' ? chosen(family.name) : variant, gflops: flops / (await perRun(list)) / 1e9 });
+    }
   }
-  release(x, w, b, y, dx, dw, partial, scratch.padded, scratch.flipped, scratch.zeros);
+  scratch.release();
+  release(x, w, b, y, dx, dw);
   return rates;
 }
 
@@ -176,6 +207,8 @@ function kindOf(kernelName: string): string {
   if (kernelName.startsWith('dense_quad')) return 'dense GEMM (quad)';
   if (kernelName.startsWith('dense_tiled')) return 'dense GEMM (tiled)';
   if (kernelName.startsWith('dense')) return 'dense GEMM (general)';
+  if (kernelName.startsWith('gemm_reduce')) return 'dense GEMM (split-K sums)';
+  if (kernelName.startsWith('gemm')) return 'dense GEMM (workgroup tiles)';
   if (kernelName.startsWith('maxpool') || kernelName.startsWith('avgpool')) return 'pooling';
   if (kernelName.startsWith('activation') || kernelName.startsWith('softmax_forward') || kernelName.startsWith('softmax_backward')) return 'activations';
   if (kernelName === 'bias_backward') return 'bias gradients and partial sums';
@@ -232,6 +265,11 @@ interface ModelRow {
   tfjs: Record<string, { train: number | null; infer: number | null; reason?: string }>;
   /** Every round's training samples/s, shaderprop's and each backend's, in the order measured. */
   trainRounds: Record<string, (number | null)[]>;
+  /** From the first round: seconds from fit to the first step, dispatches per step, the kernel variants chosen. */
+  startupSeconds: number;
+  tuningSeconds: number;
+  dispatchesPerStep: number;
+  variants: { family: string; shape: string; variant: string; how: string }[];
 }
 
 /** The median of the numbers among `values` (null when there are none). */
@@ -242,7 +280,7 @@ function median(values: (number | null)[]): number | null {
   return known.length % 2 ? known[mid]! : (known[mid - 1]! + known[mid]!) / 2;
 }
 
-const MODEL_IDS = quick ? ['s001-softmax', 's001-dense'] : ['s001-softmax', 's001-dense', 's001-cnn', 's004-t4'];
+const MODEL_IDS = values.models ? values.models.split(',') : quick ? ['s001-softmax', 's001-dense'] : ['s001-softmax', 's001-dense', 's001-cnn', 's004-t4'];
 const BATCHES = quick ? [32] : [32, 128];
 /** TensorFlow.js's cpu backend takes tens of seconds per conv training step: its dense models only. */
 const TFJS_CPU_IDS = new Set(['s001-softmax', 's001-dense']);
@@ -259,16 +297,18 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
   }
   const backends: Record<string, string> = {};
   if (tfjs) {
-    for (const b of tfjs.TFJS_BACKENDS) {
+    for (const b of tfjsBackends(tfjs)) {
       const status = await tfjs.tfjsBackend(b);
       backends[b] = status.ok ? status.detail : `unavailable: ${status.reason}`;
     }
   }
   let unchecked: Runtime | null = null;
-  try {
-    unchecked = await createRuntime({ boundsChecks: false });
-  } catch (error) {
-    say(`no runtime without bounds checks here: ${String(error).split('\n')[0]}`);
+  if (!values['no-unchecked']) {
+    try {
+      unchecked = await createRuntime({ boundsChecks: false });
+    } catch (error) {
+      say(`no runtime without bounds checks here: ${String(error).split('\n')[0]}`);
+    }
   }
   const rows: ModelRow[] = [];
   for (const id of MODEL_IDS) {
@@ -276,8 +316,10 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
       const train: Record<string, (number | null)[]> = { shaderprop: [], ...(unchecked ? { unchecked: [] } : {}) };
       const infer: Record<string, (number | null)[]> = { shaderprop: [], ...(unchecked ? { unchecked: [] } : {}) };
       const reasons: Record<string, Set<string>> = {};
+      let first: Awaited<ReturnType<typeof measureThroughput>> | undefined;
       for (let round = 0; round < rounds; round++) {
         const ours = await measureThroughput(rt, id, { batch, seconds });
+        first ??= ours;
         train.shaderprop!.push(ours.train);
         infer.shaderprop!.push(ours.infer);
         if (unchecked) {
@@ -285,7 +327,7 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
           train.unchecked!.push(fast.train);
           infer.unchecked!.push(fast.infer);
         }
-        for (const b of tfjs?.TFJS_BACKENDS ?? []) {
+        for (const b of tfjs ? tfjsBackends(tfjs) : []) {
           if (b === 'cpu' && !TFJS_CPU_IDS.has(id)) {
             (reasons[b] ??= new Set()).add('not run: conv training on this backend takes tens of seconds per step');
             continue;
@@ -297,20 +339,31 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
           for (const m of [t, i]) if (m.samplesPerSecond === null && m.reason) (reasons[b] ??= new Set()).add(m.reason);
         }
       }
-      const row: ModelRow = { id, batch, shaderprop: { train: median(train.shaderprop!)!, infer: median(infer.shaderprop!)! }, tfjs: {}, trainRounds: train };
+      const row: ModelRow = {
+        id, batch, shaderprop: { train: median(train.shaderprop!)!, infer: median(infer.shaderprop!)! }, tfjs: {}, trainRounds: train,
+        startupSeconds: first!.startupSeconds, tuningSeconds: first!.tuningSeconds, dispatchesPerStep: first!.dispatchesPerStep, variants: first!.variants,
+      };
       if (unchecked) row.unchecked = { train: median(train.unchecked!)!, infer: median(infer.unchecked!)! };
-      for (const b of tfjs?.TFJS_BACKENDS ?? []) {
+      for (const b of tfjs ? tfjsBackends(tfjs) : []) {
         const reason = [...(reasons[b] ?? [])].join('; ');
         row.tfjs[b] = { train: median(train[b] ?? []), infer: median(infer[b] ?? []), ...(reason ? { reason } : {}) };
       }
       rows.push(row);
-      say(`${id} batch ${batch}: train ${fmt(row.shaderprop.train)}, infer ${fmt(row.shaderprop.infer)} samples/s` +
+      say(`${id} batch ${batch}: train ${fmt(row.shaderprop.train)}, infer ${fmt(row.shaderprop.infer)} samples/s ` +
+        `(start-up ${row.startupSeconds.toFixed(2)} s, of it tuning ${row.tuningSeconds.toFixed(2)} s; ${row.dispatchesPerStep} dispatches per step)` +
         (row.unchecked ? `; without bounds checks ${fmt(row.unchecked.train)} / ${fmt(row.unchecked.infer)}` : '') +
         Object.entries(row.tfjs).map(([b, m]) => `; tfjs-${b} ${fmt(m.train)} / ${fmt(m.infer)}`).join(''));
     }
   }
   unchecked?.destroy();
   return { rows, tfjsVersion: tfjs ? tfjs.TFJS_VERSION : null, tfjsBackends: backends };
+}
+
+/** The TensorFlow.js backends to measure: --tfjs-backends, else all. */
+function tfjsBackends(tfjs: typeof import('./tfjs.js')): typeof tfjs.TFJS_BACKENDS {
+  if (!values['tfjs-backends']) return tfjs.TFJS_BACKENDS;
+  const wanted = values['tfjs-backends'].split(',').map((b) => b.trim());
+  return tfjs.TFJS_BACKENDS.filter((b) => wanted.includes(b));
 }
 
 // ---------------------------------------------------------------------------
@@ -343,6 +396,8 @@ results.dispatchMicroseconds = await dispatchMicros();
 say(`adapter ${results.adapter}: ceiling ${results.peakGflops.toFixed(2)} GFLOP/s (register-only FMA loop), ${results.dispatchMicroseconds.toFixed(1)} µs per dispatch`);
 
 const denseShapes: [number, number, number][] = quick ? [[32, 784, 128]] : [[32, 784, 128], [128, 784, 128], [32, 128, 64], [1024, 1024, 1024]];
+// 4096³ takes minutes per variant on a CPU emulation: GPUs only.
+if (!quick && !isCpuAdapter(rt)) denseShapes.push([4096, 4096, 4096]);
 for (const [m, k, n] of denseShapes) results.kernels.push(...(await denseRates(m, k, n)));
 const convShapes: [string, Conv2dShape][] = [
   ['s001-cnn conv 2', { batch: 32, inH: 13, inW: 13, inC: 32, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padding: 'valid' }],
@@ -352,7 +407,7 @@ const convShapes: [string, Conv2dShape][] = [
 for (const [name, s] of quick ? convShapes.slice(0, 1) : convShapes) results.kernels.push(...(await convRates(name, s)));
 for (const r of results.kernels) say(`${r.kernel} ${r.shape} [${r.variant}]: ${r.gflops.toFixed(2)} GFLOP/s, ${((100 * r.gflops) / results.peakGflops).toFixed(0)}% of the ceiling`);
 
-for (const [id, batch] of (quick ? [['s001-dense', 32]] : [['s001-dense', 32], ['s001-cnn', 32]]) as [string, number][]) {
+for (const [id, batch] of (values['no-profile'] ? [] : quick ? [['s001-dense', 32]] : [['s001-dense', 32], ['s001-cnn', 32]]) as [string, number][]) {
   const profile = await profileStep(id, batch);
   if (profile) results.profiles.push(profile);
 }

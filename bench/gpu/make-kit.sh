@@ -5,15 +5,18 @@
 #   .gpu/node.xz              this machine's node, stripped, xz -9
 #   .gpu/libs.tar.xz          node's C++ runtime (libstdc++, libgcc_s), used
 #                             only if the machine's own are missing or too old
-#   .gpu/node_modules.tar.xz  the runtime dependencies of the benchmarks only:
-#                             tsx + esbuild (linux-x64), webgpu (linux-x64
-#                             dawn.node), wgsl-preprocessor, commander,
-#                             cli-progress and what they need; no docs,
+#   .gpu/node_modules.tar.xz  the runtime dependencies of the benchmarks and
+#                             the test suite: tsx + esbuild (linux-x64),
+#                             webgpu (linux-x64 dawn.node), wgsl-preprocessor,
+#                             commander, cli-progress, vitest, vega(-lite),
+#                             TensorFlow.js (core, layers, webgpu and cpu
+#                             backends) and what they need; no docs,
 #                             tests, type files, source maps or other
 #                             platforms' binaries
 #   .gpu/libvulkan1_*.deb     the Vulkan loader (apt-get download libvulkan1),
 #                             or, offline, .gpu/libvulkan.so.1* copied from
 #                             this machine
+#   .gpu/torch_bench.py       PyTorch's side of the comparison (../shared/gpu/)
 #   .gpu/mnist/               the four MNIST .gz files, when a folder with
 #                             them is found (--mnist DIR, MNIST_DIR,
 #                             ./shared/mnist or ../shared/mnist): the GPU
@@ -89,7 +92,9 @@ fi
 PACKAGES=$(cd "$ROOT" && node -e '
   const { existsSync, readFileSync } = require("node:fs");
   const { join, dirname } = require("node:path");
-  const roots = ["tsx", "webgpu", "wgsl-preprocessor", "commander", "cli-progress"];
+  const roots = ["tsx", "webgpu", "wgsl-preprocessor", "commander", "cli-progress",
+    // The test suite on the GPU adapter, and TensorFlow.js (WebGPU and CPU) beside shaderprop in the benchmark.
+    "vitest", "vega", "vega-lite", "@tensorflow/tfjs-core", "@tensorflow/tfjs-layers", "@tensorflow/tfjs-backend-webgpu", "@tensorflow/tfjs-backend-cpu"];
   const typeOnly = (name) => name.startsWith("@types/") || name === "@webgpu/types";
   const found = new Set();
   function locate(name, from) {
@@ -164,6 +169,11 @@ else
   rm -rf "$KIT/mnist"
   say "no MNIST in the kit (--no-mnist)"
 fi
+
+# --- PyTorch's side of the comparison --------------------------------------------
+for f in "$ROOT/../shared/gpu/torch_bench.py" "$ROOT/shared/gpu/torch_bench.py"; do
+  if [ -f "$f" ]; then cmp -s "$f" "$KIT/torch_bench.py" || cp "$f" "$KIT/torch_bench.py"; say "torch_bench.py from $f"; break; fi
+done
 
 # --- size ---------------------------------------------------------------------
 total=$(find "$KIT" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')

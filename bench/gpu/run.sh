@@ -13,17 +13,23 @@
 # NVIDIA adapter, prints nvidia-smi, and then runs, each under `timeout`, a
 # failing step not stopping the next:
 #
-#   bench/train-throughput.ts --json --out $OUT/bench.json   (log: bench.log)
-#   bench/epochs.ts --json --out $OUT/epochs.json           (log: epochs.log)
+#   1. bench/train-throughput.ts: kernel rates (every variant of each family,
+#      1024³, 4096³, the models' shapes), step profiles, the models beside
+#      TensorFlow.js-WebGPU, in interleaved rounds;
+#   2. torch_bench.py (PyTorch eager and CUDA graph; the kit carries a copy);
+#   3. bench/epochs.ts: epoch times and time to 99 %;
+#   4. the test suite on this adapter (vitest, files in parallel);
 #
-# Everything it prints also goes to $OUT/run.log. OUT defaults to ./gpu-out.
-# --quick passes small sizes to bench/epochs.ts (bench/train-throughput.ts has
-# no size options and runs as it is), so the whole run takes a few minutes on
-# a CPU adapter (SwiftShader). On a machine that has node_modules and a
+# and leaves three files in $OUT: run.log (everything printed), results.json
+# (every step's results) and summary.md (one table with the ratios, from
+# bench/gpu/summary.ts). OUT defaults to ./gpu-out. --quick runs small sizes
+# and a few test files, so the whole run takes a few minutes on a CPU adapter
+# (SwiftShader): a dry run, not a measurement. On a machine that has node_modules and a
 # Vulkan driver already, the kit is used for node only when there is no node.
 #
 # Environment: OUT, KIT (default ./.gpu), MNIST_DIR, QUICK=1,
-# BENCH_TIMEOUT / EPOCHS_TIMEOUT (seconds per step), EPOCHS_ARGS (more
+# BENCH_TIMEOUT / TORCH_TIMEOUT / EPOCHS_TIMEOUT / TESTS_TIMEOUT (seconds per
+# step), BENCH_ROUNDS, BENCH_SECONDS, TEST_WORKERS, EPOCHS_ARGS (more
 # arguments for bench/epochs.ts, e.g. "--time-limit 200"), KIT_VULKAN=1 (use
 # the kit's Vulkan loader even where the machine has one), NVIDIA_ICD_DIRS
 # (the folders searched for nvidia*.json, space-separated).
@@ -44,12 +50,16 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 KIT=${KIT:-$ROOT/.gpu}
 if [ "$QUICK" = 1 ]; then
-  BENCH_TIMEOUT=${BENCH_TIMEOUT:-150}
+  BENCH_TIMEOUT=${BENCH_TIMEOUT:-300}
+  TORCH_TIMEOUT=${TORCH_TIMEOUT:-120}
   EPOCHS_TIMEOUT=${EPOCHS_TIMEOUT:-150}
+  TESTS_TIMEOUT=${TESTS_TIMEOUT:-300}
 else
-  # About 9 minutes in all, inside a 10-minute limit on one command.
+  # About 8 minutes in all, inside a 10-minute limit on one command.
   BENCH_TIMEOUT=${BENCH_TIMEOUT:-180}
-  EPOCHS_TIMEOUT=${EPOCHS_TIMEOUT:-330}
+  TORCH_TIMEOUT=${TORCH_TIMEOUT:-90}
+  EPOCHS_TIMEOUT=${EPOCHS_TIMEOUT:-90}
+  TESTS_TIMEOUT=${TESTS_TIMEOUT:-100}
 fi
 
 exec > >(tee -a "$OUT/run.log") 2>&1
@@ -224,30 +234,71 @@ say "MNIST: ${MNIST:-not found (bench/epochs.ts will say so)}"
 
 # --- the steps ----------------------------------------------------------------
 STATUS=""
+LOGS="$WORK/logs"
+mkdir -p "$LOGS"
 step() { # name, seconds, command...
   local name=$1 seconds=$2
   shift 2
   say "step $name (at most ${seconds}s): $*"
   local t0=$(date +%s)
-  timeout --kill-after=15 "$seconds" "$@" 2>&1 | tee "$OUT/$name.log"
-  local rc=${PIPESTATUS[0]}
+  timeout --kill-after=15 "$seconds" "$@" > "$LOGS/$name.out" 2> >(tee "$LOGS/$name.err" >&2)
+  local rc=$?
+  sleep 0.2
   local dt=$(( $(date +%s) - t0 ))
   local what="ok"
-  [ "$rc" = 124 ] || [ "$rc" = 137 ] && what="TIMED OUT"
+  { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && what="TIMED OUT"
   [ "$rc" != 0 ] && [ "$what" = ok ] && what="FAILED"
   say "step $name: $what (exit $rc) after ${dt}s"
   STATUS+="$name: $what (exit $rc, ${dt}s); "
 }
 
-step bench "$BENCH_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/train-throughput.ts --json --out "$OUT/bench.json"
+# 1. Kernel rates, step profiles and the models beside TensorFlow.js (WebGPU on the same adapter).
+BENCH_ARGS=(--json --out "$LOGS/bench.json" --tfjs-backends webgpu --no-unchecked --rounds "${BENCH_ROUNDS:-3}" --seconds "${BENCH_SECONDS:-0.4}" --kernel-seconds 0.1)
+[ "$QUICK" = 1 ] && BENCH_ARGS+=(--quick)
+step bench "$BENCH_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/train-throughput.ts "${BENCH_ARGS[@]}"
 
-# bench/epochs.ts stops starting new epochs of its recipe 30 s before the step's limit.
-EPOCHS=(--json --out "$OUT/epochs.json" --budget $((EPOCHS_TIMEOUT > 60 ? EPOCHS_TIMEOUT - 30 : EPOCHS_TIMEOUT)))
+# 2. PyTorch on the same models (eager, and the step in one CUDA graph), where python3 has torch.
+TORCH_PY=""
+for f in "$KIT/torch_bench.py" "$ROOT/../shared/gpu/torch_bench.py"; do [ -f "$f" ] && { TORCH_PY="$f"; break; }; done
+if [ -n "$TORCH_PY" ] && [ -n "$MNIST" ] && command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
+  TORCH_ARGS=(--mnist "$MNIST" --seconds "${BENCH_SECONDS:-0.4}" --budget $((TORCH_TIMEOUT > 40 ? TORCH_TIMEOUT - 25 : TORCH_TIMEOUT)))
+  [ "$QUICK" = 1 ] && TORCH_ARGS+=(--small)
+  step torch "$TORCH_TIMEOUT" env PYTHONUNBUFFERED=1 python3 "$TORCH_PY" "${TORCH_ARGS[@]}"
+else
+  say "step torch: skipped (${TORCH_PY:-no torch_bench.py in the kit}; python3 with torch: $(python3 -c 'import torch; print(torch.__version__)' 2>/dev/null || echo no))"
+fi
+
+# 3. Epoch times and time to 99 % (bench/epochs.ts stops starting new epochs 30 s before its limit).
+EPOCHS=(--json --out "$LOGS/epochs.json" --budget $((EPOCHS_TIMEOUT > 60 ? EPOCHS_TIMEOUT - 30 : EPOCHS_TIMEOUT)))
 [ -n "$MNIST" ] && EPOCHS+=(--mnist "$MNIST")
 [ "$QUICK" = 1 ] && EPOCHS+=(--quick)
 # shellcheck disable=SC2206
 [ -n "${EPOCHS_ARGS:-}" ] && EPOCHS+=(${EPOCHS_ARGS})
 step epochs "$EPOCHS_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/epochs.ts "${EPOCHS[@]}"
 
+# 4. The test suite on this adapter (files in parallel; not the browser or slow tiers).
+if [ -e node_modules/vitest/vitest.mjs ]; then
+  if [ "$QUICK" = 1 ]; then
+    TESTS=(test/kernels/gemm.test.ts test/kernels/tuner.test.ts test/model/large-batch.test.ts)
+  else
+    TESTS=(--fileParallelism --maxWorkers "${TEST_WORKERS:-8}" --exclude 'test/slow/**' --exclude 'test/report/browser.test.ts')
+  fi
+  step tests "$TESTS_TIMEOUT" "$NODE" node_modules/vitest/vitest.mjs run --reporter=dot "${TESTS[@]}"
+  sed 's/\x1b\[[0-9;]*m//g' "$LOGS/tests.out" | grep -v '^$' | tail -40 > "$LOGS/tests.tail"
+else
+  say "step tests: skipped (no vitest in the kit's node_modules)"
+fi
+
+# --- results: at most three files ------------------------------------------------
+"$NODE" --import ./demo/register.mjs bench/gpu/summary.ts --bench "$LOGS/bench.json" --torch "$LOGS/torch.out" \
+  --epochs "$LOGS/epochs.json" --tests "$LOGS/tests.out" > "$OUT/summary.md" 2>> "$OUT/run.log"
+"$NODE" -e '
+  const fs = require("node:fs"), dir = process.argv[1];
+  const read = (f) => { try { return fs.readFileSync(dir + "/" + f, "utf8"); } catch { return null; } };
+  const json = (f) => { const t = read(f); try { return t && JSON.parse(t); } catch { return null; } };
+  const lines = (f) => (read(f) || "").split("\n").filter((l) => l.startsWith("{")).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+  fs.writeFileSync(process.argv[2], JSON.stringify({ bench: json("bench.json"), torch: lines("torch.out"), epochs: json("epochs.json"), tests: read("tests.tail") }, null, 1));
+' "$LOGS" "$OUT/results.json"
+cat "$OUT/summary.md"
 say "done: $STATUS"
 say "files in $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"

@@ -55,6 +55,9 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
 
   beforeAll(async () => {
     ({ server, url } = await serveBuiltApp());
+    // Kernel choices fixed per adapter kind on both sides (the Node side reads SHADERPROP_AUTOTUNE=0 from the test config):
+    // Chrome = Node compares the same kernels.
+    url = `${url}${url.includes('?') ? '&' : '?'}autotune=0`;
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1360, height: 1000 }, acceptDownloads: true });
     page = await context.newPage();

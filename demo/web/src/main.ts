@@ -596,7 +596,8 @@ async function start(): Promise<void> {
     return;
   }
   try {
-    rt = await createRuntime();
+    // ?autotune=0: a fixed kernel choice per adapter kind instead of timing the variants (as SHADERPROP_AUTOTUNE=0 in Node).
+    rt = await createRuntime(new URLSearchParams(location.search).get('autotune') === '0' ? { autotune: false } : {});
   } catch (error) {
     ui.adapter.textContent = 'none';
     fatal(error instanceof Error ? error.message : String(error));
