@@ -25,6 +25,12 @@
 // activation. This gives a skinny product (batch 32 × 784 inputs) enough
 // workgroups to fill a GPU.
 //
+// The bias gradient of a dense layer, Σ_b dout[b, n], rides along with its
+// weight gradient (BIAS_ROW = 1): a has one more row, all ones, whose product
+// with b is that sum; gemm_bias_grad stores it to bias_grad (with split K,
+// gemm_reduce.wgsl does). One dispatch fewer per layer, and the same order of
+// additions as the weight gradient's.
+//
 // The grid's y axis (row tiles) may be folded into z when it passes the
 // adapter's limit per dimension (shaders/lib/grid.wgsl).
 //
@@ -37,6 +43,8 @@ override A_M: u32;
 override A_K: u32;
 override B_K: u32;
 override B_N: u32;
+override BIAS_ROW: u32 = 0u;
+override ROWS: u32 = M + BIAS_ROW; // rows of the product: a's, and the ones row
 override SPLIT: u32 = 1u;
 override K_SLICE: u32 = K;
 
@@ -52,6 +60,7 @@ var<workgroup> b_tile: array<f32, 1024>; // [k][n]: TK × TN
 @group(0) @binding(1) var<storage, read> b_mat: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> bias_grad: array<f32>; // gemm_bias_grad (in place of bias)
 
 // acc[i] holds c[row0 + ty + 16i, col0 + tx + 16j] for j = 0..3 in its lanes.
 var<private> acc: array<vec4f, 4>;
@@ -71,12 +80,14 @@ fn tile_of(group: vec3u, groups: vec3u) -> Tile {
   let slice = group.x / col_tiles;
   let k_begin = slice * K_SLICE;
   return Tile(row_tile * TM, (group.x % col_tiles) * TN, k_begin, min(k_begin + K_SLICE, K), slice,
-              row_tile * TM < M);
+              row_tile * TM < ROWS);
 }
 
-// One element of a, or 0 outside (m < M, k < k_end).
+// One element of a, or 0 outside (m < M, k < k_end); 1 on the ones row.
 fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
-  if (m < M && k < k_end) { return a_mat[m * A_M + k * A_K]; }
+  if (k >= k_end) { return 0.0; }
+  if (m < M) { return a_mat[m * A_M + k * A_K]; }
+  if (m < ROWS) { return 1.0; }
   return 0.0;
 }
 
@@ -130,19 +141,38 @@ fn gemm_bias_act(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) g
   }
 }
 
-// c = a · b, or with SPLIT > 1 the slice's partial sums at c[slice, m, n].
+// c = a · b, or with SPLIT > 1 the slice's partial sums at c[slice, m, n]
+// (ROWS rows: with BIAS_ROW, the ones row's too).
 @compute @workgroup_size(16, 16)
 fn gemm(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
         @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) t: u32) {
   let tile = tile_of(group, groups);
   if (!tile.inside) { return; }
   tile_product(tile, local.x, local.y, t);
-  let base = tile.slice * M * N;
+  let base = tile.slice * ROWS * N;
   for (var i = 0u; i < 4u; i++) {
     let m = tile.row0 + local.y + 16u * i;
     for (var j = 0u; j < 4u; j++) {
       let n = tile.col0 + local.x + 16u * j;
-      if (m < M && n < N) { c_mat[base + m * N + n] = acc[i][j]; }
+      if (m < ROWS && n < N) { c_mat[base + m * N + n] = acc[i][j]; }
+    }
+  }
+}
+
+// c = a · b and the ones row's product to bias_grad (BIAS_ROW = 1, SPLIT = 1).
+@compute @workgroup_size(16, 16)
+fn gemm_bias_grad(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+                  @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) t: u32) {
+  let tile = tile_of(group, groups);
+  if (!tile.inside) { return; }
+  tile_product(tile, local.x, local.y, t);
+  for (var i = 0u; i < 4u; i++) {
+    let m = tile.row0 + local.y + 16u * i;
+    for (var j = 0u; j < 4u; j++) {
+      let n = tile.col0 + local.x + 16u * j;
+      if (n < N) {
+        if (m < M) { c_mat[m * N + n] = acc[i][j]; } else if (m == M) { bias_grad[n] = acc[i][j]; }
+      }
     }
   }
 }

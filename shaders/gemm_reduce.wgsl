@@ -4,18 +4,23 @@
 // them.
 //
 //   c[m, n] = act(Σ_s partial[s, m, n] + bias[n])
+//
+// With a bias-gradient row (gemm.wgsl's BIAS_ROW), the partial sums have
+// M + 1 rows and gemm_reduce_bias_grad writes the last one to bias_g.
 
 override M: u32;
 override N: u32;
 override SPLIT: u32;
+override ROWS: u32 = M; // rows of the partial sums: M, or M + 1 with the bias-gradient row
 
 @group(0) @binding(0) var<storage, read> partial: array<f32>;   // (SPLIT, M, N)
 @group(0) @binding(1) var<storage, read_write> c_sum: array<f32>; // (M, N)
 @group(0) @binding(2) var<storage, read> bias_r: array<f32>;     // (N)
+@group(0) @binding(2) var<storage, read_write> bias_g: array<f32>; // (N), gemm_reduce_bias_grad (in place of bias_r)
 
 fn sum_of_slices(e: u32) -> f32 {
   var s = 0.0;
-  for (var slice = 0u; slice < SPLIT; slice++) { s += partial[slice * M * N + e]; }
+  for (var slice = 0u; slice < SPLIT; slice++) { s += partial[slice * ROWS * N + e]; }
   return s;
 }
 
@@ -32,4 +37,11 @@ fn gemm_reduce_bias_act(@builtin(global_invocation_id) id: vec3u, @builtin(num_w
   let e = id.x + id.y * groups.x * 256u;
   if (e >= M * N) { return; }
   c_sum[e] = activate(sum_of_slices(e) + bias_r[e % N]);
+}
+
+@compute @workgroup_size(256)
+fn gemm_reduce_bias_grad(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let e = id.x + id.y * groups.x * 256u;
+  if (e >= ROWS * N) { return; }
+  if (e < M * N) { c_sum[e] = sum_of_slices(e); } else { bias_g[e - M * N] = sum_of_slices(e); }
 }

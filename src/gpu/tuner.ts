@@ -86,6 +86,10 @@ export class KernelTuner {
   /** Calls of `choose` so far; with `usedSince`, which choices a piece of work used. */
   calls = 0;
   private readonly lastUse = new Map<string, number>();
+  /** Choices being made: a second caller of the same (family, shape) waits for the first. */
+  private readonly inflight = new Map<string, Promise<string>>();
+  /** Timing runs one candidate at a time, whoever asks: builds overlap, measurements do not. */
+  private timing: Promise<unknown> = Promise.resolve();
   private records: Record<string, TuneRecord> | undefined;
   private readonly timer: DispatchTimer;
   private saving: Promise<void> = Promise.resolve();
@@ -117,14 +121,25 @@ export class KernelTuner {
     };
     if (candidates.length === 1) return record({ family, shape, variant: candidates[0]!.variant, how: 'only' });
     if (!this.options.autotune) return record({ family, shape, variant: candidates[0]!.variant, how: 'fixed' });
+    const running = this.inflight.get(key);
+    if (running) return running;
+    const deciding = this.decide(family, shape, key, candidates, sources, record);
+    this.inflight.set(key, deciding);
+    try {
+      return await deciding;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async decide(family: string, shape: string, key: string, candidates: readonly TuneCandidate[], sources: string,
+    record: (choice: Choice) => string): Promise<string> {
     const storeKey = `${this.adapterKey} ${key}`;
     const stored = (await this.load())[storeKey];
     if (stored && stored.sources === sources && candidates.some((c) => c.variant === stored.variant)) {
       return record({ family, shape, variant: stored.variant, how: 'cached', micros: stored.micros });
     }
-    const started = performance.now();
     const micros = await this.measure(candidates);
-    this.tuningSeconds += (performance.now() - started) / 1000;
     const ranked = Object.entries(micros).sort((x, y) => x[1] - y[1]);
     // Every candidate failed to build or run: the fixed choice, whose error the caller then sees.
     const variant = ranked[0]?.[0] ?? candidates[0]!.variant;
@@ -182,6 +197,32 @@ export class KernelTuner {
           return undefined; // does not compile or bind here: not a candidate
         }
       }));
+      // Wait for other families' measurements to finish, then hold the GPU for ours.
+      const previous = this.timing;
+      let done!: () => void;
+      this.timing = new Promise<void>((resolve) => (done = resolve));
+      await previous;
+      const started = performance.now();
+      try {
+        await this.timeAll(built, live, target, rounds);
+      } finally {
+        this.tuningSeconds += (performance.now() - started) / 1000;
+        done();
+      }
+    } finally {
+      for (const buffer of temporary) this.rt.pool.release(buffer);
+    }
+    const micros: Record<string, number> = {};
+    for (const c of live) {
+      const sorted = [...c.times].sort((a, b) => a - b);
+      micros[c.variant] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1e7) / 10;
+    }
+    return micros;
+  }
+
+  private async timeAll(built: ({ variant: string; dispatches: Dispatch[] } | undefined)[],
+    live: { variant: string; dispatches: Dispatch[]; reps: number; times: number[] }[], target: number, rounds: number): Promise<void> {
+    {
       for (const b of built) {
         if (!b) continue;
         try {
@@ -195,15 +236,7 @@ export class KernelTuner {
       for (let r = 0; r < rounds; r++) {
         for (const c of live) c.times.push(await this.timer(this.rt, c.dispatches, c.reps));
       }
-    } finally {
-      for (const buffer of temporary) this.rt.pool.release(buffer);
     }
-    const micros: Record<string, number> = {};
-    for (const c of live) {
-      const sorted = [...c.times].sort((a, b) => a - b);
-      micros[c.variant] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1e7) / 10;
-    }
-    return micros;
   }
 }
 

@@ -2,7 +2,6 @@
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
-import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
 import { denseBackwardInputList, denseBackwardWeightList, denseForwardList, type DenseRunOptions } from '../ops/dense.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
@@ -80,8 +79,9 @@ export class Dense extends Layer {
     if (act.name !== 'linear' && !io.gradientGated) {
       list.push(await activationBackward(rt, act, { count: io.batch * this.units, columns: this.units }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
-    list.push(...(await denseBackwardWeightList(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`, scratch(io))));
-    list.push(await biasBackward(rt, { rows: io.batch, cols: this.units }, { dout: io.doutput, dbias: io.grads[1]! }, `${this.name} backward bias`));
+    // The weight gradient's family gives the bias gradient too (inside the product where its variant can).
+    list.push(...(await denseBackwardWeightList(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, dbias: io.grads[1]! },
+      `${this.name} backward weight`, scratch(io))));
     if (io.dinput) {
       list.push(...(await denseBackwardInputList(rt, shape, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, scratch(io))));
     }

@@ -148,13 +148,19 @@ export class Workspace {
   /** Records forward for every layer, and backward down to the first layer that has parameters. */
   private async record(): Promise<void> {
     const { layers, shapes } = this.layout;
-    for (let i = 0; i < layers.length; i++) {
-      this.forward.push(...(await layers[i]!.forward(this.rt, shapes[i]!, this.io(i))));
-    }
+    // Every layer's kernels are built at once (pipeline builds overlap; the tuner times one family at a time);
+    // the lists keep the layers' order.
+    const backwardLayers: number[] = [];
     for (let i = layers.length - 1; i >= 0; i--) {
       if (this.layout.params.slice(0, i + 1).every((p) => p.length === 0)) break;
-      this.backward.push(...(await layers[i]!.backward(this.rt, shapes[i]!, this.io(i))));
+      backwardLayers.push(i);
     }
+    const [forward, backward] = await Promise.all([
+      Promise.all(layers.map((layer, i) => layer.forward(this.rt, shapes[i]!, this.io(i)))),
+      Promise.all(backwardLayers.map((i) => layers[i]!.backward(this.rt, shapes[i]!, this.io(i)))),
+    ]);
+    this.forward.push(...forward.flat());
+    this.backward.push(...backward.flat());
     if (this.probabilities) {
       const outputs = sizeOf(shapes[layers.length]!);
       this.outputActivation.push(

@@ -17,6 +17,7 @@
  */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import type { ScratchAlloc } from '../gpu/tuner.js';
+import { biasBackward } from './bias.js';
 import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
 import { defineFamily, runFamily, type KernelFamily, type Variant } from './family.js';
 import { WGSL } from './sources.js';
@@ -114,7 +115,12 @@ function strided(product: Product, s: DenseShape): Strided {
 }
 
 /** The operands of one product: a, b, c (and the bias for the forward one), with their shapes. */
-interface Operands { a: Resource; b: Resource; c: Resource; bias?: Resource; shapes: { a: number[]; b: number[]; c: number[] } }
+interface Operands {
+  a: Resource; b: Resource; c: Resource; bias?: Resource;
+  /** The weight gradient's product can also give the bias gradient (Σ over the batch of dout). */
+  dbias?: Resource;
+  shapes: { a: number[]; b: number[]; c: number[] };
+}
 
 const GEMM_TILE = 64;
 const GEMM_STEP = 16;
@@ -146,43 +152,52 @@ async function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Oper
   label: string, split: number, alloc: ScratchAlloc): Promise<Dispatch[]> {
   const p = strided(product, s);
   const withBias = product === 'forward';
+  const biasRow = o.dbias !== undefined;
+  const rows = p.M + (biasRow ? 1 : 0);
   const kSlice = Math.ceil(Math.ceil(p.K / split) / GEMM_STEP) * GEMM_STEP;
   const slices = Math.ceil(p.K / kSlice);
   const fused = withBias && slices === 1;
+  const biasInline = biasRow && slices === 1;
+  const entry = fused ? 'gemm_bias_act' : biasInline ? 'gemm_bias_grad' : 'gemm';
   const kernel = await rt.kernel({
-    name: fused ? 'gemm_bias_act' : 'gemm',
+    name: entry,
     sources: [WGSL.activationFn, WGSL.grid, WGSL.gemm],
     foldY: true,
-    entryPoint: fused ? 'gemm_bias_act' : 'gemm',
+    entryPoint: entry,
     workgroupSize: [16, 16],
     bindings: [
       { name: 'a_mat', kind: 'read-only-storage' },
       { name: 'b_mat', kind: 'read-only-storage' },
       { name: 'c_mat', kind: 'storage' },
       ...(fused ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
+      ...(biasInline ? [{ name: 'bias_grad', kind: 'storage' } as const] : []),
     ],
-    overrides: { ...p, SPLIT: slices, K_SLICE: kSlice, ...(fused && activation ? activationOverrides(activation) : {}) },
+    overrides: { ...p, BIAS_ROW: biasRow ? 1 : 0, SPLIT: slices, K_SLICE: kSlice, ...(fused && activation ? activationOverrides(activation) : {}) },
   });
-  const target = slices > 1 ? alloc(slices * p.M * p.N, `${label} partial sums`) : o.c;
-  const resources = [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(target, slices > 1 ? [slices, p.M, p.N] : o.shapes.c)];
+  const target = slices > 1 ? alloc(slices * rows * p.N, `${label} partial sums`) : o.c;
+  const resources = [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(target, slices > 1 ? [slices, rows, p.N] : o.shapes.c)];
   if (fused) resources.push(shaped(o.bias!, [p.N]));
-  const main = rt.dispatch(kernel, resources, gemmGrid(p, slices), slices > 1 ? `${label} (${slices} slices of K)` : label);
+  if (biasInline) resources.push(shaped(o.dbias!, [p.N]));
+  const main = rt.dispatch(kernel, resources, gemmGrid({ ...p, M: rows }, slices), slices > 1 ? `${label} (${slices} slices of K)` : label);
   if (slices === 1) return [main];
+  const reduceEntry = withBias ? 'gemm_reduce_bias_act' : biasRow ? 'gemm_reduce_bias_grad' : 'gemm_reduce';
   const reduce = await rt.kernel({
-    name: withBias ? 'gemm_reduce_bias_act' : 'gemm_reduce',
+    name: reduceEntry,
     sources: [WGSL.activationFn, WGSL.gemmReduce],
-    entryPoint: withBias ? 'gemm_reduce_bias_act' : 'gemm_reduce',
+    entryPoint: reduceEntry,
     workgroupSize: [256],
     bindings: [
       { name: 'partial', kind: 'read-only-storage' },
       { name: 'c_sum', kind: 'storage' },
       ...(withBias ? [{ name: 'bias_r', kind: 'read-only-storage' } as const] : []),
+      ...(biasRow ? [{ name: 'bias_g', kind: 'storage' } as const] : []),
     ],
-    overrides: { M: p.M, N: p.N, SPLIT: slices, ...(withBias && activation ? activationOverrides(activation) : {}) },
+    overrides: { M: p.M, N: p.N, SPLIT: slices, ROWS: rows, ...(withBias && activation ? activationOverrides(activation) : {}) },
   });
-  const reduceResources = [shaped(target, [slices, p.M, p.N]), shaped(o.c, o.shapes.c)];
+  const reduceResources = [shaped(target, [slices, rows, p.N]), shaped(o.c, o.shapes.c)];
   if (withBias) reduceResources.push(shaped(o.bias!, [p.N]));
-  return [main, rt.dispatch(reduce, reduceResources, grid1d(p.M * p.N, 256), `${label} (sum of slices)`)];
+  if (biasRow) reduceResources.push(shaped(o.dbias!, [p.N]));
+  return [main, rt.dispatch(reduce, reduceResources, grid1d(rows * p.N, 256), `${label} (sum of slices)`)];
 }
 
 /** The plain families' (tiled, general) kernels of one product. */
@@ -209,6 +224,12 @@ async function plainProduct(rt: Runtime, product: Product, s: DenseShape, o: Ope
 /** What a dense family's variants are given: the shape, the operands, the activation (forward only). */
 interface DenseCall { shape: DenseShape; activation?: ActivationSpec }
 
+/** A product's dispatch, and the bias gradient's own pass after it where the product does not give it (shaders/bias.wgsl). */
+async function withBiasGrad(rt: Runtime, c: DenseCall, o: Operands, label: string, d: Dispatch): Promise<Dispatch[]> {
+  if (!o.dbias) return [d];
+  return [d, await biasBackward(rt, { rows: c.shape.batch, cols: c.shape.units }, { dout: o.b, dbias: o.dbias }, label.replace(/weight$/, 'bias'))];
+}
+
 function denseVariants(product: Product): Variant<DenseCall, Operands>[] {
   const subgroups = (rt: Runtime) => rt.features.has('subgroups') || "it needs a device with the 'subgroups' feature; this one has none";
   return [
@@ -223,18 +244,18 @@ function denseVariants(product: Product): Variant<DenseCall, Operands>[] {
     },
     {
       name: 'quad', files: ['activationFn', 'denseQuad'], applies: (rt) => subgroups(rt),
-      record: async (rt, c, o, label) => [await quadProduct(rt, product, strided(product, c.shape),
-        { a: o.a, b: o.b, c: o.c, ...(o.bias ? { bias: o.bias } : {}) }, o.shapes, c.activation, label)],
+      record: async (rt, c, o, label) => withBiasGrad(rt, c, o, label, await quadProduct(rt, product, strided(product, c.shape),
+        { a: o.a, b: o.b, c: o.c, ...(o.bias ? { bias: o.bias } : {}) }, o.shapes, c.activation, label)),
     },
     {
       name: 'tiled', files: ['activationFn', 'denseTiled'],
       applies: (_rt, c) => denseTiledApplies(c.shape) ||
         `it needs batch, inputs and units divisible by 4, got (${c.shape.batch}, ${c.shape.inputs}, ${c.shape.units})`,
-      record: async (rt, c, o, label) => [await plainProduct(rt, product, c.shape, o, c.activation, label, true)],
+      record: async (rt, c, o, label) => withBiasGrad(rt, c, o, label, await plainProduct(rt, product, c.shape, o, c.activation, label, true)),
     },
     {
       name: 'general', files: ['activationFn', 'dense'], applies: () => true,
-      record: async (rt, c, o, label) => [await plainProduct(rt, product, c.shape, o, c.activation, label, false)],
+      record: async (rt, c, o, label) => withBiasGrad(rt, c, o, label, await plainProduct(rt, product, c.shape, o, c.activation, label, false)),
     },
   ];
 }
@@ -279,10 +300,16 @@ export function denseBackwardInputList(rt: Runtime, s: DenseShape, r: { dout: Re
   return runFamily(rt, DENSE_BACKWARD_INPUT, { shape: s }, o, label, options);
 }
 
-/** dweight = inpᵀ · dout, as a list of dispatches. */
-export function denseBackwardWeightList(rt: Runtime, s: DenseShape, r: { inp: Resource; dout: Resource; dweight: Resource },
+/**
+ * dweight = inpᵀ · dout, as a list of dispatches; with `dbias`, also
+ * dbias = Σ over the batch of dout (inside the product where the variant can).
+ */
+export function denseBackwardWeightList(rt: Runtime, s: DenseShape, r: { inp: Resource; dout: Resource; dweight: Resource; dbias?: Resource },
   label = 'dense backward weight', options: DenseRunOptions = {}): Promise<Dispatch[]> {
-  const o: Operands = { a: r.inp, b: r.dout, c: r.dweight, shapes: { a: [s.batch, s.inputs], b: [s.batch, s.units], c: [s.inputs, s.units] } };
+  const o: Operands = {
+    a: r.inp, b: r.dout, c: r.dweight, ...(r.dbias ? { dbias: r.dbias } : {}),
+    shapes: { a: [s.batch, s.inputs], b: [s.batch, s.units], c: [s.inputs, s.units] },
+  };
   return runFamily(rt, DENSE_BACKWARD_WEIGHT, { shape: s }, o, label, options);
 }
 

@@ -33,6 +33,7 @@ describe('gemm', () => {
     expect(gemmSplit({ M: 32, N: 128, K: 784 })).toBeGreaterThan(1);
     expect(gemmSplit({ M: 1024, N: 1024, K: 1024 })).toBe(1); // 256 tiles
     expect(gemmSplit({ M: 32, N: 128, K: 32 })).toBe(1);
+    expect(gemmSplit({ M: 784, N: 128, K: 32 })).toBe(1); // the weight gradient at batch 32: K too short
     // every slice at least 32 long
     for (const K of [64, 100, 784, 5000]) expect(K / gemmSplit({ M: 8, N: 8, K })).toBeGreaterThanOrEqual(32);
   });
@@ -51,6 +52,7 @@ describe('gemm', () => {
         const out = outputF32(r, B * OUT, 'out');
         const dinp = outputF32(r, B * IN, 'dx');
         const dweight = outputF32(r, IN * OUT, 'dw');
+        const dbias = outputF32(r, OUT, 'db');
         const scratch: GPUBuffer[] = [];
         const alloc = (elements: number, name: string) => {
           const buffer = r.storage(elements * 4, name);
@@ -74,13 +76,15 @@ describe('gemm', () => {
         }
         r.submit([
           ...(await denseBackwardInputList(r, s, { dout: dout!, weight: weight!, dinp }, 'dx', { variant: pick(applies.input), alloc })),
-          ...(await denseBackwardWeightList(r, s, { inp: inp!, dout: dout!, dweight }, 'dw', { variant: pick(applies.weight), alloc })),
+          // with the bias gradient as the ones row of the weight gradient's product
+          ...(await denseBackwardWeightList(r, s, { inp: inp!, dout: dout!, dweight, dbias }, 'dw', { variant: pick(applies.weight), alloc })),
         ]);
         const want = denseBackward(x, w, dy, B, IN, OUT);
         assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `gemm dx ${variant} (${B},${IN},${OUT})` });
         assertClose(await r.readF32(dweight, IN * OUT), want.dw, { ...TOL, label: `gemm dw ${variant} (${B},${IN},${OUT})` });
+        assertClose(await r.readF32(dbias, OUT), want.db, { ...TOL, label: `gemm db ${variant} (${B},${IN},${OUT})` });
         expectNoGpuErrors(r);
-        for (const buffer of [inp!, weight!, bias!, dout!, out, dinp, dweight, ...scratch]) r.pool.release(buffer);
+        for (const buffer of [inp!, weight!, bias!, dout!, out, dinp, dweight, dbias, ...scratch]) r.pool.release(buffer);
       });
     }
   }

@@ -84,9 +84,9 @@ describe('kernel tuner', () => {
     rt.destroy();
     for (const record of Object.values(store.records)) record.sources = 'older00';
     const calls: string[] = [];
-    const next = await createRuntime({ autotune: true, tuneStore: store, tuneTimer: fakeTimer({ gemm_bias_act: 0.0005 }, calls) });
+    const next = await createRuntime({ autotune: true, tuneStore: store, tuneTimer: fakeTimer({ dense_tiled_forward: 0.0005 }, calls) });
     try {
-      expect(await forwardKernel(next)).toBe('gemm_bias_act');
+      expect(await forwardKernel(next)).toBe('dense_tiled_forward');
       expect(calls.length).toBeGreaterThan(0);
       expect([...next.tuner.choices.values()][0]!.how).toBe('measured');
     } finally {
