@@ -349,6 +349,8 @@ async function modelRows(): Promise<{ rows: ModelRow[]; tfjsVersion: string | nu
         row.tfjs[b] = { train: median(train[b] ?? []), infer: median(infer[b] ?? []), ...(reason ? { reason } : {}) };
       }
       rows.push(row);
+      results.models = rows;
+      await save(); // a run stopped from outside keeps the rows it finished
       say(`${id} batch ${batch}: train ${fmt(row.shaderprop.train)}, infer ${fmt(row.shaderprop.infer)} samples/s ` +
         `(start-up ${row.startupSeconds.toFixed(2)} s, of it tuning ${row.tuningSeconds.toFixed(2)} s; ${row.dispatchesPerStep} dispatches per step)` +
         (row.unchecked ? `; without bounds checks ${fmt(row.unchecked.train)} / ${fmt(row.unchecked.infer)}` : '') +
@@ -389,7 +391,13 @@ const results = {
   profiles: [] as StepProfile[],
   models: [] as ModelRow[],
   tfjs: { version: null as string | null, backends: {} as Record<string, string> },
+  /** false until the end: the file is also written after each part. */
+  complete: false,
 };
+const out = values.out ?? `bench/results-${results.adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-')}${quick ? '-quick' : ''}.json`;
+async function save(): Promise<void> {
+  await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+}
 
 results.peakGflops = await peakGflops();
 results.dispatchMicroseconds = await dispatchMicros();
@@ -405,6 +413,7 @@ const convShapes: [string, Conv2dShape][] = [
   ['s004-t4 conv 2', { batch: 32, inH: 24, inW: 24, inC: 32, outC: 32, kH: 5, kW: 5, strideH: 1, strideW: 1, padding: 'valid' }],
 ];
 for (const [name, s] of quick ? convShapes.slice(0, 1) : convShapes) results.kernels.push(...(await convRates(name, s)));
+await save();
 for (const r of results.kernels) say(`${r.kernel} ${r.shape} [${r.variant}]: ${r.gflops.toFixed(2)} GFLOP/s, ${((100 * r.gflops) / results.peakGflops).toFixed(0)}% of the ceiling`);
 
 for (const [id, batch] of (values['no-profile'] ? [] : quick ? [['s001-dense', 32]] : [['s001-dense', 32], ['s001-cnn', 32]]) as [string, number][]) {
@@ -415,9 +424,8 @@ for (const [id, batch] of (values['no-profile'] ? [] : quick ? [['s001-dense', 3
 const models = await modelRows();
 results.models = models.rows;
 results.tfjs = { version: models.tfjsVersion, backends: models.tfjsBackends };
-
-const out = values.out ?? `bench/results-${results.adapter.toLowerCase().replace(/[^a-z0-9]+/g, '-')}${quick ? '-quick' : ''}.json`;
-await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+results.complete = true;
+await save();
 
 // Markdown: what the README shows.
 const lines: string[] = [];

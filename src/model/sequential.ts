@@ -418,7 +418,7 @@ export class Sequential {
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
-    this.fitClock = { started: performance.now(), tuning: this.runtime?.tuner.tuningSeconds ?? 0 };
+    this.fitClock = { started: performance.now(), tuning: (this.runtime ?? this.runtimeOption)?.tuner.tuningSeconds ?? 0 };
     const epochs = options.epochs ?? 1;
     const batch = options.batchSize ?? 32;
     if (!Number.isInteger(batch) || batch < 1) throw new Error(`batchSize must be a positive integer, got ${batch}.`);
