@@ -20,7 +20,7 @@ import { planLoss, resolveLoss, type Loss } from '../losses/losses.js';
 import { hyperUniform, optimizerStep, slotCount } from '../ops/optimizer.js';
 import { createStepState, readStepState, resetStepState, type StepStateValues } from '../ops/step.js';
 import { learningRateAt, resolveOptimizer, scheduleHyper, type Optimizer, type OptimizerName } from '../optimizers/optimizers.js';
-import { History, TrainingDivergedError, type BatchLogs, type Callback, type EpochLogs } from './history.js';
+import { History, TrainingDivergedError, TrainingInterruptedError, type BatchLogs, type Callback, type EpochLogs, type EpochProgress } from './history.js';
 import { Stream, Workspace, type LossPlan, type ModelLayout, type ParamView, type StreamRole } from './plan.js';
 import { formatSummary, summaryRows } from './summary.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointHeader } from './checkpoint.js';
@@ -65,6 +65,11 @@ export interface FitOptions {
   stepsPerSubmit?: number;
   /** First epoch number (for resuming). */
   initialEpoch?: number;
+  /**
+   * Steps of `initialEpoch` already done, and its sums so far (from a
+   * TrainingInterruptedError): fit finishes that epoch as an unbroken run would.
+   */
+  initialProgress?: EpochProgress;
 }
 
 export interface EvaluateResult {
@@ -144,6 +149,17 @@ export class Sequential {
   stopTraining = false;
   /** dispose() was called: the weights are gone, and the model refuses to train or run. */
   private disposed = false;
+  /** interrupt() was called: fit stops at the next step boundary it reaches. */
+  private interruptRequested = false;
+
+  /**
+   * Asks a running fit to stop between two steps (at the end of the steps
+   * already submitted): it then throws TrainingInterruptedError with what is
+   * needed to finish the epoch later. Safe to call from a signal handler.
+   */
+  interrupt(): void {
+    this.interruptRequested = true;
+  }
 
   constructor(layers: Layer[], options: SequentialOptions = {}) {
     if (!layers.length) throw new Error('A Sequential model needs at least one layer.');
@@ -437,23 +453,43 @@ export class Sequential {
     }
   }
 
-  /** Runs `steps` steps of a stream, `chunk` per submit, calling `progress` after each chunk. */
+  /**
+   * Runs `steps` steps of a stream, `chunk` per submit, calling `progress` after each chunk.
+   * `from` resumes a pass: its first step and sums. `interruptible` passes stop early on interrupt().
+   */
   private async runPass(
     stream: Stream,
     positions: Uint32Array,
     optimizer: readonly Dispatch[],
     chunk: number,
     progress?: (state: StepStateValues, steps: number) => Promise<void>,
-  ): Promise<StepStateValues> {
+    from?: EpochProgress,
+    interruptible = false,
+  ): Promise<StepStateValues & { interrupted: boolean }> {
     const { rt } = stream;
     rt.write(stream.indices, positions);
     resetStepState(rt, stream.state, positions.length);
+    if (from) {
+      // step, then (after the iteration, left as it is) sample count, halt flags and the sums so far.
+      const words = new Uint32Array(6);
+      new Float32Array(words.buffer)[3] = from.lossSum;
+      words.set([positions.length, 0, 0], 0);
+      words[4] = from.correct;
+      words[5] = from.seen;
+      rt.write(stream.state, new Uint32Array([from.step]), 0);
+      rt.write(stream.state, words, 8);
+    }
     const steps = Math.ceil(positions.length / stream.workspace.batch);
     const step = stream.step(optimizer);
     // With a progress callback, the state is read after each chunk; the read of
     // chunk k is awaited only after chunk k + 1 is submitted, so the GPU never idles.
     let reading: { state: Promise<StepStateValues>; step: number } | undefined;
-    for (let done = 0; done < steps; ) {
+    let interrupted = false;
+    for (let done = from?.step ?? 0; done < steps; ) {
+      if (interruptible && this.interruptRequested) {
+        interrupted = true;
+        break;
+      }
       const n = Math.min(chunk, steps - done);
       rt.submit(step, n);
       done += n;
@@ -463,8 +499,9 @@ export class Sequential {
     }
     if (reading) await progress!(await reading.state, reading.step);
     const final = await readStepState(rt, stream.state);
+    if (interrupted) return { ...final, interrupted };
     if (progress) await progress(final, steps);
-    return final;
+    return { ...final, interrupted };
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
@@ -506,6 +543,14 @@ export class Sequential {
     const seeded = new Rng(seed);
     const history = new History();
     this.stopTraining = false;
+    this.interruptRequested = false;
+    const resumed = options.initialProgress;
+    if (resumed && (resumed.epoch !== initialEpoch || !Number.isInteger(resumed.step) || resumed.step < 0 || resumed.step > stepsPerEpoch)) {
+      throw new Error(
+        `initialProgress is for step ${resumed.step} of epoch ${resumed.epoch + 1}, but this fit starts at epoch ${initialEpoch + 1} ` +
+          `with ${stepsPerEpoch} steps an epoch; resume with the batch size and data of the interrupted run.`,
+      );
+    }
     for (const c of callbacks) {
       await c.onTrainBegin?.({ epochs, stepsPerEpoch, trainSamples: trainPositions.length, validationSamples: validation?.count ?? 0 });
     }
@@ -523,8 +568,13 @@ export class Sequential {
             for (const c of callbacks) await c.onBatchEnd?.(epoch, logs);
           }
         : undefined;
-      const result = await this.runPass(train, indices, optimizer.dispatches, chunk, progress);
+      const from = resumed && epoch === initialEpoch ? resumed : undefined;
+      const result = await this.runPass(train, indices, optimizer.dispatches, chunk, progress, from, true);
       if (result.halted) throw new TrainingDivergedError(epoch, result.haltedStep, result.iteration);
+      const spent = (from?.seconds ?? 0) + (performance.now() - started) / 1000;
+      if (result.interrupted) {
+        throw new TrainingInterruptedError({ epoch, step: result.step, lossSum: result.lossSum, correct: result.correct, seen: result.seen, seconds: spent });
+      }
       const logs: EpochLogs = {
         loss: result.lossSum / result.seen + (await this.l2Penalty(gpu)),
         accuracy: result.correct / result.seen,
@@ -536,7 +586,7 @@ export class Sequential {
         logs.val_loss = v.loss;
         logs.val_accuracy = v.accuracy;
       }
-      logs.seconds = (performance.now() - started) / 1000;
+      logs.seconds = (from?.seconds ?? 0) + (performance.now() - started) / 1000;
       history.record(epoch, logs);
       for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
     }
