@@ -189,6 +189,22 @@ async function run(patterns: string[], opts: RunOptions, command: Command): Prom
 async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions, command: Command, say: (line: string) => void): Promise<void> {
   const { kind, manifest: previous } = inspectFolder(outDir);
   const shown = relativeOrAbsolute(outDir);
+  // Ctrl-C (SIGINT) or SIGTERM: training stops after the steps under way, last.ckpt keeps them, and the
+  // command says how to resume. A second one ends the process at once (the checkpoints of finished epochs stay).
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    restoreTerminal();
+    if (signalled) {
+      process.stderr.write(`\nshaderprop: ${signal} again: stopping now; resume from the last finished epoch with --resume --out ${shown}\n`);
+      process.exit(130);
+    }
+    signalled = signal;
+    process.stderr.write(`\nshaderprop: ${signal}: stopping after the current steps and writing last.ckpt (again to stop at once)…\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   if (kind === 'run' && !opts.resume && !opts.force) {
     const state = previous ? (previous.finished ? 'a finished run' : 'an interrupted run') : 'a run';
     const ids = previous ? ` of ${previous.ids.join(', ')}` : '';
@@ -262,25 +278,9 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
     const message = (error as Error).message;
     throw new Error(opts.data ? `--data ${opts.data}: ${message.replace(/ and point MNIST_DIR( \(or loadMnist's dir option\))? at it\.?$/, ' and give that folder as --data.')}` : message);
   }
+  await writeManifest();
   say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
 
-  // Ctrl-C (SIGINT) or SIGTERM: training stops after the steps under way, last.ckpt keeps them, and the
-  // command says how to resume. A second one ends the process at once (the checkpoints of finished epochs stay).
-  const controller = new AbortController();
-  let signalled: NodeJS.Signals | null = null;
-  const onSignal = (signal: NodeJS.Signals) => {
-    restoreTerminal();
-    if (signalled) {
-      process.stderr.write(`\nshaderprop: ${signal} again: stopping now; resume from the last finished epoch with --resume --out ${shown}\n`);
-      process.exit(130);
-    }
-    signalled = signal;
-    process.stderr.write(`\nshaderprop: ${signal}: stopping after the current steps and writing last.ckpt (again to stop at once)…\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  await writeManifest();
 
   try {
     for (const experiment of experiments) {
