@@ -10,7 +10,7 @@ export * from './losses/losses.js';
 export * from './optimizers/optimizers.js';
 export * from './init/initializers.js';
 export { Sequential, sequential, type CompileOptions, type FitOptions, type EvaluateResult, type SequentialOptions } from './model/sequential.js';
-export { History, TrainingDivergedError, type Callback, type EpochLogs, type BatchLogs } from './model/history.js';
+export { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type BatchLogs, type EpochProgress } from './model/history.js';
 export { Dataset, type DatasetOptions, type DatasetSource } from './data/dataset.js';
 export { loadMnist, MNIST_FILES, MNIST_SHA256, type LabeledImages, type MnistOptions } from './data/mnist.js';
 export { featureStats, preprocessCpu, type Preprocessing, type FeatureStats } from './data/preprocess.js';

@@ -13,8 +13,8 @@
  * MNIST-shaped data (src/experiments/bench.ts), optionally beside the same
  * model in TensorFlow.js (bench/tfjs.ts, a development dependency).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -23,7 +23,8 @@ import { DeviceLostError } from '../../src/gpu/runtime.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import type { Callback } from '../../src/model/history.js';
 import { EXPERIMENTS, selectExperiments, type Experiment } from '../../src/experiments/registry.js';
-import { describeQuick, runExperiment } from '../../src/experiments/runner.js';
+import { describeQuick, ResumeMismatchError, RunInterruptedError, runExperiment } from '../../src/experiments/runner.js';
+import { acquireLock, clearFolder, inspectFolder, makeFolder, MANIFEST_FILE, newestRun, removeIfEmpty, RunFolderError, type RunManifest } from './run-folder.js';
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
 import { markdownSummary, pointsDifference, writeReport } from '../../src/report/index.js';
 
@@ -32,6 +33,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
+
+/** The progress bar on screen, for restoreTerminal. */
+let activeBar: cliProgress.SingleBar | undefined;
 
 const program = new Command('shaderprop')
   .description('Neural-network training on WebGPU: the MNIST assignment experiments by id.')
@@ -53,7 +57,8 @@ program
   .option('--out <dir>', 'report folder (default: runs/<date-time>)')
   .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(nonNegativeInt).default(1))
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
-  .option('--resume', 'continue from the last checkpoints in --out (default: the newest folder under runs/)')
+  .option('--resume', 'continue the run in --out (default: the newest folder under runs/) with its settings')
+  .option('--force', 'replace the run already in --out (its files are deleted first)')
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
   .action(run);
@@ -143,85 +148,218 @@ interface RunOptions {
   seed: number;
   json?: boolean;
   resume?: boolean;
+  force?: boolean;
   /** false with --no-bounds-checks. */
   boundsChecks: boolean;
 }
 
-async function run(patterns: string[], opts: RunOptions): Promise<void> {
+async function run(patterns: string[], opts: RunOptions, command: Command): Promise<void> {
   let experiments: Experiment[];
   try {
     experiments = selectExperiments(patterns);
   } catch (error) {
     fail((error as Error).message);
   }
+  if (opts.resume && opts.force) fail('--resume continues the run in --out and --force replaces it: give one of them.');
   // With --json, stdout carries only the JSON lines.
   const say = (line: string) => {
     const [, gap, text] = /^(\n*)([\s\S]*)$/.exec(line)!;
     (opts.json ? process.stderr : process.stdout).write(`${gap}${opts.quick ? '[quick] ' : ''}${text}\n`);
   };
 
-  const outDir = resolve(opts.out ?? (opts.resume ? newestRun() : join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19))));
-  await mkdir(outDir, { recursive: true });
+  // The run folder: owned by this process (its lock) and holding one run.
+  let outDir: string;
+  if (opts.out) outDir = resolve(opts.out);
+  else if (opts.resume) {
+    const newest = newestRun('runs');
+    if (!newest) fail('--resume: no earlier run under runs/ to continue; give --out DIR of the run to resume.');
+    outDir = resolve(newest);
+    say(`resuming the newest run: ${relativeOrAbsolute(outDir)}`);
+  } else outDir = resolve(join('runs', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)));
+  const created = makeFolder(outDir);
+  const release = acquireLock(outDir, say);
+  const cleanUp = () => {
+    release();
+    if (created) removeIfEmpty(outDir);
+  };
+  try {
+    await runIn(outDir, experiments, opts, command, say);
+  } finally {
+    cleanUp();
+  }
+}
+
+async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions, command: Command, say: (line: string) => void): Promise<void> {
+  const { kind, manifest: previous } = inspectFolder(outDir);
+  const shown = relativeOrAbsolute(outDir);
+  // Ctrl-C (SIGINT) or SIGTERM: training stops after the steps under way, last.ckpt keeps them, and the
+  // command says how to resume. A second one ends the process at once (the checkpoints of finished epochs stay).
+  const controller = new AbortController();
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    restoreTerminal();
+    if (signalled) {
+      process.stderr.write(`\nshaderprop: ${signal} again: stopping now; resume from the last finished epoch with --resume --out ${shown}\n`);
+      process.exit(130);
+    }
+    signalled = signal;
+    process.stderr.write(`\nshaderprop: ${signal}: stopping after the current steps and writing last.ckpt (again to stop at once)…\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (kind === 'run' && !opts.resume && !opts.force) {
+    const state = previous ? (previous.finished ? 'a finished run' : 'an interrupted run') : 'a run';
+    const ids = previous ? ` of ${previous.ids.join(', ')}` : '';
+    throw new RunFolderError(`${shown} holds ${state}${ids}. Use --resume to continue it, --force to replace it, or another --out.`);
+  }
+  if (kind === 'other' && !opts.force) {
+    throw new RunFolderError(`${shown} is not empty and holds no shaderprop run; give a new or empty --out (or --force to write into it).`);
+  }
+  if (opts.resume && kind !== 'run') throw new RunFolderError(`--resume: ${shown} holds no run to continue; run without --resume to start one there.`);
+  if (opts.force && kind === 'run') {
+    clearFolder(outDir);
+    say(`--force: removed the earlier run in ${shown}`);
+  }
+
+  // A resume takes the run's settings; one given that differs is refused (more epochs extend it).
+  if (opts.resume && previous) {
+    if (opts.quick === undefined && previous.quick) {
+      opts.quick = true;
+    } else if (!!opts.quick !== previous.quick) {
+      throw new RunFolderError(`--resume: ${shown} holds a ${previous.quick ? 'quick (--quick)' : 'full-size'} run; resume it ${previous.quick ? 'with' : 'without'} --quick, or start a new run with another --out.`);
+    }
+    if (command.getOptionValueSource('seed') === 'default') opts.seed = previous.seed;
+    else if (opts.seed !== previous.seed) {
+      throw new RunFolderError(`--resume: ${shown} holds a run with seed ${previous.seed}; resume it with --seed ${previous.seed} (or without --seed), or start a new run with another --out.`);
+    }
+    if (opts.epochs === undefined && previous.epochs !== null) opts.epochs = previous.epochs;
+    else if (opts.epochs !== undefined && previous.epochs !== null && opts.epochs < previous.epochs) {
+      throw new RunFolderError(`--resume: ${shown} holds a run of ${previous.epochs} epochs; --epochs ${opts.epochs} would cut it short. Give --epochs ${previous.epochs} or more.`);
+    }
+    const given = [opts.quick ? '--quick' : '', `--seed ${opts.seed}`, opts.epochs ? `--epochs ${opts.epochs}` : ''].filter(Boolean).join(' ');
+    say(`resuming with the run's settings: ${given}`);
+  }
+
+  const ids = experiments.map((e) => e.id);
+  const manifest: RunManifest = {
+    format: 1, ids: [...(opts.resume && previous ? previous.ids.filter((id) => !ids.includes(id)) : []), ...ids],
+    quick: !!opts.quick, seed: opts.seed, epochs: opts.epochs ?? null,
+    started: opts.resume && previous ? previous.started : new Date().toISOString(), finished: false,
+    command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
+  };
+  const writeManifest = () => writeFile(join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
 
   const report: RunReport = {
     started: new Date().toISOString(),
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
     adapter: '—', quick: !!opts.quick, results: [], skipped: [],
   };
+  // A resume keeps the results of the run's other ids.
+  const earlier = opts.resume ? readEarlierReport(outDir) : null;
+  const others = earlier ? { results: earlier.results.filter((r) => !ids.includes(r.id)), skipped: earlier.skipped.filter((r) => !ids.includes(r.id)) } : { results: [], skipped: [] };
   // report.json and summary.md (the summary table, for pasting) beside index.html, rewritten after every id.
+  let wroteAny = false;
   const written = async () => {
-    await writeFile(join(outDir, 'report.json'), JSON.stringify(report));
-    await writeFile(join(outDir, 'summary.md'), markdownSummary(report));
-    return writeReport(outDir, report);
+    wroteAny = true;
+    const all: RunReport = { ...report, results: [...others.results, ...report.results], skipped: [...others.skipped, ...report.skipped] };
+    await writeFile(join(outDir, 'report.json'), JSON.stringify(all));
+    await writeFile(join(outDir, 'summary.md'), markdownSummary(all));
+    return writeReport(outDir, all);
   };
 
   const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
   const rt = await createRuntime(runtimeOptions(opts));
   report.adapter = rt.boundsChecks ? rt.adapter.name : `${rt.adapter.name}, no bounds checks`;
   say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
-  const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+  let mnist: Awaited<ReturnType<typeof loadMnist>>;
+  try {
+    mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+  } catch (error) {
+    rt.destroy();
+    // The folder's own message advises MNIST_DIR; --data is what this command was given.
+    const message = (error as Error).message;
+    throw new Error(opts.data ? `--data ${opts.data}: ${message.replace(/ and point MNIST_DIR( \(or loadMnist's dir option\))? at it\.?$/, ' and give that folder as --data.')}` : message);
+  }
+  await writeManifest();
   say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
 
-  for (const experiment of experiments) {
-    const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
-    const quickText = opts.quick ? ` (${describeQuick(experiment, opts.epochs)})` : '';
-    say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
-    if (experiment.kind === 'classic' && (opts.epochs || opts.resume)) {
-      const flags = [opts.epochs ? '--epochs' : '', opts.resume ? '--resume' : ''].filter(Boolean);
-      say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
-        'a classic baseline runs whole, with its own settings.');
-    }
-    let result: ExperimentResult;
-    try {
-      result = await runExperiment(experiment, {
-        runtime: rt, mnist, seed: opts.seed, dir: join(outDir, experiment.id),
-        ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
-        ...(opts.resume ? { resume: true } : {}),
-        callbacks: (run) => [progress(run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
-        log: say,
-      });
-    } catch (error) {
-      // One id failing (a buffer limit of this adapter, say) does not lose the others' results;
-      // a lost device ends the run.
-      if (error instanceof DeviceLostError) throw error;
-      const reason = (error as Error).message;
-      say(`${experiment.id}: FAILED — ${reason}`);
-      report.skipped.push({ id: experiment.id, reason });
-      process.exitCode = 1;
+
+  try {
+    for (const experiment of experiments) {
+      const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
+      const quickText = opts.quick ? ` (${describeQuick(experiment, opts.epochs)})` : '';
+      say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
+      if (experiment.kind === 'classic' && (opts.epochs || opts.resume)) {
+        const flags = [opts.epochs ? '--epochs' : '', opts.resume ? '--resume' : ''].filter(Boolean);
+        say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
+          'a classic baseline runs whole, with its own settings.');
+      }
+      let result: ExperimentResult;
+      try {
+        if (controller.signal.aborted) throw new RunInterruptedError(experiment.id, null, 'before it started');
+        result = await runExperiment(experiment, {
+          runtime: rt, mnist, seed: opts.seed, dir: join(outDir, experiment.id),
+          ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
+          ...(opts.resume ? { resume: true } : {}),
+          callbacks: (run) => [progress(run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
+          log: say, signal: controller.signal,
+        });
+      } catch (error) {
+        // One id failing (a buffer limit of this adapter, say) does not lose the others' results;
+        // a lost device or an interruption ends the run.
+        if (error instanceof DeviceLostError || error instanceof RunInterruptedError || error instanceof ResumeMismatchError) throw error;
+        const reason = (error as Error).message;
+        say(`${experiment.id}: FAILED — ${reason}`);
+        report.skipped.push({ id: experiment.id, reason });
+        process.exitCode = 1;
+        await written();
+        continue;
+      }
+      report.results.push(result);
+      const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
+      const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
+      const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
+      say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+      if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
       await written();
-      continue;
     }
-    report.results.push(result);
-    const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
-    const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
-    const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
-    say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
-    if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
-    await written();
+  } catch (error) {
+    rt.destroy();
+    if (!(error instanceof RunInterruptedError)) throw error;
+    restoreTerminal();
+    if (wroteAny) await written();
+    say(`\n${error.message}`);
+    process.stderr.write(`shaderprop: stopped by ${signalled ?? 'a signal'}. Resume with:\n  shaderprop run ${manifest.ids.join(' ')} --resume --out ${shown}\n`);
+    process.exitCode = 130;
+    return;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   rt.destroy();
   const { index } = await written();
+  manifest.finished = true;
+  await writeManifest();
   say(`\nreport: ${relativeOrAbsolute(index)}`);
+}
+
+/** The report.json a resumed folder holds, if any. */
+function readEarlierReport(dir: string): RunReport | null {
+  const path = join(dir, 'report.json');
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunReport;
+  } catch {
+    return null;
+  }
+}
+
+/** Shows the cursor and turns line wrap back on (a progress bar hides the one and turns off the other). */
+function restoreTerminal(): void {
+  activeBar?.stop();
+  activeBar = undefined;
+  if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\x1b[?7h');
 }
 
 /** The --json line of one finished id. */
@@ -268,7 +406,10 @@ function progress(run: { id: string; cell?: string; epochs: number }, say: (line
       const rate = ((logs.step / (performance.now() - started)) * 1000).toFixed(1);
       const payload = { loss: logs.loss.toFixed(4), accuracy: logs.accuracy.toFixed(4), rate };
       if (bar) {
-        if (!bar.isActive) bar.start(logs.steps, 0, payload);
+        if (!bar.isActive) {
+          bar.start(logs.steps, 0, payload);
+          activeBar = bar;
+        }
         bar.update(logs.step, payload);
       } else if (logs.step < logs.steps && logs.step - lastPlain >= logs.steps / 4) {
         lastPlain = logs.step;
@@ -278,17 +419,11 @@ function progress(run: { id: string; cell?: string; epochs: number }, say: (line
     onEpochEnd(epoch, logs) {
       bar?.stop();
       bar = undefined;
+      activeBar = undefined;
       const val = logs.val_loss !== undefined ? `  val_loss ${logs.val_loss.toFixed(4)}  val_accuracy ${logs.val_accuracy!.toFixed(4)}` : '';
       say(`${label} epoch ${epoch + 1}/${run.epochs}  ${logs.seconds.toFixed(1)} s  loss ${logs.loss.toFixed(4)}  accuracy ${logs.accuracy.toFixed(4)}${val}`);
     },
   };
-}
-
-/** The newest run folder under runs/, for --resume without --out. */
-function newestRun(): string {
-  const runs = existsSync('runs') ? readdirSync('runs').filter((d) => existsSync(join('runs', d, 'report.json'))).sort() : [];
-  if (runs.length === 0) fail('--resume: no earlier run under runs/ to continue; give --out DIR of the run to resume.');
-  return join('runs', runs[runs.length - 1]!);
 }
 
 function relativeOrAbsolute(path: string): string {

@@ -11,7 +11,7 @@ import type { Runtime } from '../gpu/runtime.js';
 import type { LabeledImages } from '../data/mnist.js';
 import { Dataset } from '../data/dataset.js';
 import { sequential } from '../model/sequential.js';
-import { History, TrainingDivergedError, type Callback, type EpochLogs } from '../model/history.js';
+import { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type EpochProgress } from '../model/history.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
 import { getPlatform } from '../platform/platform.js';
 import { runClassic } from './classic.js';
@@ -37,6 +37,19 @@ export interface RunnerOptions {
   progressEvery?: number;
   /** One-line messages (resuming, skipping a finished cell). */
   log?: (line: string) => void;
+  /**
+   * Aborting it stops training between two steps: `last.ckpt` then holds the
+   * run up to that step, and runExperiment throws RunInterruptedError.
+   */
+  signal?: AbortSignal;
+}
+
+/** The run was stopped through `signal`; its last checkpoint (if it has a folder) continues it. */
+export class RunInterruptedError extends Error {
+  constructor(readonly id: string, readonly checkpoint: string | null, where: string) {
+    super(`${id}: interrupted ${where}${checkpoint ? `; ${checkpoint} holds the run so far` : ''}.`);
+    this.name = 'RunInterruptedError';
+  }
 }
 
 /** What quick mode changes, for messages: "quick: 4000 train / 1000 test images, 2 epochs". */
@@ -135,6 +148,20 @@ interface CheckpointMeta {
   bestValLoss: number | null;
   bestEpoch: number | null;
   finished: boolean;
+  /** The settings the run trains with (absent in checkpoints of older versions). */
+  quick?: boolean;
+  seed?: number;
+  epochs?: number;
+  /** The epoch after `epoch`, partly done when the run was interrupted mid-epoch. */
+  partial?: EpochProgress;
+}
+
+/** A resume whose settings differ from those of the run it continues. */
+export class ResumeMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResumeMismatchError';
+  }
 }
 
 /** One training run: an id, or one cell of a sweep. */
@@ -162,9 +189,12 @@ async function trainOne(
     let firstEpoch = 0;
     let bestValLoss: number | null = null;
     let bestEpoch: number | null = null;
+    let partial: EpochProgress | undefined;
+    if (options.signal?.aborted) throw new RunInterruptedError(name, null, 'before it started');
     if (options.resume && paths && (await platform.exists(paths.last))) {
       const header = await model.load(paths.last);
       const meta = header.meta as unknown as CheckpointMeta;
+      checkResume(name, meta, { quick: !!options.quick, seed, epochs }, options.log);
       meta.history.epoch.forEach((ep, i) => {
         const logs = Object.fromEntries(Object.entries(meta.history.history).map(([k, v]) => [k, v[i]!])) as unknown as EpochLogs;
         history.record(ep, logs);
@@ -172,7 +202,10 @@ async function trainOne(
       firstEpoch = meta.epoch + 1;
       bestValLoss = meta.bestValLoss;
       bestEpoch = meta.bestEpoch;
-      options.log?.(`${name}: resuming after epoch ${firstEpoch} of ${epochs} from ${paths.last}`);
+      partial = meta.partial;
+      options.log?.(partial
+        ? `${name}: resuming at step ${partial.step} of epoch ${partial.epoch + 1} of ${epochs} from ${paths.last}`
+        : `${name}: resuming after epoch ${firstEpoch} of ${epochs} from ${paths.last}`);
     }
 
     // Checkpoints at the end of every epoch: `last` always, `best` when the validation loss improves.
@@ -188,30 +221,43 @@ async function trainOne(
         if (paths) await model.save(paths.last, meta(epoch));
       },
     };
-    const meta = (epoch: number): Record<string, unknown> => ({
-      id: e.id, cell: cell ?? null, epoch, history: history.toJSON(), bestValLoss, bestEpoch, finished: epoch + 1 >= epochs,
+    const meta = (epoch: number, within?: EpochProgress): Record<string, unknown> => ({
+      id: e.id, cell: cell ?? null, epoch, history: history.toJSON(), bestValLoss, bestEpoch, finished: !within && epoch + 1 >= epochs,
+      quick: !!options.quick, seed, epochs, ...(within ? { partial: within } : {}),
     } satisfies CheckpointMeta);
 
     // The untrained model on the test set: the baseline the trained one must beat.
-    const initial = firstEpoch === 0 ? await model.evaluate(test) : undefined;
+    const initial = firstEpoch === 0 && !partial ? await model.evaluate(test) : undefined;
     const started = performance.now();
     let diverged: RunResult['diverged'];
+    const interrupt = () => model.interrupt();
+    options.signal?.addEventListener('abort', interrupt);
     if (firstEpoch < epochs) {
       try {
+        if (options.signal?.aborted) throw new TrainingInterruptedError(partial ?? { epoch: firstEpoch, step: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 });
         await model.fit(train, {
-          epochs, initialEpoch: firstEpoch, batchSize: spec.batchSize, seed,
+          epochs, initialEpoch: firstEpoch, ...(partial ? { initialProgress: partial } : {}), batchSize: spec.batchSize, seed,
           ...(spec.validation.kind === 'test' ? { validationData: test } : { validationSplit: spec.validation.fraction }),
           progressEvery: options.progressEvery ?? 50,
           callbacks: [checkpoints, ...(options.callbacks?.({ id: e.id, ...(cell ? { cell } : {}), epochs }) ?? [])],
         });
       } catch (error) {
+        if (error instanceof TrainingInterruptedError) {
+          // The weights after the last step done, with the epoch's place and sums: a resume finishes it as an unbroken run.
+          const at = error.progress;
+          if (paths) await model.save(paths.last, meta(at.epoch - 1, at));
+          throw new RunInterruptedError(name, paths?.last ?? null, `at step ${at.step} of epoch ${at.epoch + 1}`);
+        }
         // A diverging run (a sweep's too-large learning rate) is a result, not a crash: the
         // model kept the weights from before the bad step, and they are evaluated as they are.
         if (!(error instanceof TrainingDivergedError)) throw error;
         diverged = { epoch: error.epoch, step: error.step, message: error.message };
         options.log?.(`${name}: ${error.message}`);
+      } finally {
+        options.signal?.removeEventListener('abort', interrupt);
       }
     }
+    if (options.signal?.aborted) throw new RunInterruptedError(name, paths?.last ?? null, 'after training, before its evaluation');
     const resumedSeconds = history.history.seconds?.slice(0, firstEpoch).reduce((a, b) => a + b, 0) ?? 0;
     const seconds = resumedSeconds + (performance.now() - started) / 1000;
 
@@ -264,6 +310,32 @@ async function trainOne(
     return result;
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * A resume continues the run as it was: the same data (quick or not) and seed.
+ * More epochs than it was set to extend it, said in a message; fewer are
+ * refused, since its checkpoint may be past them.
+ */
+function checkResume(name: string, meta: CheckpointMeta, now: { quick: boolean; seed: number; epochs: number }, log?: (line: string) => void): void {
+  if (meta.quick !== undefined && meta.quick !== now.quick) {
+    throw new ResumeMismatchError(
+      `${name}: the run to resume was ${meta.quick ? 'a quick run (--quick)' : 'a full-size run (without --quick)'}; ` +
+        `resume it ${meta.quick ? 'with' : 'without'} --quick, or start a new run in another folder.`,
+    );
+  }
+  if (meta.seed !== undefined && meta.seed !== now.seed) {
+    throw new ResumeMismatchError(`${name}: the run to resume has seed ${meta.seed}, not ${now.seed}; resume it with --seed ${meta.seed}, or start a new run in another folder.`);
+  }
+  if (meta.epochs !== undefined && now.epochs < meta.epochs) {
+    throw new ResumeMismatchError(
+      `${name}: the run to resume was set to ${meta.epochs} epochs; --epochs ${now.epochs} would cut it short. ` +
+        `Resume with --epochs ${meta.epochs} or more, or start a new run in another folder.`,
+    );
+  }
+  if (meta.epochs !== undefined && now.epochs > meta.epochs) {
+    log?.(`${name}: extending the run from ${meta.epochs} to ${now.epochs} epochs.`);
   }
 }
 

@@ -73,3 +73,29 @@ export class TrainingDivergedError extends Error {
     this.name = 'TrainingDivergedError';
   }
 }
+
+/** Where an epoch stands after some of its steps: enough to finish it as an unbroken run would. */
+export interface EpochProgress {
+  /** The epoch (0-based) and the steps of it done. */
+  epoch: number;
+  step: number;
+  /** The epoch's sums so far (the StepState's f32 loss sum, bit for bit). */
+  lossSum: number;
+  correct: number;
+  seen: number;
+  /** Seconds spent on it so far. */
+  seconds: number;
+}
+
+/**
+ * fit stopped between two steps because `model.interrupt()` was called. The
+ * model holds the weights after `progress.step` steps of `progress.epoch`;
+ * fit with `initialEpoch: progress.epoch, initialProgress: progress` finishes
+ * the epoch exactly as an unbroken run.
+ */
+export class TrainingInterruptedError extends Error {
+  constructor(readonly progress: EpochProgress) {
+    super(`Training was interrupted after step ${progress.step} of epoch ${progress.epoch + 1}.`);
+    this.name = 'TrainingInterruptedError';
+  }
+}

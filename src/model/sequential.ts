@@ -20,12 +20,13 @@ import { planLoss, resolveLoss, type Loss } from '../losses/losses.js';
 import { hyperUniform, optimizerStep, slotCount } from '../ops/optimizer.js';
 import { createStepState, readStepState, resetStepState, type StepStateValues } from '../ops/step.js';
 import { learningRateAt, resolveOptimizer, scheduleHyper, type Optimizer, type OptimizerName } from '../optimizers/optimizers.js';
-import { History, TrainingDivergedError, type BatchLogs, type Callback, type EpochLogs } from './history.js';
+import { History, TrainingDivergedError, TrainingInterruptedError, type BatchLogs, type Callback, type EpochLogs, type EpochProgress } from './history.js';
 import { Stream, Workspace, type LossPlan, type ModelLayout, type ParamView, type StreamRole } from './plan.js';
 import { formatSummary, summaryRows } from './summary.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointHeader } from './checkpoint.js';
 import { getPlatform } from '../platform/platform.js';
 import { timeDispatches } from '../gpu/timing.js';
+import { formatBytes } from '../gpu/buffers.js';
 
 /** f32 elements per 256 bytes: every parameter tensor starts on this boundary. */
 const ALIGN = 64;
@@ -64,6 +65,11 @@ export interface FitOptions {
   stepsPerSubmit?: number;
   /** First epoch number (for resuming). */
   initialEpoch?: number;
+  /**
+   * Steps of `initialEpoch` already done, and its sums so far (from a
+   * TrainingInterruptedError): fit finishes that epoch as an unbroken run would.
+   */
+  initialProgress?: EpochProgress;
 }
 
 export interface EvaluateResult {
@@ -154,6 +160,19 @@ export class Sequential {
   private gpu: GpuState | undefined;
   /** Set by a callback to end fit after the current epoch. */
   stopTraining = false;
+  /** dispose() was called: the weights are gone, and the model refuses to train or run. */
+  private disposed = false;
+  /** interrupt() was called: fit stops at the next step boundary it reaches. */
+  private interruptRequested = false;
+
+  /**
+   * Asks a running fit to stop between two steps (at the end of the steps
+   * already submitted): it then throws TrainingInterruptedError with what is
+   * needed to finish the epoch later. Safe to call from a signal handler.
+   */
+  interrupt(): void {
+    this.interruptRequested = true;
+  }
 
   constructor(layers: Layer[], options: SequentialOptions = {}) {
     if (!layers.length) throw new Error('A Sequential model needs at least one layer.');
@@ -239,8 +258,19 @@ export class Sequential {
     return { ...plan, outputActivation: last.activation };
   }
 
+  /** Throws when the model was disposed: its trained weights are gone, and new random ones would be a silent restart. */
+  private checkNotDisposed(what: string): void {
+    if (this.disposed) {
+      throw new Error(
+        `Model '${this.name}' was disposed, so its weights are gone; ${what} would start from new random weights. ` +
+          'Create a new model (and load a checkpoint into it, if you saved one).',
+      );
+    }
+  }
+
   /** Creates the GPU parameters (initialised with `seed`) on first use. */
   private async ensureGpu(seed: number): Promise<GpuState> {
+    this.checkNotDisposed('using it');
     if (this.gpu) {
       this.gpu.rt.checkAlive();
       return this.gpu;
@@ -260,6 +290,9 @@ export class Sequential {
       );
     }
     const totalParams = Math.max(offset, ALIGN);
+    // Checked before the host array of initial weights is made: a model too large for
+    // one buffer fails at once, not after filling gigabytes of host memory.
+    this.checkParamLimit(rt, params, totalParams);
     const initial = new Float32Array(totalParams);
     const rng = new Rng(seed).fork('init');
     for (let i = 0; i < this.layers.length; i++) {
@@ -276,6 +309,37 @@ export class Sequential {
     const trainState = createStepState(rt, `${this.name} training state`);
     this.gpu = { rt, layout, totalParams, trainState, workspaces: new Map(), streams: new Map() };
     return this.gpu;
+  }
+
+  /**
+   * The flat parameter buffer (bound whole by the optimizer) must fit
+   * maxBufferSize and maxStorageBufferBindingSize. When it does not, the error
+   * names the largest layer and the width of it that would fit.
+   */
+  private checkParamLimit(rt: Runtime, params: ParamView[][], totalParams: number): void {
+    const limitBytes = Math.min(rt.limits.maxBufferSize, rt.limits.maxStorageBufferBindingSize);
+    if (totalParams * 4 <= limitBytes) return;
+    const limit = Math.floor(limitBytes / 4);
+    const counts = params.map((views) => views.reduce((n, v) => n + Math.ceil(v.count / ALIGN) * ALIGN, 0));
+    const big = counts.indexOf(Math.max(...counts));
+    const layer = this.layers[big]! as Layer & { units?: number; filters?: number };
+    const width = layer.units ?? layer.filters;
+    let advice = 'Make the model smaller.';
+    if (width !== undefined) {
+      // The layer's parameters, and the next layer's, grow in proportion to its width.
+      const next = counts[big + 1] ?? 0;
+      const perUnit = (counts[big]! + next) / width;
+      const fixed = totalParams - counts[big]! - next;
+      const fits = Math.floor((limit - fixed - ALIGN * 4) / perUnit);
+      const what = layer.units !== undefined ? 'units' : 'filters';
+      advice = fits >= 1
+        ? `Layer '${layer.name}' (${layer.describe()}) holds ${counts[big]!.toLocaleString('en-US')} of them: give it at most ${fits.toLocaleString('en-US')} ${what}, or make the model smaller elsewhere.`
+        : `Layer '${layer.name}' (${layer.describe()}) does not fit even with 1 of its ${what}: make the model smaller before it.`;
+    }
+    throw new Error(
+      `Model '${this.name}' has ${totalParams.toLocaleString('en-US')} parameters (${formatBytes(totalParams * 4)}), more than the ` +
+        `${limit.toLocaleString('en-US')} that fit this adapter's buffer limit of ${formatBytes(limitBytes)} (maxBufferSize, maxStorageBufferBindingSize). ${advice}`,
+    );
   }
 
   private async ensureOptimizer(gpu: GpuState): Promise<NonNullable<GpuState['optimizer']>> {
@@ -349,11 +413,21 @@ export class Sequential {
     return stream;
   }
 
+  /**
+   * The samples' shape must be the model's input shape; axes of length 1 may
+   * differ ([28, 28] data fits a [28, 28, 1] model), others may not: 56×14
+   * images have the elements of 28×28 ones but not their rows.
+   */
   private checkShape(dataset: Dataset, what: string): void {
-    if (sizeOf(dataset.sampleShape) !== sizeOf(this.inputShapeValue ?? dataset.sampleShape)) {
+    const expected = this.inputShapeValue;
+    if (!expected) return;
+    const squeeze = (shape: readonly number[]) => shape.filter((d) => d !== 1).join(',');
+    if (squeeze(dataset.sampleShape) !== squeeze(expected)) {
+      const same = sizeOf(dataset.sampleShape) === sizeOf(expected);
       throw new Error(
         `${what} '${dataset.name}' has samples of shape (${dataset.sampleShape.join(', ')}) but the model expects ` +
-          `(${this.inputShapeValue!.join(', ')}).`,
+          `(${expected.join(', ')}).` +
+          (same ? ` If the values are laid out as the model expects, view them so with dataset.reshape([${expected.join(', ')}]).` : ''),
       );
     }
   }
@@ -374,22 +448,50 @@ export class Sequential {
     if (dataset.targetWidth > 1 && dataset.targetWidth !== outputs) {
       throw new Error(`${what} '${dataset.name}' has ${dataset.targetWidth} targets per sample but the model outputs ${outputs}.`);
     }
+    if (dataset.targetWidth === 1 && lossName === 'binaryCrossentropy') {
+      // The sigmoid cross-entropy takes the label itself as the target: anything but 0 and 1 gives a meaningless (even negative) loss.
+      const labels = dataset.labels();
+      let max = 0;
+      for (let i = 0; i < labels.length; i++) if (labels[i]! > max) max = labels[i]!;
+      if (max > 1) {
+        throw new Error(
+          `${what} '${dataset.name}' has class labels up to ${max}; binaryCrossentropy needs labels 0 and 1. ` +
+            'Map them to two classes (e.g. Dataset option mapLabel: (d) => (d === 5 ? 1 : 0)), or use ' +
+            `sparseCategoricalCrossentropy with a softmax last layer of ${max + 1} units.`,
+        );
+      }
+    }
     if (dataset.targetWidth === 1 && lossName !== 'binaryCrossentropy' && lossName !== 'meanSquaredError' && dataset.classes > outputs) {
       throw new Error(`${what} '${dataset.name}' has ${dataset.classes} classes but the model outputs ${outputs}.`);
     }
   }
 
-  /** Runs `steps` steps of a stream, `chunk` per submit, calling `progress` after each chunk. */
+  /**
+   * Runs `steps` steps of a stream, `chunk` per submit, calling `progress` after each chunk.
+   * `from` resumes a pass: its first step and sums. `interruptible` passes stop early on interrupt().
+   */
   private async runPass(
     stream: Stream,
     positions: Uint32Array,
     optimizer: readonly Dispatch[],
     chunk: number,
     progress?: (state: StepStateValues, steps: number) => Promise<void>,
-  ): Promise<StepStateValues> {
+    from?: EpochProgress,
+    interruptible = false,
+  ): Promise<StepStateValues & { interrupted: boolean }> {
     const { rt } = stream;
     rt.write(stream.indices, positions);
     resetStepState(rt, stream.state, positions.length);
+    if (from) {
+      // step, then (after the iteration, left as it is) sample count, halt flags and the sums so far.
+      const words = new Uint32Array(6);
+      new Float32Array(words.buffer)[3] = from.lossSum;
+      words.set([positions.length, 0, 0], 0);
+      words[4] = from.correct;
+      words[5] = from.seen;
+      rt.write(stream.state, new Uint32Array([from.step]), 0);
+      rt.write(stream.state, words, 8);
+    }
     const steps = Math.ceil(positions.length / stream.workspace.batch);
     const step = stream.step(optimizer);
     if (this.fitClock && stream.role === 'train') {
@@ -403,7 +505,12 @@ export class Sequential {
     // With a progress callback, the state is read after each chunk; the read of
     // chunk k is awaited only after chunk k + 1 is submitted, so the GPU never idles.
     let reading: { state: Promise<StepStateValues>; step: number } | undefined;
-    for (let done = 0; done < steps; ) {
+    let interrupted = false;
+    for (let done = from?.step ?? 0; done < steps; ) {
+      if (interruptible && this.interruptRequested) {
+        interrupted = true;
+        break;
+      }
       const n = Math.min(chunk, steps - done);
       rt.submit(step, n);
       done += n;
@@ -413,15 +520,20 @@ export class Sequential {
     }
     if (reading) await progress!(await reading.state, reading.step);
     const final = await readStepState(rt, stream.state);
+    if (interrupted) return { ...final, interrupted };
     if (progress) await progress(final, steps);
-    return final;
+    return { ...final, interrupted };
   }
 
   async fit(data: Dataset, options: FitOptions = {}): Promise<History> {
+    this.checkNotDisposed('fit');
     this.fitClock = { started: performance.now(), tuning: (this.runtime ?? this.runtimeOption)?.tuner.tuningSeconds ?? 0 };
     const epochs = options.epochs ?? 1;
-    const batch = options.batchSize ?? 32;
-    if (!Number.isInteger(batch) || batch < 1) throw new Error(`batchSize must be a positive integer, got ${batch}.`);
+    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${epochs}.`);
+    const initialEpoch = options.initialEpoch ?? 0;
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`initialEpoch must be an integer ≥ 0, got ${initialEpoch}.`);
+    const batchOption = options.batchSize ?? 32;
+    if (!Number.isInteger(batchOption) || batchOption < 1) throw new Error(`batchSize must be a positive integer, got ${batchOption}.`);
     if (!this.compiled) throw new Error('Call model.compile({ optimizer, loss }) before fit.');
     if (!this.inputShapeValue) this.build(data.sampleShape);
     this.checkData(data, 'Training data');
@@ -442,6 +554,8 @@ export class Sequential {
     }
     if (validation) this.checkData(validation, 'Validation data');
     if (trainPositions.length === 0) throw new Error(`Training data '${data.name}' is empty.`);
+    // A batch larger than the data runs as one batch of the data's size: the same steps, without buffers for rows that never come.
+    const batch = Math.min(batchOption, trainPositions.length);
 
     const train = await this.stream(gpu, 'train', data, batch, data.count);
     const stepsPerEpoch = Math.ceil(trainPositions.length / batch);
@@ -451,11 +565,18 @@ export class Sequential {
     const seeded = new Rng(seed);
     const history = new History();
     this.stopTraining = false;
+    this.interruptRequested = false;
+    const resumed = options.initialProgress;
+    if (resumed && (resumed.epoch !== initialEpoch || !Number.isInteger(resumed.step) || resumed.step < 0 || resumed.step > stepsPerEpoch)) {
+      throw new Error(
+        `initialProgress is for step ${resumed.step} of epoch ${resumed.epoch + 1}, but this fit starts at epoch ${initialEpoch + 1} ` +
+          `with ${stepsPerEpoch} steps an epoch; resume with the batch size and data of the interrupted run.`,
+      );
+    }
     for (const c of callbacks) {
       await c.onTrainBegin?.({ epochs, stepsPerEpoch, trainSamples: trainPositions.length, validationSamples: validation?.count ?? 0 });
     }
-    const first = options.initialEpoch ?? 0;
-    for (let epoch = first; epoch < epochs && !this.stopTraining; epoch++) {
+    for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
       const started = performance.now();
       for (const c of callbacks) await c.onEpochBegin?.(epoch);
       const order = trainPositions.slice();
@@ -469,8 +590,13 @@ export class Sequential {
             for (const c of callbacks) await c.onBatchEnd?.(epoch, logs);
           }
         : undefined;
-      const result = await this.runPass(train, indices, optimizer.dispatches, chunk, progress);
+      const from = resumed && epoch === initialEpoch ? resumed : undefined;
+      const result = await this.runPass(train, indices, optimizer.dispatches, chunk, progress, from, true);
       if (result.halted) throw new TrainingDivergedError(epoch, result.haltedStep, result.iteration);
+      const spent = (from?.seconds ?? 0) + (performance.now() - started) / 1000;
+      if (result.interrupted) {
+        throw new TrainingInterruptedError({ epoch, step: result.step, lossSum: result.lossSum, correct: result.correct, seen: result.seen, seconds: spent });
+      }
       const logs: EpochLogs = {
         loss: result.lossSum / result.seen + (await this.l2Penalty(gpu)),
         accuracy: result.correct / result.seen,
@@ -482,7 +608,7 @@ export class Sequential {
         logs.val_loss = v.loss;
         logs.val_accuracy = v.accuracy;
       }
-      logs.seconds = (performance.now() - started) / 1000;
+      logs.seconds = (from?.seconds ?? 0) + (performance.now() - started) / 1000;
       history.record(epoch, logs);
       for (const c of callbacks) await c.onEpochEnd?.(epoch, logs);
     }
@@ -508,6 +634,7 @@ export class Sequential {
 
   /** Mean loss and accuracy over a dataset (forward passes only). */
   async evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<EvaluateResult> {
+    this.checkNotDisposed('evaluate');
     if (!this.inputShapeValue) this.build(data.sampleShape);
     this.checkData(data, 'Evaluation data');
     if (data.count === 0) throw new Error(`Evaluation data '${data.name}' is empty.`);
@@ -522,6 +649,7 @@ export class Sequential {
 
   /** Model outputs for every sample of `data`, (N, outputs) row-major: probabilities for softmax models. */
   async predict(data: Dataset, options: { batchSize?: number } = {}): Promise<Float32Array> {
+    this.checkNotDisposed('predict');
     if (!this.inputShapeValue) this.build(data.sampleShape);
     this.checkShape(data, 'Prediction data');
     if (!this.compiled) throw new Error('Call model.compile first: predict needs to know the loss to apply the output activation.');
@@ -767,6 +895,7 @@ export class Sequential {
 
   /** Frees every GPU buffer of this model. */
   dispose(): void {
+    this.disposed = true;
     const gpu = this.gpu;
     if (!gpu) return;
     this.disposeOptimizer(gpu);

@@ -1,12 +1,17 @@
 /** The runner on made-up entries: a diverging sweep cell is a result, not a crash. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/gpu/device.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { loadMnist, type LabeledImages } from '../../src/data/mnist.js';
 import { dense, flatten } from '../../src/layers/index.js';
 import { sgd } from '../../src/optimizers/optimizers.js';
-import type { SweepExperiment, TrainSpec } from '../../src/experiments/registry.js';
-import { runExperiment } from '../../src/experiments/runner.js';
+import type { NeuralExperiment, SweepExperiment, TrainSpec } from '../../src/experiments/registry.js';
+import { ResumeMismatchError, RunInterruptedError, runExperiment } from '../../src/experiments/runner.js';
+import { decodeCheckpoint } from '../../src/model/checkpoint.js';
+import type { RunResult } from '../../src/experiments/result.js';
 import { mnistDir } from '../helpers.js';
 
 describe.skipIf(!mnistDir())('runExperiment', () => {
@@ -42,5 +47,46 @@ describe.skipIf(!mnistDir())('runExperiment', () => {
     expect(wild!.history.epoch).toEqual([]);
     expect(result.best).toBe('lr=0.1');
     expect(lines.some((l) => l.startsWith('test-sweep lr=1e9: Training diverged'))).toBe(true);
+  });
+
+  it('an abort stops training mid-epoch; the resume finishes it to the weights and results of an unbroken run', async () => {
+    const net: NeuralExperiment = {
+      kind: 'neural', id: 'test-net', notebook: 'test', title: 'a small MLP', reported: null, reportedText: '—',
+      train: {
+        layers: () => [flatten(), dense(16, 'relu'), dense(10, 'softmax')], inputShape: [28, 28],
+        optimizer: () => sgd({ learningRate: 0.05, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy', batchSize: 32, epochs: 3,
+        preprocessing: { kind: 'scale', scale: 1 / 255 }, preprocessingText: 'x/255', validation: { kind: 'split', fraction: 0.1 },
+      },
+      quick: { train: 600, test: 200, epochs: 3, floor: 0 },
+    };
+    const out = mkdtempSync(join(tmpdir(), 'shaderprop-runner-'));
+    const common = { runtime: rt, mnist, quick: true, seed: 4, progressEvery: 4 };
+    const unbroken = await runExperiment(net, { ...common, dir: join(out, 'unbroken') }) as RunResult;
+
+    const broken = join(out, 'broken');
+    const controller = new AbortController();
+    const stopped = await runExperiment(net, {
+      ...common, dir: broken, signal: controller.signal,
+      callbacks: () => [{ onBatchEnd: (epoch, logs) => { if (epoch === 1 && logs.step >= 4) controller.abort(); } }],
+    }).catch((e: unknown) => e);
+    expect(stopped).toBeInstanceOf(RunInterruptedError);
+    expect((stopped as Error).message).toMatch(/^test-net: interrupted at step (8|12) of epoch 2; .*last\.ckpt holds the run so far\.$/);
+    const saved = decodeCheckpoint(new Uint8Array(readFileSync(join(broken, 'last.ckpt'))), 'last.ckpt').header.meta;
+    expect(saved).toMatchObject({ epoch: 0, finished: false, quick: true, seed: 4, epochs: 3, partial: { epoch: 1 } });
+
+    // Another seed, fewer epochs, or not quick: refused, the checkpoint untouched.
+    await expect(runExperiment(net, { ...common, seed: 5, dir: broken, resume: true })).rejects.toThrow(/test-net: the run to resume has seed 4, not 5; resume it with --seed 4/);
+    await expect(runExperiment(net, { ...common, epochs: 2, dir: broken, resume: true })).rejects.toThrow(ResumeMismatchError);
+    await expect(runExperiment(net, { ...common, quick: false, dir: broken, resume: true })).rejects.toThrow(/was a quick run \(--quick\); resume it with --quick/);
+
+    const lines: string[] = [];
+    const resumed = await runExperiment(net, { ...common, dir: broken, resume: true, log: (l) => lines.push(l) }) as RunResult;
+    expect(lines.some((l) => /^test-net: resuming at step (8|12) of epoch 2 of 3/.test(l))).toBe(true);
+    const params = (dir: string) => decodeCheckpoint(new Uint8Array(readFileSync(join(dir, 'last.ckpt'))), dir).params;
+    expect(Array.from(params(broken))).toEqual(Array.from(params(join(out, 'unbroken'))));
+    expect(resumed.test).toEqual(unbroken.test);
+    expect(resumed.history.epoch).toEqual([0, 1, 2]);
+    expect(resumed.history.history.loss).toEqual(unbroken.history.history.loss);
+    expect(resumed.history.history.val_loss).toEqual(unbroken.history.history.val_loss);
   });
 });

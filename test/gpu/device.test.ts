@@ -67,14 +67,14 @@ fn peek() {
 }
 `;
 
-/** What `src[4]` reads through a binding of src's first 4 floats, in a buffer that holds 8. */
-async function readPastBinding(rt: Runtime): Promise<number> {
+/** What `src[i]` reads through a binding of src's first 4 floats, in a buffer that holds 8 (10, 11, ... 17). */
+async function readThroughBinding(rt: Runtime, i: number): Promise<number> {
   const kernel = await rt.kernel({
     name: 'test_peek', sources: [PEEK_WGSL], entryPoint: 'peek', workgroupSize: [1], overrides: {},
     bindings: [{ name: 'src', kind: 'read-only-storage' }, { name: 'dst', kind: 'storage' }],
   });
   const src = rt.storage(new Float32Array([10, 11, 12, 13, 14, 15, 16, 17]), 'src');
-  const dst = rt.storage(new Float32Array([4]), 'dst');
+  const dst = rt.storage(new Float32Array([i]), 'dst');
   rt.submit([rt.dispatch(kernel, [{ buffer: src, offset: 0, size: 16 }, dst], [1], 'peek')]);
   const [value] = await rt.readF32(dst, 1);
   rt.pool.release(src);
@@ -82,29 +82,47 @@ async function readPastBinding(rt: Runtime): Promise<number> {
   return value!;
 }
 
+// With checks off, a read past the binding is undefined behaviour: SwiftShader reads on into
+// the buffer (14), an NVIDIA driver returned 0, another may clamp. The value is asserted only on
+// SwiftShader, where it shows that the checks are really gone; every adapter must read inside
+// the binding exactly.
+const readsOnWithoutChecks = (rt: Runtime) => rt.adapter.name === 'SwiftShader';
+
 describe('bounds checks', () => {
   it('are on by default: an index past the binding does not reach past it', async () => {
     const rt = await createRuntime({ boundsChecks: true });
     expect(rt.boundsChecks).toBe(true);
-    // Clamped to the last element (13), or zero, depending on the driver; never the 14 beyond.
-    expect([13, 0]).toContain(await readPastBinding(rt));
+    expect(await readThroughBinding(rt, 3)).toBe(13);
+    // WebGPU's robust access: a value from inside the binding, or zero; never the 14 beyond it.
+    expect([0, 10, 11, 12, 13]).toContain(await readThroughBinding(rt, 4));
     rt.destroy();
   });
 
-  it('boundsChecks: false compiles shaders without them (the same access reads on, into the buffer)', async () => {
+  it('boundsChecks: false compiles shaders without them; reads inside the binding are exact', async (ctx) => {
     const rt = await createRuntime({ boundsChecks: false });
     expect(rt.boundsChecks).toBe(false);
-    expect(await readPastBinding(rt)).toBe(14);
+    expect(await readThroughBinding(rt, 0)).toBe(10);
+    expect(await readThroughBinding(rt, 3)).toBe(13);
+    if (!readsOnWithoutChecks(rt)) {
+      rt.destroy();
+      ctx.skip(`a read past the binding without checks is undefined on ${rt.adapter.name}; its value shows the checks are off only on SwiftShader`);
+    }
+    expect(await readThroughBinding(rt, 4)).toBe(14);
     rt.destroy();
   });
 
-  it('takes its default from SHADERPROP_BOUNDS_CHECKS (0: off)', async () => {
+  it('takes its default from SHADERPROP_BOUNDS_CHECKS (0: off)', async (ctx) => {
     vi.stubEnv('SHADERPROP_BOUNDS_CHECKS', '0');
     try {
       const rt = await createRuntime();
       expect(rt.boundsChecks).toBe(false);
-      expect(await readPastBinding(rt)).toBe(14);
+      expect(await readThroughBinding(rt, 3)).toBe(13);
+      const readsOn = readsOnWithoutChecks(rt);
+      const past = readsOn ? await readThroughBinding(rt, 4) : undefined;
+      const name = rt.adapter.name;
       rt.destroy();
+      if (!readsOn) ctx.skip(`a read past the binding without checks is undefined on ${name}; its value shows the checks are off only on SwiftShader`);
+      expect(past).toBe(14);
     } finally {
       vi.unstubAllEnvs();
     }
