@@ -201,6 +201,7 @@ interface StepProfile {
 }
 
 function kindOf(kernelName: string): string {
+  if (kernelName.startsWith('conv2d_igemm')) return 'conv (implicit GEMM, workgroup tiles)';
   if (kernelName.startsWith('conv2d_quad')) return 'conv (quad)';
   if (kernelName.startsWith('conv2d_gemm')) return 'conv (implicit GEMM)';
   if (kernelName.startsWith('conv2d')) return 'conv (direct)';
@@ -416,7 +417,7 @@ for (const [name, s] of quick ? convShapes.slice(0, 1) : convShapes) results.ker
 await save();
 for (const r of results.kernels) say(`${r.kernel} ${r.shape} [${r.variant}]: ${r.gflops.toFixed(2)} GFLOP/s, ${((100 * r.gflops) / results.peakGflops).toFixed(0)}% of the ceiling`);
 
-for (const [id, batch] of (values['no-profile'] ? [] : quick ? [['s001-dense', 32]] : [['s001-dense', 32], ['s001-cnn', 32]]) as [string, number][]) {
+for (const [id, batch] of (values['no-profile'] ? [] : quick ? [['s001-dense', 32]] : [['s001-dense', 32], ['s001-cnn', 32], ['s004-t4', 32]]) as [string, number][]) {
   const profile = await profileStep(id, batch);
   if (profile) results.profiles.push(profile);
 }

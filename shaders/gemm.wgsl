@@ -1,9 +1,16 @@
-// GEMM, the workgroup-memory family: c = a · b for the three dense products,
-// with the operands read through strides so that no transpose is materialised.
+// GEMM, the workgroup-memory family: c = a · b, c (M, N) row-major. Where a
+// and b come from is a separate file prepended to this one, which defines
+// load_a(m, k, k_end) and load_b(k, n, k_end) (0 outside the operand):
+//
+//   shaders/lib/gemm_strided.wgsl  the three dense products: a and b read
+//                                  through strides, no transpose materialised
+//   shaders/lib/gemm_conv.wgsl     the three conv products as implicit GEMMs:
+//                                  a or b gathered from the image's windows
+//
+// The strided operands:
 //
 //   a is (M, K): element (m, k) at a_mat[m·A_M + k·A_K]
 //   b is (K, N): element (k, n) at b_mat[k·B_K + n·B_N]
-//   c is (M, N), row-major
 //
 //   dense forward          M = B,  K = IN,  N = OUT:  a = inp,   b = weight
 //   dense backward input   M = B,  K = OUT, N = IN:   a = dout,  b = weightᵀ (B_K = 1, B_N = OUT)
@@ -11,8 +18,8 @@
 //
 // A workgroup of 16×16 threads computes a 64×64 tile of c. It walks K in steps
 // of 16: the whole workgroup copies a 64×16 block of a and a 16×64 block of b
-// into workgroup memory (each thread 4 + 4 loads, consecutive threads at
-// consecutive addresses along whichever axis of the operand is contiguous),
+// into workgroup memory (each thread 4 + 4 loads, consecutive threads along
+// whichever axis of the operand is contiguous in memory: A_ALONG_K, B_ALONG_N),
 // then every thread does 16 × 4 × 4 multiply-adds out of that memory into its
 // 4×4 register block. The thread (tx, ty) owns rows ty + 16i and columns
 // tx + 16j (i, j < 4): neighbouring threads read neighbouring words of the
@@ -34,15 +41,13 @@
 // The grid's y axis (row tiles) may be folded into z when it passes the
 // adapter's limit per dimension (shaders/lib/grid.wgsl).
 //
-// Twins: src/reference/dense.ts. Variant selection: src/ops/dense.ts.
+// Twins: src/reference/dense.ts, conv2d.ts. Variant selection: src/ops/dense.ts, conv2d.ts.
 
 override M: u32;
 override N: u32;
 override K: u32;
-override A_M: u32;
-override A_K: u32;
-override B_K: u32;
-override B_N: u32;
+override A_ALONG_K: bool = true;  // a's elements (m, k), (m, k + 1) are neighbours in memory
+override B_ALONG_N: bool = true;  // b's elements (k, n), (k, n + 1) are neighbours in memory
 override BIAS_ROW: u32 = 0u;
 override ROWS: u32 = M + BIAS_ROW; // rows of the product: a's, and the ones row
 override SPLIT: u32 = 1u;
@@ -84,15 +89,15 @@ fn tile_of(group: vec3u, groups: vec3u) -> Tile {
 }
 
 // One element of a, or 0 outside (m < M, k < k_end); 1 on the ones row.
-fn load_a(m: u32, k: u32, k_end: u32) -> f32 {
+fn a_or_ones(m: u32, k: u32, k_end: u32) -> f32 {
   if (k >= k_end) { return 0.0; }
-  if (m < M) { return a_mat[m * A_M + k * A_K]; }
+  if (m < M) { return load_a(m, k); }
   if (m < ROWS) { return 1.0; }
   return 0.0;
 }
 
-fn load_b(k: u32, n: u32, k_end: u32) -> f32 {
-  if (k < k_end && n < N) { return b_mat[k * B_K + n * B_N]; }
+fn b_or_zero(k: u32, n: u32, k_end: u32) -> f32 {
+  if (k < k_end && n < N) { return load_b(k, n); }
   return 0.0;
 }
 
@@ -106,12 +111,12 @@ fn tile_product(tile: Tile, tx: u32, ty: u32, t: u32) {
       // a: walk k fastest when k is contiguous in memory, else m.
       var am = e / TK;
       var ak = e % TK;
-      if (A_K != 1u) { am = e % TM; ak = e / TM; }
-      a_tile[ak * TM + am] = load_a(tile.row0 + am, k0 + ak, tile.k_end);
+      if (!A_ALONG_K) { am = e % TM; ak = e / TM; }
+      a_tile[ak * TM + am] = a_or_ones(tile.row0 + am, k0 + ak, tile.k_end);
       var bn = e % TN;
       var bk = e / TN;
-      if (B_N != 1u) { bk = e % TK; bn = e / TK; }
-      b_tile[bk * TN + bn] = load_b(k0 + bk, tile.col0 + bn, tile.k_end);
+      if (!B_ALONG_N) { bk = e % TK; bn = e / TK; }
+      b_tile[bk * TN + bn] = b_or_zero(k0 + bk, tile.col0 + bn, tile.k_end);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

@@ -6,7 +6,6 @@
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
-import { biasBackward } from '../ops/bias.js';
 import type { ActivationSpec } from '../ops/common.js';
 import {
   conv2dBackwardInputList, conv2dBackwardWeightList, conv2dForwardList, conv2dGeometry,
@@ -120,14 +119,11 @@ export class Conv2d extends Layer {
     if (act.name !== 'linear' && !io.gradientGated) {
       list.push(await activationBackward(rt, act, { count: io.batch * sizeOf(out), columns: this.filters }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
-    // Both parameter gradients sum over B·OH·OW terms, cut into slices whose
-    // partial sums are added in a second pass, so that enough threads share the
-    // work (see conv2d_gemm.wgsl and conv2d.wgsl).
+    // Both parameter gradients sum over B·OH·OW terms; the weight gradient's family gives the bias
+    // gradient too (the ones row of the implicit GEMM, else bias.wgsl's two passes).
     const alloc = { alloc: (elements: number, name: string) => this.scratchBuffer(io, name, elements) };
-    const biasPartial = this.scratchBuffer(io, 'bias partial', io.batch * this.filters);
-    list.push(...(await conv2dBackwardWeightList(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]! }, `${this.name} backward weight`, alloc)));
-    list.push(await biasBackward(rt, { rows: io.batch * out[0]! * out[1]!, cols: this.filters, groups: io.batch }, { dout: io.doutput, dbias: biasPartial }, `${this.name} backward bias (per sample)`));
-    list.push(await biasBackward(rt, { rows: io.batch, cols: this.filters }, { dout: biasPartial, dbias: io.grads[1]! }, `${this.name} backward bias (sum over batch)`));
+    list.push(...(await conv2dBackwardWeightList(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, dbias: io.grads[1]! },
+      `${this.name} backward weight`, alloc)));
     if (io.dinput) {
       list.push(...(await conv2dBackwardInputList(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, alloc)));
     }

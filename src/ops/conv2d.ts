@@ -2,7 +2,9 @@
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
 import { biasBackward } from './bias.js';
-import { defineFamily, runFamily, type RunOptions } from './family.js';
+import { defineFamily, runFamily, type RunOptions, type Variant } from './family.js';
+import { gemmDispatches, gemmSplit } from './gemm.js';
+import type { ScratchAlloc } from '../gpu/tuner.js';
 import { WGSL } from './sources.js';
 
 export type Padding = 'valid' | 'same';
@@ -451,8 +453,62 @@ export async function conv2dBackwardWeightAuto(
 
 type ConvForwardOperands = { inp: Resource; weight: Resource; bias: Resource; out: Resource };
 type ConvInputOperands = { dout: Resource; weight: Resource; dinp: Resource };
-type ConvWeightOperands = { inp: Resource; dout: Resource; dweight: Resource };
+type ConvWeightOperands = { inp: Resource; dout: Resource; dweight: Resource; dbias?: Resource };
 interface ConvCall { shape: Conv2dShape; activation?: ActivationSpec }
+
+/**
+ * A conv product on shaders/gemm.wgsl's tiles (the implicit GEMM of
+ * shaders/lib/gemm_conv.wgsl): 0 forward, 1 input gradient, 2 weight gradient
+ * (with `dbias`, the bias gradient as its ones row). `split` slices of K.
+ */
+function igemm(rt: Runtime, product: 0 | 1 | 2, s: Conv2dShape, r: { a: Resource; b: Resource; c: Resource; bias?: Resource; dbias?: Resource },
+  activation: ActivationSpec | undefined, label: string, alloc: ScratchAlloc, splitK: boolean): Promise<Dispatch[]> {
+  const sh = shapes(s);
+  const taps = s.kH * s.kW;
+  const pixelsOut = s.batch * sh.g.outH * sh.g.outW;
+  const dims = [
+    { M: pixelsOut, N: s.outC, K: taps * s.inC, a: sh.inp, b: sh.weight, c: sh.out, aAlongK: true, bAlongN: true },
+    { M: s.batch * s.inH * s.inW, N: s.inC, K: taps * s.outC, a: sh.out, b: sh.weight, c: sh.inp, aAlongK: true, bAlongN: false },
+    { M: taps * s.inC, N: s.outC, K: pixelsOut, a: sh.inp, b: sh.out, c: sh.weight, aAlongK: false, bAlongN: true },
+  ][product]!;
+  return gemmDispatches(rt, {
+    M: dims.M, N: dims.N, K: dims.K,
+    operands: { source: `${WGSL.convShape}\n${WGSL.gemmConv}`, overrides: { ...overrides(s), PRODUCT: product }, aAlongK: dims.aAlongK, bAlongN: dims.bAlongN },
+    a: shaped(r.a, dims.a), b: shaped(r.b, dims.b), c: shaped(r.c, dims.c),
+    ...(r.bias ? { bias: r.bias, activation: activation ?? { name: 'linear' } } : {}),
+    ...(r.dbias ? { dbias: r.dbias } : {}),
+    name: 'conv2d_igemm:',
+  }, label, splitK ? gemmSplit(dims) : 1, alloc);
+}
+
+/** Whether split K gives an implicit-GEMM conv product more workgroups. */
+function igemmSplits(product: 0 | 1 | 2, s: Conv2dShape): boolean {
+  const g = conv2dGeometry(s);
+  const taps = s.kH * s.kW;
+  const pixelsOut = s.batch * g.outH * g.outW;
+  const dims = [
+    { M: pixelsOut, N: s.outC, K: taps * s.inC },
+    { M: s.batch * s.inH * s.inW, N: s.inC, K: taps * s.outC },
+    { M: taps * s.inC, N: s.outC, K: pixelsOut },
+  ][product]!;
+  return gemmSplit(dims) > 1;
+}
+
+/** The variants on gemm.wgsl's tiles for one conv product (not auto candidates on CPU emulations: see Variant.onCpu). */
+function igemmVariants<R>(product: 0 | 1 | 2, operands: (r: R) => { a: Resource; b: Resource; c: Resource; bias?: Resource; dbias?: Resource }) {
+  const files = ['activationFn', 'grid', 'gemm', 'convShape', 'gemmConv'];
+  return [
+    {
+      name: 'igemm', files, onCpu: false, applies: () => true as const,
+      record: (rt: Runtime, c: ConvCall, r: R, label: string, alloc: ScratchAlloc) => igemm(rt, product, c.shape, operands(r), c.activation, label, alloc, false),
+    },
+    {
+      name: 'igemm-splitk', files: [...files, 'gemmReduce'], onCpu: false, scratch: true,
+      applies: (_rt: Runtime, c: ConvCall) => igemmSplits(product, c.shape) || 'the product has enough output tiles, or too short a K, to gain from slices of K',
+      record: (rt: Runtime, c: ConvCall, r: R, label: string, alloc: ScratchAlloc) => igemm(rt, product, c.shape, operands(r), c.activation, label, alloc, true),
+    },
+  ];
+}
 
 const convKey = (c: ConvCall) => {
   const s = c.shape;
@@ -478,8 +534,9 @@ export const CONV2D_FORWARD = defineFamily<ConvCall, ConvForwardOperands>({
       name: 'direct', files: ['activationFn', 'convShape', 'conv2d'], applies: () => true,
       record: async (rt, c, r, label) => [await conv2dForward(rt, c.shape, c.activation ?? { name: 'linear' }, r, label)],
     },
+    ...igemmVariants<ConvForwardOperands>(0, (r) => ({ a: r.inp, b: r.weight, c: r.out, bias: r.bias })),
   ],
-  order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['gemm', 'direct', 'quad'] },
+  order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['igemm', 'igemm-splitk', 'gemm', 'direct', 'quad'] },
 });
 
 export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
@@ -508,8 +565,9 @@ export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
       name: 'direct', files: ['convShape', 'conv2d'], applies: () => true,
       record: async (rt, c, r, label) => [await conv2dBackwardInput(rt, c.shape, r, label)],
     },
+    ...igemmVariants<ConvInputOperands>(1, (r) => ({ a: r.dout, b: r.weight, c: r.dinp })),
   ],
-  order: { cpu: ['flipped', 'gemm', 'direct'], gpu: ['gemm', 'flipped', 'direct'] },
+  order: { cpu: ['flipped', 'gemm', 'direct'], gpu: ['igemm', 'igemm-splitk', 'gemm', 'flipped', 'direct'] },
 });
 
 export const CONV2D_BACKWARD_WEIGHT = defineFamily<ConvCall, ConvWeightOperands>({
@@ -531,11 +589,24 @@ export const CONV2D_BACKWARD_WEIGHT = defineFamily<ConvCall, ConvWeightOperands>
     record: async (rt: Runtime, c: ConvCall, r: ConvWeightOperands, label: string, alloc: (elements: number, name: string) => GPUBuffer) => {
       const plan = conv2dWeightGradPlan(c.shape, variant, rt);
       const partial = plan.partialElements > 0 ? alloc(plan.partialElements, `${label} partial sums`) : undefined;
-      return conv2dBackwardWeightAuto(rt, c.shape, { ...r, ...(partial ? { partial } : {}) }, label, variant);
+      const list = await conv2dBackwardWeightAuto(rt, c.shape, { ...r, ...(partial ? { partial } : {}) }, label, variant);
+      return r.dbias ? [...list, ...(await convBiasGrad(rt, c.shape, r.dout, r.dbias, label, alloc))] : list;
     },
-  })),
-  order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['direct', 'gemm', 'quad'] },
+  }) as Variant<ConvCall, ConvWeightOperands>).concat(
+    igemmVariants<ConvWeightOperands>(2, (r) => ({ a: r.inp, b: r.dout, c: r.dweight, ...(r.dbias ? { dbias: r.dbias } : {}) }))),
+  order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['igemm-splitk', 'igemm', 'direct', 'gemm', 'quad'] },
 });
+
+/** The bias gradient in two passes of bias.wgsl: per-sample sums over the pixels, then over the batch. */
+async function convBiasGrad(rt: Runtime, s: Conv2dShape, dout: Resource, dbias: Resource, label: string, alloc: ScratchAlloc): Promise<Dispatch[]> {
+  const g = conv2dGeometry(s);
+  const partial = alloc(s.batch * s.outC, `${label} bias partial`);
+  const name = label.replace(/weight$/, 'bias');
+  return [
+    await biasBackward(rt, { rows: s.batch * g.outH * g.outW, cols: s.outC, groups: s.batch }, { dout, dbias: partial }, `${name} (per sample)`),
+    await biasBackward(rt, { rows: s.batch, cols: s.outC }, { dout: partial, dbias }, `${name} (sum over batch)`),
+  ];
+}
 
 /** The conv products by family, with scratch from `alloc`; `variant` by hand or 'auto'. */
 export function conv2dForwardList(rt: Runtime, s: Conv2dShape, activation: ActivationSpec, r: ConvForwardOperands, label = 'conv2d forward', options: RunOptions = {}): Promise<Dispatch[]> {

@@ -18,8 +18,9 @@
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import type { ScratchAlloc } from '../gpu/tuner.js';
 import { biasBackward } from './bias.js';
-import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
+import { activationOverrides, shaped, type ActivationSpec, type Resource } from './common.js';
 import { defineFamily, runFamily, type KernelFamily, type Variant } from './family.js';
+import { gemmDispatches, gemmSplit } from './gemm.js';
 import { WGSL } from './sources.js';
 
 export interface DenseShape {
@@ -122,82 +123,17 @@ interface Operands {
   shapes: { a: number[]; b: number[]; c: number[] };
 }
 
-const GEMM_TILE = 64;
-const GEMM_STEP = 16;
-
-/** Tiles of c for the gemm kernel. */
-function gemmTiles(p: Strided): { cols: number; rows: number } {
-  return { cols: Math.ceil(p.N / GEMM_TILE), rows: Math.ceil(p.M / GEMM_TILE) };
-}
-
-/**
- * Slices of K for the split-K variant: enough workgroups to fill a large GPU
- * (about 128), each slice at least two steps of 16 long. 1 when the product
- * already has many tiles or a short K.
- */
-export function gemmSplit(p: { M: number; N: number; K: number }): number {
-  const { cols, rows } = gemmTiles(p as Strided);
-  const tiles = cols * rows;
-  if (tiles >= 64 || p.K < 4 * GEMM_STEP) return 1;
-  return Math.max(1, Math.min(Math.ceil(128 / tiles), Math.floor(p.K / (2 * GEMM_STEP))));
-}
-
-/** Grid of the gemm kernel: x over column tiles and K slices, y over row tiles (folded into z by the runtime past the limit). */
-function gemmGrid(p: Strided, split: number): [number, number, number] {
-  const { cols, rows } = gemmTiles(p);
-  return [cols * split, rows, 1];
-}
-
-async function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, activation: ActivationSpec | undefined,
+/** c = a · b on shaders/gemm.wgsl's tiles, the dense operands read through strides (shaders/lib/gemm_strided.wgsl). */
+function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, activation: ActivationSpec | undefined,
   label: string, split: number, alloc: ScratchAlloc): Promise<Dispatch[]> {
   const p = strided(product, s);
-  const withBias = product === 'forward';
-  const biasRow = o.dbias !== undefined;
-  const rows = p.M + (biasRow ? 1 : 0);
-  const kSlice = Math.ceil(Math.ceil(p.K / split) / GEMM_STEP) * GEMM_STEP;
-  const slices = Math.ceil(p.K / kSlice);
-  const fused = withBias && slices === 1;
-  const biasInline = biasRow && slices === 1;
-  const entry = fused ? 'gemm_bias_act' : biasInline ? 'gemm_bias_grad' : 'gemm';
-  const kernel = await rt.kernel({
-    name: entry,
-    sources: [WGSL.activationFn, WGSL.grid, WGSL.gemm],
-    foldY: true,
-    entryPoint: entry,
-    workgroupSize: [16, 16],
-    bindings: [
-      { name: 'a_mat', kind: 'read-only-storage' },
-      { name: 'b_mat', kind: 'read-only-storage' },
-      { name: 'c_mat', kind: 'storage' },
-      ...(fused ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
-      ...(biasInline ? [{ name: 'bias_grad', kind: 'storage' } as const] : []),
-    ],
-    overrides: { ...p, BIAS_ROW: biasRow ? 1 : 0, SPLIT: slices, K_SLICE: kSlice, ...(fused && activation ? activationOverrides(activation) : {}) },
-  });
-  const target = slices > 1 ? alloc(slices * rows * p.N, `${label} partial sums`) : o.c;
-  const resources = [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(target, slices > 1 ? [slices, rows, p.N] : o.shapes.c)];
-  if (fused) resources.push(shaped(o.bias!, [p.N]));
-  if (biasInline) resources.push(shaped(o.dbias!, [p.N]));
-  const main = rt.dispatch(kernel, resources, gemmGrid({ ...p, M: rows }, slices), slices > 1 ? `${label} (${slices} slices of K)` : label);
-  if (slices === 1) return [main];
-  const reduceEntry = withBias ? 'gemm_reduce_bias_act' : biasRow ? 'gemm_reduce_bias_grad' : 'gemm_reduce';
-  const reduce = await rt.kernel({
-    name: reduceEntry,
-    sources: [WGSL.activationFn, WGSL.gemmReduce],
-    entryPoint: reduceEntry,
-    workgroupSize: [256],
-    bindings: [
-      { name: 'partial', kind: 'read-only-storage' },
-      { name: 'c_sum', kind: 'storage' },
-      ...(withBias ? [{ name: 'bias_r', kind: 'read-only-storage' } as const] : []),
-      ...(biasRow ? [{ name: 'bias_g', kind: 'storage' } as const] : []),
-    ],
-    overrides: { M: p.M, N: p.N, SPLIT: slices, ROWS: rows, ...(withBias && activation ? activationOverrides(activation) : {}) },
-  });
-  const reduceResources = [shaped(target, [slices, rows, p.N]), shaped(o.c, o.shapes.c)];
-  if (withBias) reduceResources.push(shaped(o.bias!, [p.N]));
-  if (biasRow) reduceResources.push(shaped(o.dbias!, [p.N]));
-  return [main, rt.dispatch(reduce, reduceResources, grid1d(rows * p.N, 256), `${label} (sum of slices)`)];
+  return gemmDispatches(rt, {
+    M: p.M, N: p.N, K: p.K,
+    operands: { source: WGSL.gemmStrided, overrides: { A_M: p.A_M, A_K: p.A_K, B_K: p.B_K, B_N: p.B_N }, aAlongK: p.A_K === 1, bAlongN: p.B_N === 1 },
+    a: shaped(o.a, o.shapes.a), b: shaped(o.b, o.shapes.b), c: shaped(o.c, o.shapes.c),
+    ...(product === 'forward' ? { bias: o.bias!, activation: activation ?? { name: 'linear' } } : {}),
+    ...(o.dbias ? { dbias: o.dbias } : {}),
+  }, label, split, alloc);
 }
 
 /** The plain families' (tiled, general) kernels of one product. */
@@ -330,3 +266,5 @@ export async function denseBackwardWeight(rt: Runtime, s: DenseShape, r: { inp: 
   label = 'dense backward weight', variant: GemmVariant = 'auto'): Promise<Dispatch> {
   return only(await denseBackwardWeightList(rt, s, r, label, { variant }), label);
 }
+
+export { gemmSplit };

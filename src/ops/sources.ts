@@ -6,6 +6,8 @@ import { hashTexts } from '../gpu/tuner.js';
 import activationFn from '../../shaders/lib/activation_fn.wgsl?raw';
 import convShape from '../../shaders/lib/conv_shape.wgsl?raw';
 import grid from '../../shaders/lib/grid.wgsl?raw';
+import gemmConv from '../../shaders/lib/gemm_conv.wgsl?raw';
+import gemmStrided from '../../shaders/lib/gemm_strided.wgsl?raw';
 import stepState from '../../shaders/lib/step_state.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import batch from '../../shaders/batch.wgsl?raw';
@@ -27,6 +29,8 @@ export const WGSL = {
   activationFn,
   convShape,
   grid,
+  gemmConv,
+  gemmStrided,
   stepState,
   activation,
   batch,
@@ -50,6 +54,8 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   activationFn: 'shaders/lib/activation_fn.wgsl',
   convShape: 'shaders/lib/conv_shape.wgsl',
   grid: 'shaders/lib/grid.wgsl',
+  gemmConv: 'shaders/lib/gemm_conv.wgsl',
+  gemmStrided: 'shaders/lib/gemm_strided.wgsl',
   stepState: 'shaders/lib/step_state.wgsl',
   activation: 'shaders/activation.wgsl',
   batch: 'shaders/batch.wgsl',
