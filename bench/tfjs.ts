@@ -25,7 +25,6 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { getPlatform } from '../src/platform/platform.js';
 
 /** The TensorFlow.js version measured (tfjs-core's). */
@@ -202,7 +201,16 @@ export async function tfjsBackend(name: TfjsBackend): Promise<TfjsBackendStatus>
 
 async function setUp(name: TfjsBackend): Promise<TfjsBackendStatus> {
   if (name === 'webgpu') await provideNavigatorGpu();
-  if (name === 'wasm') setWasmPaths(wasmFolder());
+  if (name === 'wasm') {
+    // Loaded (and registered) only when asked for: a benchmark kit may carry the other backends alone.
+    let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+    try {
+      wasm = await import('@tensorflow/tfjs-backend-wasm');
+    } catch (error) {
+      return { ok: false, backend: name, reason: `@tensorflow/tfjs-backend-wasm is not installed here (${String(error).split('\n')[0]})` };
+    }
+    wasm.setWasmPaths(wasmFolder());
+  }
   // setBackend logs and returns false when the backend's factory fails; keep the reason.
   const logged: string[] = [];
   const originalWarn = console.warn;

@@ -16,6 +16,8 @@
 #   .gpu/libvulkan1_*.deb     the Vulkan loader (apt-get download libvulkan1),
 #                             or, offline, .gpu/libvulkan.so.1* copied from
 #                             this machine
+#   .gpu/gl/*.deb             libglvnd and its GL/EGL/GLX front ends, which the
+#                             NVIDIA Vulkan ICD needs (apt-get download)
 #   .gpu/torch_bench.py       PyTorch's side of the comparison (../shared/gpu/)
 #   .gpu/mnist/               the four MNIST .gz files, when a folder with
 #                             them is found (--mnist DIR, MNIST_DIR,
@@ -145,6 +147,21 @@ else
     cp -P "$f" "$KIT/" && copied=1
   done
   [ "$copied" = 1 ] || say "WARNING: no libvulkan.so.1 on this machine either; the kit has no Vulkan loader"
+fi
+
+# --- GL dispatch libraries ------------------------------------------------------
+# The NVIDIA Vulkan ICD (libGLX_nvidia.so.0) loads only where libglvnd's
+# libraries are: a bare machine with the driver but no desktop stack lacks them.
+GL_DEBS="libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2"
+mkdir -p "$KIT/gl"
+missing=""
+for pkg in $GL_DEBS; do ls "$KIT/gl/${pkg}"_*.deb >/dev/null 2>&1 || missing+=" $pkg"; done
+if [ -z "$missing" ]; then
+  say "gl/: $GL_DEBS present"
+elif (cd "$KIT/gl" && timeout 180 apt-get download $missing >/dev/null 2>&1); then
+  say "gl/: downloaded$missing"
+else
+  say "WARNING: apt-get download$missing failed (offline? run apt-get update first); the NVIDIA ICD may not load on a bare machine"
 fi
 
 # --- MNIST --------------------------------------------------------------------

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { bench: { type: 'string' }, torch: { type: 'string' }, epochs: { type: 'string' }, tests: { type: 'string' } } });
+const { values } = parseArgs({ options: { bench: { type: 'string' }, torch: { type: 'string' }, epochs: { type: 'string' }, 'epochs-warm': { type: 'string' }, tests: { type: 'string' } } });
 
 function readJson(path: string | undefined): any {
   if (!path || !existsSync(path)) return null;
@@ -95,6 +95,10 @@ if (epochs) {
   const torchRecipe = torch.find((x) => x.part === 'recipe');
   lines.push(`| time to ${recipe?.target ?? 0.99} with the recipe, s | ${recipe?.reached ? `${num(recipe.secondsToTarget, 2)} (${recipe.epochsToTarget} epochs)` : recipe ? `not reached (best ${recipe.bestTestAccuracy})` : '—'} | ` +
     `${num(torchRecipe?.seconds_to_target, 2)} | — |`);
+  const warm = readJson(values['epochs-warm'])?.timeToTarget;
+  if (warm) {
+    lines.push(`| the same, a second process (kernel choices cached), s | ${warm.reached ? `${num(warm.secondsToTarget, 2)} (${warm.epochsToTarget} epochs)` : `not reached (best ${warm.bestTestAccuracy})`} | — | — |`);
+  }
   if (epochs.errors?.length) lines.push('', `epochs.ts errors: ${epochs.errors.join('; ')}`);
   lines.push('');
 }

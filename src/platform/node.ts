@@ -20,6 +20,8 @@ const gpuPromises = new Map<boolean, Promise<GPU>>();
 
 /** Dawn's toggle that compiles shaders without its bounds checks on buffer and array accesses. */
 const NO_BOUNDS_CHECKS = 'enable-dawn-features=disable_robustness';
+/** GPU timestamps at the adapter's own resolution (Dawn rounds them, as browsers do, unless told not to). */
+const EXACT_TIMESTAMPS = 'disable-dawn-features=timestamp_quantization';
 
 async function probe(create: (flags: string[]) => GPU, flags: string[]): Promise<GPU | undefined> {
   const gpu = create(flags);
@@ -65,7 +67,7 @@ export const nodePlatform: Platform = {
     const checked = options?.boundsChecks !== false;
     let gpu = gpuPromises.get(checked);
     if (!gpu) {
-      gpu = createDawnGpu(checked ? [] : [NO_BOUNDS_CHECKS]);
+      gpu = createDawnGpu(checked ? [EXACT_TIMESTAMPS] : [EXACT_TIMESTAMPS, NO_BOUNDS_CHECKS]);
       gpuPromises.set(checked, gpu);
     }
     return gpu;

@@ -147,7 +147,8 @@ describe('timeStep (timeDispatches)', () => {
     const inUse = rt.pool.inUse;
     const { dispatches, times } = await timed.timeStep(data, { batchSize: 8 });
     expect(rt.pool.inUse).toBe(inUse);
-    expect(dispatches.map((d) => d.kernel.spec.entryPoint)).toContain(rt.features.has('subgroups') ? 'dense_quad_backward_weight' : 'dense_backward_weight');
+    // The weight gradient is among the timed dispatches, whichever variant of its family this adapter runs.
+    expect(dispatches.some((d) => /backward weight/.test(d.label) && /dense|gemm/.test(d.kernel.spec.entryPoint))).toBe(true);
     expect(times).not.toBeNull();
     expect(times!.length).toBe(dispatches.length);
     expect([...times!].every((t) => Number.isFinite(t) && t >= 0)).toBe(true);
