@@ -2,6 +2,7 @@
  * shaderprop: neural-network training on WebGPU, where every forward pass,
  * backward pass and optimizer update is a hand-written WGSL shader.
  */
+/// <reference types="@webgpu/types" preserve="true" />
 export { createRuntime, defaultRuntime } from './gpu/device.js';
 export { Runtime, DeviceLostError, type Dispatch, type Kernel, type AdapterDescription } from './gpu/runtime.js';
 export { BufferPool } from './gpu/buffers.js';
