@@ -3,6 +3,7 @@
  *
  *   shaderprop list [--json]
  *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
+ *                  [--lr RATE] [--batch-size N] [--train-images N] [--test-images N]
  *   shaderprop bench <id|prefix*>... [--batch N...] [--seconds S] [--tfjs [BACKENDS]] [--json]
  *
  * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
@@ -18,14 +19,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { createRuntime } from '../../src/gpu/device.js';
-import { DeviceLostError } from '../../src/gpu/runtime.js';
-import { loadMnist } from '../../src/data/mnist.js';
 import type { Callback } from '../../src/model/history.js';
-import { EXPERIMENTS, selectExperiments, type Experiment } from '../../src/experiments/registry.js';
-import { describeQuick, runExperiment } from '../../src/experiments/runner.js';
+import type { Experiment } from '../../src/experiments/registry.js';
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
-import { markdownSummary, pointsDifference, writeReport } from '../../src/report/index.js';
+import { applyConventions } from './conventions.js';
+import { loadLibrary, type Library } from './library.js';
+
+// The library loads in a preAction hook, once a command runs (./library.ts).
+let {
+  createRuntime, DeviceLostError, loadMnist, EXPERIMENTS, selectExperiments, describeQuick, runExperiment,
+  markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic,
+} = {} as Library;
 
 // `shaderprop list | head` closes stdout early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -55,6 +59,10 @@ program
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue from the last checkpoints in --out (default: the newest folder under runs/)')
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
+  .addOption(new Option('--lr <rate>', 'learning rate of every run (the initial one of a decaying schedule)').argParser(positiveNumber))
+  .addOption(new Option('--batch-size <n>', 'batch size of every run').argParser(positiveInt))
+  .addOption(new Option('--train-images <n>', 'train on the first N MNIST training images (before the validation split)').argParser(positiveInt))
+  .addOption(new Option('--test-images <n>', 'evaluate on the first N MNIST test images').argParser(positiveInt))
   .action(run);
 
 program
@@ -67,6 +75,14 @@ program
   .option('--json', 'one JSON line per id and batch on stdout')
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .action(bench);
+
+program.hook('preAction', async () => {
+  ({
+    createRuntime, DeviceLostError, loadMnist, EXPERIMENTS, selectExperiments, describeQuick, runExperiment,
+    markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic,
+  } = await loadLibrary());
+});
+applyConventions(program);
 
 try {
   await program.parseAsync();
@@ -142,12 +158,17 @@ interface RunOptions {
   resume?: boolean;
   /** false with --no-bounds-checks. */
   boundsChecks: boolean;
+  lr?: number;
+  batchSize?: number;
+  trainImages?: number;
+  testImages?: number;
 }
 
 async function run(patterns: string[], opts: RunOptions): Promise<void> {
+  const settings = { learningRate: opts.lr, batchSize: opts.batchSize, trainImages: opts.trainImages, testImages: opts.testImages };
   let experiments: Experiment[];
   try {
-    experiments = selectExperiments(patterns);
+    experiments = selectExperiments(patterns).map((e) => withSettings(e, settings));
   } catch (error) {
     fail((error as Error).message);
   }
@@ -163,7 +184,7 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
   const report: RunReport = {
     started: new Date().toISOString(),
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
-    adapter: '—', quick: !!opts.quick, results: [], skipped: [],
+    adapter: '—', quick: !!opts.quick, results: [], skipped: [], settings,
   };
   // report.json and summary.md (the summary table, for pasting) beside index.html, rewritten after every id.
   const written = async () => {
@@ -176,7 +197,7 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
   const rt = await createRuntime(runtimeOptions(opts));
   report.adapter = rt.boundsChecks ? rt.adapter.name : `${rt.adapter.name}, no bounds checks`;
   say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
-  const mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+  const mnist = limitImages(await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } }), settings);
   say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
 
   for (const experiment of experiments) {
@@ -188,6 +209,8 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
       say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
         'a classic baseline runs whole, with its own settings.');
     }
+    const ignored = experiment.kind === 'classic' ? ignoredByClassic(settings) : [];
+    if (ignored.length > 0) say(`${experiment.id}: ${ignored.join(' and ')} ${ignored.length === 1 ? 'applies' : 'apply'} to the neural models only.`);
     let result: ExperimentResult;
     try {
       result = await runExperiment(experiment, {

@@ -145,6 +145,8 @@ describe('the packed package', () => {
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/Usage: shaderprop/);
     expect(help.stdout).toMatch(/\brun\b[\s\S]*\blist\b|\blist\b[\s\S]*\brun\b/);
+    const version = run(bin, ['--version'], app);
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
     const list = run(bin, ['list', '--json'], app);
     expect(list.status, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((e) => e.id)).toContain('s001-softmax');
