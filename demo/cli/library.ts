@@ -4,7 +4,7 @@
  * it (nor Dawn).
  */
 export async function loadLibrary() {
-  const [device, runtime, mnist, registry, runner, report, overrides] = await Promise.all([
+  const [device, runtime, mnist, registry, runner, report, overrides, exporting] = await Promise.all([
     import('../../src/gpu/device.js'),
     import('../../src/gpu/runtime.js'),
     import('../../src/data/mnist.js'),
@@ -12,6 +12,7 @@ export async function loadLibrary() {
     import('../../src/experiments/runner.js'),
     import('../../src/report/index.js'),
     import('../../src/experiments/overrides.js'),
+    import('./export-run.js'),
   ]);
   return {
     createRuntime: device.createRuntime,
@@ -27,6 +28,8 @@ export async function loadLibrary() {
     withSettings: overrides.withSettings,
     limitImages: overrides.limitImages,
     ignoredByClassic: overrides.ignoredByClassic,
+    parseExportFormats: exporting.parseExportFormats,
+    exportTrained: exporting.exportTrained,
   };
 }
 

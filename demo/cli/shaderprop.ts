@@ -3,7 +3,7 @@
  *
  *   shaderprop list [--json]
  *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
- *                  [--lr RATE] [--batch-size N] [--train-images N] [--test-images N]
+ *                  [--lr RATE] [--batch-size N] [--train-images N] [--test-images N] [--export safetensors,tfjs]
  *   shaderprop bench <id|prefix*>... [--batch N...] [--seconds S] [--tfjs [BACKENDS]] [--json]
  *
  * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
@@ -28,7 +28,7 @@ import { loadLibrary, type Library } from './library.js';
 // The library loads in a preAction hook, once a command runs (./library.ts).
 let {
   createRuntime, DeviceLostError, loadMnist, EXPERIMENTS, selectExperiments, describeQuick, runExperiment,
-  markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic,
+  markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic, parseExportFormats, exportTrained,
 } = {} as Library;
 
 // `shaderprop list | head` closes stdout early: that is not an error.
@@ -63,6 +63,7 @@ program
   .addOption(new Option('--batch-size <n>', 'batch size of every run').argParser(positiveInt))
   .addOption(new Option('--train-images <n>', 'train on the first N MNIST training images (before the validation split)').argParser(positiveInt))
   .addOption(new Option('--test-images <n>', 'evaluate on the first N MNIST test images').argParser(positiveInt))
+  .option('--export <formats>', 'also write each trained model as safetensors and/or tfjs (TensorFlow.js Layers), comma-separated, beside its checkpoints')
   .action(run);
 
 program
@@ -79,7 +80,7 @@ program
 program.hook('preAction', async () => {
   ({
     createRuntime, DeviceLostError, loadMnist, EXPERIMENTS, selectExperiments, describeQuick, runExperiment,
-    markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic,
+    markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic, parseExportFormats, exportTrained,
   } = await loadLibrary());
 });
 applyConventions(program);
@@ -162,12 +163,15 @@ interface RunOptions {
   batchSize?: number;
   trainImages?: number;
   testImages?: number;
+  export?: string;
 }
 
 async function run(patterns: string[], opts: RunOptions): Promise<void> {
   const settings = { learningRate: opts.lr, batchSize: opts.batchSize, trainImages: opts.trainImages, testImages: opts.testImages };
   let experiments: Experiment[];
+  let exportFormats: ReturnType<typeof parseExportFormats>;
   try {
+    exportFormats = parseExportFormats(opts.export);
     experiments = selectExperiments(patterns).map((e) => withSettings(e, settings));
   } catch (error) {
     fail((error as Error).message);
@@ -209,7 +213,7 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
       say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
         'a classic baseline runs whole, with its own settings.');
     }
-    const ignored = experiment.kind === 'classic' ? ignoredByClassic(settings) : [];
+    const ignored = experiment.kind === 'classic' ? [...ignoredByClassic(settings), ...(exportFormats.length > 0 ? ['--export'] : [])] : [];
     if (ignored.length > 0) say(`${experiment.id}: ${ignored.join(' and ')} ${ignored.length === 1 ? 'applies' : 'apply'} to the neural models only.`);
     let result: ExperimentResult;
     try {
@@ -232,6 +236,7 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
       continue;
     }
     report.results.push(result);
+    for (const path of await exportTrained(experiment, result, outDir, exportFormats, rt)) say(`${experiment.id}: exported ${relativeOrAbsolute(path)}`);
     const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
     const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
     const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;

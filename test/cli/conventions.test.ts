@@ -33,6 +33,7 @@ describe('shaderprop conventions', () => {
     [['run'], /^shaderprop run: missing required argument 'ids'\. See `shaderprop run --help`\.$/],
     [['frob'], /^shaderprop: unknown command 'frob'\. See `shaderprop --help`\.$/],
     [[], /^shaderprop: no command given: use one of list, run, bench\. See `shaderprop --help`\.$/],
+    [['run', 's001-softmax', '--export', 'onnx'], /^shaderprop: --export: unknown format 'onnx'; use safetensors, tfjs \(comma-separated\)\.$/],
     [['run', 's009-nothing'], /^shaderprop: Unknown experiment 's009-nothing'\. Run `shaderprop list` to see every id with its description\.$/],
   ])('a usage error (%j) is one line that says what to do, with exit status 2', async (args, message) => {
     const r = await runCli(args);
@@ -55,7 +56,7 @@ describe('shaderprop conventions', () => {
 
   it.skipIf(!mnistDir())('run --lr --batch-size --train-images --test-images: used, recorded in the report, and no Vulkan loader warnings', async () => {
     const dir = join(out, 'settings');
-    const r = await runCli(['run', 's001-softmax', '--epochs', '1', '--lr', '0.05', '--batch-size', '16', '--train-images', '240', '--test-images', '60', '--out', dir, '--json']);
+    const r = await runCli(['run', 's001-softmax', '--epochs', '1', '--lr', '0.05', '--batch-size', '16', '--train-images', '240', '--test-images', '60', '--out', dir, '--json', '--export', 'safetensors,tfjs']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/MNIST: 240 train, 60 test images/);
     // Dawn probing for a hardware adapter on a machine without a Vulkan driver makes the loader print these.
@@ -70,5 +71,15 @@ describe('shaderprop conventions', () => {
     expect(result.testSamples).toBe(60);
     // 240 images in batches of 16: 15 steps in the one epoch.
     expect(r.json[0]).toMatchObject({ id: 's001-softmax', epochs: 1, train_samples: 240 });
+
+    // --export: the trained model beside its checkpoints, in both formats.
+    expect(r.stderr).toContain(`s001-softmax: exported ${join(dir, 's001-softmax', 'model.safetensors')}`);
+    const safetensors = readFileSync(join(dir, 's001-softmax', 'model.safetensors'));
+    const header = JSON.parse(safetensors.subarray(8, 8 + Number(safetensors.readBigUInt64LE(0))).toString('utf8')) as Record<string, { shape?: number[] }>;
+    expect(Object.keys(header).sort()).toEqual(['__metadata__', 'dense/bias', 'dense/kernel']);
+    expect(header['dense/kernel']!.shape).toEqual([784, 10]);
+    const modelJson = JSON.parse(readFileSync(join(dir, 's001-softmax', 'tfjs', 'model.json'), 'utf8')) as { format: string; weightsManifest: { paths: string[] }[] };
+    expect(modelJson.format).toBe('layers-model');
+    expect(readFileSync(join(dir, 's001-softmax', 'tfjs', modelJson.weightsManifest[0]!.paths[0]!)).length).toBe(4 * (784 * 10 + 10));
   });
 });
