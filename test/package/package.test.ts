@@ -8,9 +8,10 @@
  * those package.json declares), so the test needs no registry.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnistDir } from '../helpers.js';
 
@@ -103,6 +104,24 @@ describe('the packed package', () => {
     expect([...outside].filter((s) => s.startsWith('node:') || s === 'webgpu')).toEqual([]);
     expect([...seen].map((f) => f.slice(installed.length + 1))).not.toContain('dist/src/platform/node.js');
   });
+
+  it('bundles for the browser with Vite: the shaders inlined, no Node module', async () => {
+    const web = join(app, 'web');
+    mkdirSync(web);
+    writeFileSync(join(web, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+    writeFileSync(join(web, 'main.js'), [
+      "import { createRuntime, dense, flatten, sequential } from 'shaderprop';",
+      'const rt = await createRuntime();',
+      "const model = sequential([flatten(), dense(10, 'softmax')], { inputShape: [28, 28], runtime: rt });",
+      'document.body.textContent = model.summary();',
+    ].join('\n'));
+    await build({ root: web, configFile: false, logLevel: 'silent', build: { outDir: join(web, 'out'), target: 'es2022', minify: false } });
+    const bundle = readdirSync(join(web, 'out', 'assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(web, 'out', 'assets', f), 'utf8')).join('\n');
+    expect(bundle).toMatch(/@compute/);
+    expect(bundle).toContain('navigator.gpu');
+    // What Vite leaves for a Node module imported into a browser build.
+    expect(bundle).not.toMatch(/__vite-browser-external|from ['"]node:|import\(['"]node:|from ['"]webgpu['"]/);
+  }, 60_000);
 
   it.skipIf(!mnistDir())('runs the README example with Node (on 600 MNIST images, one epoch)', () => {
     let code = readmeExample();
