@@ -170,4 +170,16 @@ describe('the packed package', () => {
     expect(list.status, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((e) => e.id)).toContain('s001-softmax');
   });
+
+  it.skipIf(!mnistDir())('runs an experiment with the installed command: trains, writes the report and exports', () => {
+    const bin = join(app, 'node_modules', '.bin', 'shaderprop');
+    const r = run(bin, ['run', 's001-softmax', '--epochs', '1', '--train-images', '240', '--test-images', '60', '--out', 'report', '--export', 'safetensors'], app, { MNIST_DIR: mnistDir()! });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/s001-softmax: test accuracy 0\.\d+/);
+    expect(r.stdout).toMatch(/report: report\/index\.html/);
+    // The charts (vega, in Node) are embedded as SVG pictures.
+    expect(readFileSync(join(app, 'report', 'index.html'), 'utf8')).toMatch(/<img src="data:image\/svg\+xml;base64,/);
+    expect(readFileSync(join(app, 'report', 's001-softmax', 'learning-curves.svg'), 'utf8')).toMatch(/^<svg/);
+    expect(existsSync(join(app, 'report', 's001-softmax', 'model.safetensors'))).toBe(true);
+  }, 120_000);
 });
