@@ -236,11 +236,11 @@ async function run(patterns: string[], opts: RunOptions): Promise<void> {
       continue;
     }
     report.results.push(result);
-    for (const path of await exportTrained(experiment, result, outDir, exportFormats, rt)) say(`${experiment.id}: exported ${relativeOrAbsolute(path)}`);
     const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
     const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
     const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
     say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+    for (const path of await exportTrained(experiment, result, outDir, exportFormats, rt)) say(`${experiment.id}: exported ${relativeOrAbsolute(path)}`);
     if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
     await written();
   }
