@@ -26,30 +26,35 @@ async function namedWeights(model: Exportable): Promise<NamedTensor[]> {
   return (await model.getWeights()).map((w) => ({ name: `${w.layer}/${w.name}`, shape: w.shape, values: w.values }));
 }
 
-/** The files of an export, by name (a page can offer them as downloads). */
-export async function exportFiles(model: Exportable, format: ExportFormat): Promise<{ name: string; data: Uint8Array }[]> {
+/**
+ * The files of an export, by name (a page offers them as downloads). With
+ * `name`, they are `<name>.safetensors`, or `<name>.json` and
+ * `<name>.weights.bin`; else `model.safetensors`, or `model.json` and `weights.bin`.
+ */
+export async function exportFiles(model: Exportable, format: ExportFormat, options: { name?: string } = {}): Promise<{ name: string; data: Uint8Array }[]> {
   if (!EXPORT_FORMATS.includes(format)) throw new Error(`Unknown export format '${String(format)}': use ${EXPORT_FORMATS.join(' or ')}.`);
   const topology = toTopology(model);
   const weights = await namedWeights(model);
   if (format === 'safetensors') {
     const metadata = { generated_by: 'shaderprop', architecture: JSON.stringify(topology) };
-    return [{ name: 'model.safetensors', data: encodeSafetensors(weights, metadata) }];
+    return [{ name: `${options.name ?? 'model'}.safetensors`, data: encodeSafetensors(weights, metadata) }];
   }
   const total = weights.reduce((n, w) => n + w.values.length, 0);
   const data = new Uint8Array(4 * total);
   const view = new DataView(data.buffer);
   let at = 0;
   for (const w of weights) for (let i = 0; i < w.values.length; i++, at += 4) view.setFloat32(at, w.values[i]!, true);
+  const weightsFile = options.name ? `${options.name}.weights.bin` : 'weights.bin';
   const modelJson = {
     format: 'layers-model',
     generatedBy: 'shaderprop',
     convertedBy: null,
     modelTopology: topology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
+    weightsManifest: [{ paths: [weightsFile], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
   };
   return [
-    { name: 'model.json', data: new TextEncoder().encode(JSON.stringify(modelJson)) },
-    { name: 'weights.bin', data },
+    { name: options.name ? `${options.name}.json` : 'model.json', data: new TextEncoder().encode(JSON.stringify(modelJson)) },
+    { name: weightsFile, data },
   ];
 }
 
