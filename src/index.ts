@@ -2,6 +2,7 @@
  * shaderprop: neural-network training on WebGPU, where every forward pass,
  * backward pass and optimizer update is a hand-written WGSL shader.
  */
+/// <reference types="@webgpu/types" preserve="true" />
 export { createRuntime, defaultRuntime } from './gpu/device.js';
 export { Runtime, DeviceLostError, type Dispatch, type Kernel, type AdapterDescription } from './gpu/runtime.js';
 export { BufferPool } from './gpu/buffers.js';
@@ -10,6 +11,10 @@ export * from './losses/losses.js';
 export * from './optimizers/optimizers.js';
 export * from './init/initializers.js';
 export { Sequential, sequential, type CompileOptions, type FitOptions, type EvaluateResult, type SequentialOptions } from './model/sequential.js';
+export { exportFiles, EXPORT_FORMATS, type ExportFormat } from './model/export.js';
+export { loadSafetensors, sequentialFromTopology, type LoadOptions } from './model/load.js';
+export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './model/safetensors.js';
+export { toTopology, fromTopology, type SequentialTopology, type KerasLayerConfig } from './model/topology.js';
 export { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type BatchLogs, type EpochProgress } from './model/history.js';
 export { Dataset, type DatasetOptions, type DatasetSource } from './data/dataset.js';
 export { loadMnist, MNIST_FILES, MNIST_SHA256, type LabeledImages, type MnistOptions } from './data/mnist.js';

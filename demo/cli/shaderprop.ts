@@ -3,6 +3,7 @@
  *
  *   shaderprop list [--json]
  *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
+ *                  [--lr RATE] [--batch-size N] [--train-images N] [--test-images N] [--export safetensors,tfjs]
  *   shaderprop bench <id|prefix*>... [--batch N...] [--seconds S] [--tfjs [BACKENDS]] [--json]
  *
  * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
@@ -18,15 +19,18 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { createRuntime } from '../../src/gpu/device.js';
-import { DeviceLostError } from '../../src/gpu/runtime.js';
-import { loadMnist } from '../../src/data/mnist.js';
 import type { Callback } from '../../src/model/history.js';
-import { EXPERIMENTS, selectExperiments, type Experiment } from '../../src/experiments/registry.js';
-import { describeQuick, ResumeMismatchError, RunInterruptedError, runExperiment } from '../../src/experiments/runner.js';
+import type { Experiment } from '../../src/experiments/registry.js';
 import { acquireLock, clearFolder, inspectFolder, makeFolder, MANIFEST_FILE, newestRun, removeIfEmpty, RunFolderError, type RunManifest } from './run-folder.js';
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
-import { markdownSummary, pointsDifference, writeReport } from '../../src/report/index.js';
+import { applyConventions } from './conventions.js';
+import { loadLibrary, type Library } from './library.js';
+
+// The library loads in a preAction hook, once a command runs (./library.ts).
+let {
+  createRuntime, DeviceLostError, loadMnist, EXPERIMENTS, selectExperiments, describeQuick, runExperiment, ResumeMismatchError, RunInterruptedError,
+  markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic, parseExportFormats, exportTrained,
+} = {} as Library;
 
 // `shaderprop list | head` closes stdout early: that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -61,6 +65,11 @@ program
   .option('--force', 'replace the run already in --out (its files are deleted first)')
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
+  .addOption(new Option('--lr <rate>', 'learning rate of every run (the initial one of a decaying schedule)').argParser(positiveNumber))
+  .addOption(new Option('--batch-size <n>', 'batch size of every run').argParser(positiveInt))
+  .addOption(new Option('--train-images <n>', 'train on the first N MNIST training images (before the validation split)').argParser(positiveInt))
+  .addOption(new Option('--test-images <n>', 'evaluate on the first N MNIST test images').argParser(positiveInt))
+  .option('--export <formats>', 'also write each trained model as safetensors and/or tfjs (TensorFlow.js Layers), comma-separated, beside its checkpoints')
   .action(run);
 
 program
@@ -75,6 +84,14 @@ program
   .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
   .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
   .action(bench);
+
+program.hook('preAction', async () => {
+  ({
+    createRuntime, DeviceLostError, loadMnist, EXPERIMENTS, selectExperiments, describeQuick, runExperiment, ResumeMismatchError, RunInterruptedError,
+    markdownSummary, pointsDifference, writeReport, withSettings, limitImages, ignoredByClassic, parseExportFormats, exportTrained,
+  } = await loadLibrary());
+});
+applyConventions(program);
 
 try {
   await program.parseAsync();
@@ -151,12 +168,20 @@ interface RunOptions {
   force?: boolean;
   /** false with --no-bounds-checks. */
   boundsChecks: boolean;
+  lr?: number;
+  batchSize?: number;
+  trainImages?: number;
+  testImages?: number;
+  export?: string;
 }
 
 async function run(patterns: string[], opts: RunOptions, command: Command): Promise<void> {
+  const settings = { learningRate: opts.lr, batchSize: opts.batchSize, trainImages: opts.trainImages, testImages: opts.testImages };
   let experiments: Experiment[];
+  let exportFormats: ReturnType<typeof parseExportFormats>;
   try {
-    experiments = selectExperiments(patterns);
+    exportFormats = parseExportFormats(opts.export);
+    experiments = selectExperiments(patterns).map((e) => withSettings(e, settings));
   } catch (error) {
     fail((error as Error).message);
   }
@@ -183,13 +208,14 @@ async function run(patterns: string[], opts: RunOptions, command: Command): Prom
     if (created) removeIfEmpty(outDir);
   };
   try {
-    await runIn(outDir, experiments, opts, command, say);
+    await runIn(outDir, experiments, opts, command, say, settings, exportFormats);
   } finally {
     cleanUp();
   }
 }
 
-async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions, command: Command, say: (line: string) => void): Promise<void> {
+async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions, command: Command, say: (line: string) => void,
+  settings: Parameters<typeof withSettings>[1], exportFormats: ReturnType<typeof parseExportFormats>): Promise<void> {
   const { kind, manifest: previous } = inspectFolder(outDir);
   const shown = relativeOrAbsolute(outDir);
   // Ctrl-C (SIGINT) or SIGTERM: training stops after the steps under way, last.ckpt keeps them, and the
@@ -253,7 +279,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   const report: RunReport = {
     started: new Date().toISOString(),
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
-    adapter: '—', quick: !!opts.quick, results: [], skipped: [],
+    adapter: '—', quick: !!opts.quick, results: [], skipped: [], settings,
   };
   // A resume keeps the results of the run's other ids.
   const earlier = opts.resume ? readEarlierReport(outDir) : null;
@@ -274,7 +300,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
   let mnist: Awaited<ReturnType<typeof loadMnist>>;
   try {
-    mnist = await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } });
+    mnist = limitImages(await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } }), settings);
   } catch (error) {
     rt.destroy();
     // The folder's own message advises MNIST_DIR; --data is what this command was given.
@@ -295,6 +321,8 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
         say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
           'a classic baseline runs whole, with its own settings.');
       }
+      const ignored = experiment.kind === 'classic' ? [...ignoredByClassic(settings), ...(exportFormats.length > 0 ? ['--export'] : [])] : [];
+      if (ignored.length > 0) say(`${experiment.id}: ${ignored.join(' and ')} ${ignored.length === 1 ? 'applies' : 'apply'} to the neural models only.`);
       let result: ExperimentResult;
       try {
         if (controller.signal.aborted) throw new RunInterruptedError(experiment.id, null, 'before it started');
@@ -321,6 +349,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
       const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
       const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
       say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+      for (const path of await exportTrained(experiment, result, outDir, exportFormats, rt)) say(`${experiment.id}: exported ${relativeOrAbsolute(path)}`);
       if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
       await written();
     }

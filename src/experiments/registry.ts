@@ -12,6 +12,7 @@ import { INITIALIZERS, normal, varianceScaling, type Initializer } from '../init
 import { adadelta, adagrad, adam, exponentialDecay, rmsprop, sgd, type Optimizer } from '../optimizers/optimizers.js';
 import type { LossName } from '../losses/losses.js';
 import type { Preprocessing } from '../data/preprocess.js';
+import { didYouMean } from './suggest.js';
 
 /** Which samples validate. */
 export type ValidationSpec =
@@ -521,8 +522,8 @@ export const EXPERIMENTS: readonly Experiment[] = [
 export function getExperiment(id: string): Experiment {
   const found = EXPERIMENTS.find((e) => e.id === id);
   if (!found) {
-    throw new Error(`Unknown experiment '${id}'. Known ids: ${EXPERIMENTS.map((e) => e.id).join(', ')}. ` +
-      'Run `shaderprop list` to see them with descriptions.');
+    throw new Error(`Unknown experiment '${id}'.${didYouMean(id, EXPERIMENTS.map((e) => e.id))} ` +
+      'Run `shaderprop list` to see every id with its description.');
   }
   return found;
 }

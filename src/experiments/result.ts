@@ -3,6 +3,7 @@
  * `report.json` and rendered by `src/report/` into the HTML report.
  */
 import type { ClassificationReport } from '../metrics/classification.js';
+import type { RunSettings } from './overrides.js';
 
 /** One image of the report's picture grids. */
 export interface SampleImage {
@@ -168,4 +169,6 @@ export interface RunReport {
   results: ExperimentResult[];
   /** Ids asked for that could not run (an error on this adapter or data), with the reason. */
   skipped: { id: string; reason: string }[];
+  /** What the command line replaced of every entry's settings (`run --lr --batch-size --train-images --test-images`). */
+  settings?: RunSettings;
 }

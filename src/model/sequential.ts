@@ -24,6 +24,7 @@ import { History, TrainingDivergedError, TrainingInterruptedError, type BatchLog
 import { Stream, Workspace, type LossPlan, type ModelLayout, type ParamView, type StreamRole } from './plan.js';
 import { formatSummary, summaryRows } from './summary.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointHeader } from './checkpoint.js';
+import { exportModel, type ExportFormat } from './export.js';
 import { getPlatform } from '../platform/platform.js';
 import { timeDispatches } from '../gpu/timing.js';
 import { formatBytes } from '../gpu/buffers.js';
@@ -252,9 +253,11 @@ export class Sequential {
   }
 
   private lossPlan(shapes: Shape[]): LossPlan {
-    if (!this.compiled) throw new Error('Call model.compile({ optimizer, loss }) before fit or evaluate.');
     const last = this.layers[this.layers.length - 1]!;
-    const plan = planLoss(this.compiled.loss, last.activation.name, sizeOf(shapes[shapes.length - 1]!));
+    // Uncompiled, a model can still predict (one just loaded, say): with a loss that absorbs
+    // no activation, every layer applies its own. fit and evaluate require compile.
+    const loss = this.compiled?.loss ?? resolveLoss('meanSquaredError');
+    const plan = planLoss(loss, last.activation.name, sizeOf(shapes[shapes.length - 1]!));
     return { ...plan, outputActivation: last.activation };
   }
 
@@ -636,6 +639,7 @@ export class Sequential {
   async evaluate(data: Dataset, options: { batchSize?: number } = {}): Promise<EvaluateResult> {
     this.checkNotDisposed('evaluate');
     if (!this.inputShapeValue) this.build(data.sampleShape);
+    if (!this.compiled) throw new Error('Call model.compile({ optimizer, loss }) before evaluate.');
     this.checkData(data, 'Evaluation data');
     if (data.count === 0) throw new Error(`Evaluation data '${data.name}' is empty.`);
     const gpu = await this.ensureGpu(this.seed);
@@ -652,7 +656,6 @@ export class Sequential {
     this.checkNotDisposed('predict');
     if (!this.inputShapeValue) this.build(data.sampleShape);
     this.checkShape(data, 'Prediction data');
-    if (!this.compiled) throw new Error('Call model.compile first: predict needs to know the loss to apply the output activation.');
     const gpu = await this.ensureGpu(this.seed);
     // A set smaller than the batch runs as one batch of its own size: the same sums, less padding.
     const batch = Math.min(options.batchSize ?? 128, data.count);
@@ -759,6 +762,15 @@ export class Sequential {
       resetStepState(gpu.rt, gpu.trainState, 0, header.optimizer.iteration);
     }
     return header;
+  }
+
+  /**
+   * Writes the model for other frameworks: 'safetensors' (the file `path`;
+   * `loadSafetensors` reads it back) or 'tfjs' (TensorFlow.js's Layers format,
+   * model.json and weights.bin in the folder `path`). Returns the paths written.
+   */
+  async export(format: ExportFormat, path: string): Promise<string[]> {
+    return exportModel(this, format, path);
   }
 
   /** Reads a checkpoint file written by `save`. */

@@ -2,7 +2,7 @@
  * The Node half of the platform: Dawn's WebGPU (the `webgpu` package), the file
  * system and the environment. The only module of the library that imports Node.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,25 @@ const SOFTWARE_ICDS = [
   '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
   '/opt/google/chrome/vk_swiftshader_icd.json',
 ];
+
+/**
+ * Whether the Vulkan loader has a driver to try: a manifest (`*.json`) in one
+ * of the folders it searches on Linux. Without one, asking Dawn for a hardware
+ * adapter only makes the loader print "vkCreateInstance: Found no drivers!".
+ */
+function vulkanDriversListed(): boolean {
+  const env = process.env;
+  const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const dataDirs = [env.XDG_DATA_HOME || join(homedir(), '.local/share'), ...(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':')];
+  const folders = [...configDirs, '/usr/local/etc', '/etc', ...dataDirs].filter(Boolean).map((dir) => join(dir, 'vulkan', 'icd.d'));
+  return folders.some((folder) => {
+    try {
+      return readdirSync(folder).some((name) => name.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Dawn's GPU objects, one per set of flags: with bounds checks, and without. */
 const gpuPromises = new Map<boolean, Promise<GPU>>();
@@ -42,8 +61,13 @@ async function createDawnGpu(flags: string[]): Promise<GPU> {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
   const userChoseDriver = process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES;
-  const hardware = await probe(webgpu.create, flags);
-  if (hardware) return hardware;
+  // On Linux without a Vulkan driver, SwiftShader comes first: probing for hardware
+  // there would only print the loader's "Found no drivers!" warnings.
+  const hardwareFirst = !!userChoseDriver || !!process.env.VK_ADD_DRIVER_FILES || process.platform !== 'linux' || vulkanDriversListed();
+  if (hardwareFirst) {
+    const hardware = await probe(webgpu.create, flags);
+    if (hardware) return hardware;
+  }
   if (!userChoseDriver) {
     for (const icd of SOFTWARE_ICDS) {
       if (!existsSync(icd)) continue;
@@ -51,6 +75,11 @@ async function createDawnGpu(flags: string[]): Promise<GPU> {
       const software = await probe(webgpu.create, flags);
       if (software) return software;
     }
+    delete process.env.VK_ICD_FILENAMES;
+  }
+  if (!hardwareFirst) {
+    const hardware = await probe(webgpu.create, flags);
+    if (hardware) return hardware;
   }
   throw new Error(
     'No WebGPU adapter found. shaderprop needs a Vulkan driver (Linux), Metal (macOS) or D3D12 (Windows). ' +

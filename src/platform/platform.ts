@@ -38,7 +38,8 @@ export const NO_WEBGPU_MESSAGE =
   'This browser has no WebGPU (navigator.gpu is missing). Use Chrome or Edge 113+, ' +
   'Safari 26+, or Firefox 141+ (Windows); in Chromium on Linux start it with --enable-unsafe-webgpu.';
 
-const browserPlatform: Platform = {
+/** The browser's platform: `navigator.gpu`, `fetch` for reading, no file system. */
+export const browserPlatform: Platform = {
   name: 'browser',
   async gpu(options) {
     if (!('gpu' in navigator)) throw new Error(NO_WEBGPU_MESSAGE);
@@ -72,7 +73,15 @@ const browserPlatform: Platform = {
   cacheDir: () => 'shaderprop-cache',
 };
 
-/** The host platform, detected once. */
+/**
+ * Fixes the platform instead of detecting it: the package's Node entry passes
+ * Node's, its browser entry the browser's (which never loads a Node module).
+ */
+export function usePlatform(platform: Platform): void {
+  current = Promise.resolve(platform);
+}
+
+/** The host platform, detected once (or set by `usePlatform`). */
 export function getPlatform(): Promise<Platform> {
   if (!current) {
     if (inBrowser()) {

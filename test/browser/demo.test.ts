@@ -20,6 +20,7 @@ import type { ClassicExperiment } from '../../src/experiments/registry.js';
 import { createRuntime } from '../../src/gpu/device.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { decodeCheckpoint } from '../../src/model/checkpoint.js';
+import { decodeSafetensors } from '../../src/model/safetensors.js';
 import { mnistDir } from '../helpers.js';
 import { CHROMIUM, collectErrors, hasChromium, launchChromium, OUTPUT, serveBuiltApp, setSettings, waitForState } from './app.js';
 
@@ -145,6 +146,49 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       expect((await session.model.evaluate(session.test)).accuracy).toBe(shown);
     } finally {
       session.dispose();
+    }
+  });
+
+  it('saves the model as safetensors and as TensorFlow.js files, with the checkpoint\'s weights', async () => {
+    const checkpoint = decodeCheckpoint(await downloadCheckpoint(), 'web-demo.ckpt');
+    // Each tensor of the checkpoint's flat parameter buffer, one after the other.
+    const params = Buffer.concat(checkpoint.header.tensors.map((t) => {
+      const values = checkpoint.params.subarray(t.offset, t.offset + t.count);
+      return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+    }));
+    const downloads: { name: string; bytes: Buffer }[] = [];
+    const save = async (format: string, count: number) => {
+      await page.selectOption('#save-format', format);
+      const done = new Promise<void>((resolve) => {
+        page.on('download', async function collect(download) {
+          downloads.push({ name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) });
+          if (downloads.length === count) {
+            page.off('download', collect);
+            resolve();
+          }
+        });
+      });
+      await page.click('#save');
+      await done;
+    };
+    try {
+      await save('safetensors', 1);
+      expect(downloads.map((d) => d.name)).toEqual(['s001-softmax.safetensors']);
+      const { metadata, tensors } = decodeSafetensors(new Uint8Array(downloads[0]!.bytes), 's001-softmax.safetensors');
+      expect(JSON.parse(metadata.architecture!)).toMatchObject({ class_name: 'Sequential' });
+      expect([...tensors.keys()]).toEqual(['dense/kernel', 'dense/bias']);
+      expect(Buffer.concat([...tensors.values()].map((t) => Buffer.from(t.values.buffer))).equals(params)).toBe(true);
+
+      downloads.length = 0;
+      await save('tfjs', 2);
+      expect(downloads.map((d) => d.name).sort()).toEqual(['s001-softmax.json', 's001-softmax.weights.bin']);
+      const modelJson = JSON.parse(downloads.find((d) => d.name.endsWith('.json'))!.bytes.toString('utf8')) as { format: string; weightsManifest: { paths: string[] }[] };
+      expect(modelJson.format).toBe('layers-model');
+      expect(modelJson.weightsManifest[0]!.paths).toEqual(['s001-softmax.weights.bin']);
+      expect(downloads.find((d) => d.name.endsWith('.bin'))!.bytes.equals(params)).toBe(true);
+      expect(await page.textContent('#status')).toMatch(/Saved s001-softmax\.json and s001-softmax\.weights\.bin/);
+    } finally {
+      await page.selectOption('#save-format', 'ckpt');
     }
   });
 

@@ -14,6 +14,7 @@ import type { Runtime } from '../../../src/gpu/runtime.js';
 import { canTimeDispatches } from '../../../src/gpu/timing.js';
 import { confusionMatrix, formatClassificationReport } from '../../../src/metrics/classification.js';
 import { decodeCheckpoint } from '../../../src/model/checkpoint.js';
+import { exportFiles, type ExportFormat } from '../../../src/model/export.js';
 import { NO_WEBGPU_MESSAGE } from '../../../src/platform/platform.js';
 import { confusionHeatmap, imageGrid, learningCurves, stepCurves } from '../../../src/report/charts.js';
 import { addPoints, draw, liveCurvesSpec, timingSpec, type CurvePoint } from './charts.js';
@@ -472,8 +473,23 @@ async function showClassicResult(result: ClassicResult): Promise<void> {
 
 async function save(): Promise<void> {
   if (!session) throw new Error('Train a model first.');
+  const base = `${session.settings.id}${session.settings.cell ? `-${session.settings.cell.replace(/[^A-Za-z0-9.+-]+/g, '_')}` : ''}`;
+  // Save as: the checkpoint (default), or an export for other frameworks (model.export's formats).
+  const format = document.querySelector<HTMLSelectElement>('#save-format')?.value ?? 'ckpt';
+  if (format !== 'ckpt') {
+    const files = await exportFiles(session.model, format as ExportFormat, { name: base });
+    for (const file of files) downloadFile(file.name, file.data);
+    const what = format === 'tfjs' ? 'TensorFlow.js\'s Layers format, for tf.loadLayersModel' : 'safetensors, for loadSafetensors() or any safetensors reader';
+    status(`Saved ${files.map((f) => f.name).join(' and ')}: ${what}.`);
+    return;
+  }
   const bytes = await session.checkpoint();
-  const name = `${session.settings.id}${session.settings.cell ? `-${session.settings.cell.replace(/[^A-Za-z0-9.+-]+/g, '_')}` : ''}.ckpt`;
+  const name = `${base}.ckpt`;
+  downloadFile(name, bytes);
+  status(`Saved ${name} (${bytes.length.toLocaleString('en-US')} bytes): the checkpoint format of shaderprop run; load it here or with model.load().`);
+}
+
+function downloadFile(name: string, bytes: Uint8Array): void {
   const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
   const link = document.createElement('a');
   link.href = url;
@@ -482,7 +498,6 @@ async function save(): Promise<void> {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  status(`Saved ${name} (${bytes.length.toLocaleString('en-US')} bytes): the checkpoint format of shaderprop run; load it here or with model.load().`);
 }
 
 async function load(file: File): Promise<void> {

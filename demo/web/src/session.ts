@@ -11,10 +11,12 @@ import { History, type Callback, type EpochLogs } from '../../../src/model/histo
 import { sequential, type Sequential } from '../../../src/model/sequential.js';
 import type { CheckpointHeader } from '../../../src/model/checkpoint.js';
 import { classificationReport, confusionMatrix } from '../../../src/metrics/classification.js';
-import type { Optimizer, Schedule } from '../../../src/optimizers/optimizers.js';
+import { initialLearningRate, withLearningRate } from '../../../src/experiments/overrides.js';
 import { runClassic } from '../../../src/experiments/classic.js';
 import { EXPERIMENTS, type ClassicExperiment, type Experiment, type NeuralExperiment, type SweepExperiment, type TrainSpec } from '../../../src/experiments/registry.js';
 import type { ClassicResult, RunResult, SampleImage } from '../../../src/experiments/result.js';
+
+export { initialLearningRate, withLearningRate };
 
 export type Trainable = NeuralExperiment | SweepExperiment;
 
@@ -63,21 +65,6 @@ export function trainSpec(e: Trainable, cell: string | null): TrainSpec {
   const found = e.cells.find((c) => c.name === cell);
   if (!found) throw new Error(`${e.id} is a sweep: choose one of its cells (${e.cells.map((c) => c.name).join('; ')}).`);
   return found.train;
-}
-
-/** The learning rate an optimizer starts with. */
-export function initialLearningRate(optimizer: Optimizer): number {
-  return optimizer.schedule.kind === 'constant' ? optimizer.schedule.learningRate : optimizer.schedule.initialLearningRate;
-}
-
-/** The optimizer with another (initial) learning rate; its schedule's shape is kept. */
-export function withLearningRate(optimizer: Optimizer, learningRate: number): Optimizer {
-  if (learningRate === initialLearningRate(optimizer)) return optimizer;
-  const schedule: Schedule = optimizer.schedule.kind === 'constant'
-    ? { kind: 'constant', learningRate }
-    : { ...optimizer.schedule, initialLearningRate: learningRate };
-  const description = optimizer.describe().replace(/lr=[^,)·]+/, `lr=${learningRate}`);
-  return { ...optimizer, schedule, describe: () => description };
 }
 
 /** Sizes that keep a first run short: full MNIST on a GPU, a subset on a software adapter. */
