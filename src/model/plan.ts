@@ -70,6 +70,18 @@ export class Workspace {
     readonly loss: LossPlan,
   ) {
     const { layers, shapes } = layout;
+    // Every activation buffer holds the batch: the widest one decides the largest batch that fits one buffer
+    // (a binding is limited by maxStorageBufferBindingSize too). Checked before anything is allocated.
+    const widest = Math.max(...shapes.map(sizeOf), targetWidth);
+    const limitBytes = Math.min(rt.limits.maxBufferSize, rt.limits.maxStorageBufferBindingSize);
+    if (batch * widest * 4 > limitBytes) {
+      const fits = Math.floor(limitBytes / (widest * 4));
+      throw new Error(
+        `A batch of ${batch.toLocaleString('en-US')} needs activation buffers of ${(batch * widest * 4).toLocaleString('en-US')} bytes ` +
+          `(${widest.toLocaleString('en-US')} floats a sample), more than this adapter's buffer limit of ${limitBytes.toLocaleString('en-US')} bytes. ` +
+          `Use a batch size of at most ${fits.toLocaleString('en-US')}.`,
+      );
+    }
     const alloc = (elements: number, label: string) => {
       const buffer = rt.storage(elements * 4, label);
       this.owned.push(buffer);

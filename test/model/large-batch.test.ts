@@ -60,3 +60,27 @@ describe('grids past the per-dimension limit', () => {
     data.dispose();
   });
 });
+
+describe('a batch past the buffer limit', () => {
+  it('is refused before the batch buffers are made, naming the largest batch that fits', async (ctx) => {
+    const limit = Math.min(rt.limits.maxBufferSize, rt.limits.maxStorageBufferBindingSize);
+    const width = 4096; // the widest activation: the hidden layer's output, 16 KiB a sample
+    const fits = Math.floor(limit / (width * 4));
+    const n = fits + 1;
+    // Adapters with buffer limits of several GiB would need more data than a test should upload.
+    if (n * 784 > 300e6) ctx.skip();
+    // Bytes, as MNIST is stored: the data itself is a quarter of the first activation's size.
+    const x = new Uint8Array(n * 784);
+    const y = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    const data = Dataset.create(rt, { x, y, shape: [784], classes: 10, name: 'wide batch' }, { preprocessing: { kind: 'scale', scale: 1 / 255 } });
+    const model = sequential([flatten(), dense(width, 'relu'), dense(10, 'softmax')], { inputShape: [784], runtime: rt, seed: 1 });
+    model.compile({ optimizer: sgd({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
+    const message = new RegExp(`Use a batch size of at most ${fits.toLocaleString('en-US')}\\.`);
+    await expect(model.predict(data, { batchSize: n })).rejects.toThrow(message);
+    await expect(model.fit(data, { epochs: 1, batchSize: n })).rejects.toThrow(message);
+    // The largest batch named fits.
+    expect((await model.evaluate(data.subset(Array.from({ length: 256 }, (_, i) => i), 'head'), { batchSize: 256 })).loss).toBeGreaterThan(0);
+    model.dispose();
+    data.dispose();
+  });
+});
