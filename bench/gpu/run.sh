@@ -29,7 +29,8 @@
 #
 # Environment: OUT, KIT (default ./.gpu), MNIST_DIR, QUICK=1,
 # BENCH_TIMEOUT / TORCH_TIMEOUT / EPOCHS_TIMEOUT / TESTS_TIMEOUT (seconds per
-# step), BENCH_ROUNDS, BENCH_SECONDS, TEST_WORKERS, EPOCHS_ARGS (more
+# step), BENCH_ROUNDS, BENCH_SECONDS, TEST_WORKERS, STEPS (default
+# "bench torch epochs tests"), SKIP_TORCH=1, EPOCHS_WARM=0, EPOCHS_ARGS (more
 # arguments for bench/epochs.ts, e.g. "--time-limit 200"), KIT_VULKAN=1 (use
 # the kit's Vulkan loader even where the machine has one), NVIDIA_ICD_DIRS
 # (the folders searched for nvidia*.json, space-separated).
@@ -248,6 +249,9 @@ say "MNIST: ${MNIST:-not found (bench/epochs.ts will say so)}"
 # --- the steps ----------------------------------------------------------------
 STATUS=""
 LOGS="$WORK/logs"
+# STEPS: which of them to run (default all): bench torch epochs tests.
+STEPS=" ${STEPS:-bench torch epochs tests} "
+wanted() { case "$STEPS" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 mkdir -p "$LOGS"
 step() { # name, seconds, command...
   local name=$1 seconds=$2
@@ -268,12 +272,12 @@ step() { # name, seconds, command...
 # 1. Kernel rates, step profiles and the models beside TensorFlow.js (WebGPU on the same adapter).
 BENCH_ARGS=(--json --out "$LOGS/bench.json" --tfjs-backends webgpu --no-unchecked --rounds "${BENCH_ROUNDS:-3}" --seconds "${BENCH_SECONDS:-0.4}" --kernel-seconds 0.1)
 [ "$QUICK" = 1 ] && BENCH_ARGS+=(--quick)
-step bench "$BENCH_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/train-throughput.ts "${BENCH_ARGS[@]}"
+wanted bench && step bench "$BENCH_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/train-throughput.ts "${BENCH_ARGS[@]}"
 
 # 2. PyTorch on the same models (eager, and the step in one CUDA graph), where python3 has torch.
 TORCH_PY=""
 for f in "$KIT/torch_bench.py" "$ROOT/../shared/gpu/torch_bench.py"; do [ -f "$f" ] && { TORCH_PY="$f"; break; }; done
-if [ "${SKIP_TORCH:-0}" = 1 ]; then
+if [ "${SKIP_TORCH:-0}" = 1 ] || ! wanted torch; then
   say "step torch: skipped (SKIP_TORCH=1)"
 elif [ -n "$TORCH_PY" ] && [ -n "$MNIST" ] && command -v python3 >/dev/null && python3 -c 'import torch' 2>/dev/null; then
   TORCH_ARGS=(--mnist "$MNIST" --seconds "${BENCH_SECONDS:-0.4}" --budget $((TORCH_TIMEOUT > 40 ? TORCH_TIMEOUT - 25 : TORCH_TIMEOUT)))
@@ -289,9 +293,9 @@ EPOCHS=(--json --out "$LOGS/epochs.json" --budget $((EPOCHS_TIMEOUT > 60 ? EPOCH
 [ "$QUICK" = 1 ] && EPOCHS+=(--quick)
 # shellcheck disable=SC2206
 [ -n "${EPOCHS_ARGS:-}" ] && EPOCHS+=(${EPOCHS_ARGS})
-step epochs "$EPOCHS_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/epochs.ts "${EPOCHS[@]}"
+wanted epochs && step epochs "$EPOCHS_TIMEOUT" "$NODE" --import ./demo/register.mjs bench/epochs.ts "${EPOCHS[@]}"
 # The recipe again in a new process: kernel choices now come from the cache the first run filled.
-if [ "${EPOCHS_WARM:-1}" = 1 ]; then
+if [ "${EPOCHS_WARM:-1}" = 1 ] && wanted epochs; then
   WARM=(--json --out "$LOGS/epochs-warm.json" --only recipe --budget $((EPOCHS_TIMEOUT > 60 ? EPOCHS_TIMEOUT - 30 : EPOCHS_TIMEOUT)))
   [ -n "$MNIST" ] && WARM+=(--mnist "$MNIST")
   [ "$QUICK" = 1 ] && WARM+=(--quick)
@@ -300,11 +304,14 @@ fi
 
 # 4. The test suite on this adapter (files in parallel; not the browser or slow tiers).
 [ -n "$MNIST" ] && export MNIST_DIR="$MNIST"
-if [ -e node_modules/vitest/vitest.mjs ]; then
+if ! wanted tests; then
+  :
+elif [ -e node_modules/vitest/vitest.mjs ]; then
   if [ "$QUICK" = 1 ]; then
     TESTS=(test/kernels/gemm.test.ts test/kernels/tuner.test.ts test/model/large-batch.test.ts)
   else
-    TESTS=(--fileParallelism --maxWorkers "${TEST_WORKERS:-8}" --exclude 'test/slow/**' --exclude 'test/report/browser.test.ts')
+    # Not the package test: it packs and installs with npm, which the kit does not carry.
+    TESTS=(--fileParallelism --maxWorkers "${TEST_WORKERS:-8}" --exclude 'test/slow/**' --exclude 'test/report/browser.test.ts' --exclude 'test/package/**')
   fi
   step tests "$TESTS_TIMEOUT" "$NODE" node_modules/vitest/vitest.mjs run --reporter=dot "${TESTS[@]}"
   sed 's/\x1b\[[0-9;]*m//g' "$LOGS/tests.out" | grep -v '^$' | tail -40 > "$LOGS/tests.tail"
