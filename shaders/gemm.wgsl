@@ -16,14 +16,16 @@
 //   dense backward input   M = B,  K = OUT, N = IN:   a = dout,  b = weightᵀ (B_K = 1, B_N = OUT)
 //   dense backward weight  M = IN, K = B,   N = OUT:  a = inpᵀ (A_M = 1, A_K = IN), b = dout
 //
-// A workgroup of 16×16 threads computes a 64×64 tile of c. It walks K in steps
-// of 16: the whole workgroup copies a 64×16 block of a and a 16×64 block of b
-// into workgroup memory (each thread 4 + 4 loads, consecutive threads along
-// whichever axis of the operand is contiguous in memory: A_ALONG_K, B_ALONG_N),
-// then every thread does 16 × 4 × 4 multiply-adds out of that memory into its
-// 4×4 register block. The thread (tx, ty) owns rows ty + 16i and columns
-// tx + 16j (i, j < 4): neighbouring threads read neighbouring words of the
-// tiles and store neighbouring words of c.
+// A workgroup of 16×16 threads computes a tile of c, each thread a BLOCK×BLOCK
+// register block: BLOCK = 4 gives 64×64 tiles walked along K in steps of 16,
+// BLOCK = 8 gives 128×128 tiles in steps of 8 (fewer loads per multiply-add,
+// for large products). At each step the whole workgroup copies a TM×TK block of
+// a and a TK×TN block of b into workgroup memory (each thread 4 + 4 loads,
+// consecutive threads along whichever axis of the operand is contiguous in
+// memory: A_ALONG_K, B_ALONG_N), then every thread reads its rows and columns
+// of them as vec4s and does TK × BLOCK × BLOCK multiply-adds. The thread
+// (tx, ty) owns rows ty·4 + i and 64 + ty·4 + i (the second set for BLOCK = 8
+// only; i < 4), and the same columns with tx.
 //
 // Split K (SPLIT > 1): the x axis of the grid also runs over SPLIT slices of K,
 // each K_SLICE long, and each workgroup writes its slice's partial sums to
@@ -53,13 +55,15 @@ override ROWS: u32 = M + BIAS_ROW; // rows of the product: a's, and the ones row
 override SPLIT: u32 = 1u;
 override K_SLICE: u32 = K;
 
-const TM = 64u;       // rows of c per workgroup
-const TN = 64u;       // columns of c per workgroup
-const TK = 16u;       // depth of one step along K
-const THREADS = 256u; // 16 × 16
+override BLOCK: u32 = 4u;          // outputs per thread along each axis: 4 or 8
+override TM: u32 = 16u * BLOCK;    // rows of c per workgroup
+override TN: u32 = 16u * BLOCK;    // columns of c per workgroup
+override TK: u32 = 1024u / TM;     // depth of one step along K: a step's block of a is 1,024 floats
+const THREADS = 256u;              // 16 × 16
+const HALVES = 2u;                 // vec4 groups per row of acc (the second is used with BLOCK = 8)
 
-var<workgroup> a_tile: array<f32, 1024>; // [k][m]: TK × TM
-var<workgroup> b_tile: array<f32, 1024>; // [k][n]: TK × TN
+var<workgroup> a_tile: array<vec4f, 256>; // [k][m]: TK × TM floats, 4 to a vec4
+var<workgroup> b_tile: array<vec4f, 256>; // [k][n]: TK × TN
 
 @group(0) @binding(0) var<storage, read> a_mat: array<f32>;
 @group(0) @binding(1) var<storage, read> b_mat: array<f32>;
@@ -67,8 +71,13 @@ var<workgroup> b_tile: array<f32, 1024>; // [k][n]: TK × TN
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> bias_grad: array<f32>; // gemm_bias_grad (in place of bias)
 
-// acc[i] holds c[row0 + ty + 16i, col0 + tx + 16j] for j = 0..3 in its lanes.
-var<private> acc: array<vec4f, 4>;
+// acc[i·2 + h] holds c[row0 + row(i), col0 + 64h + tx·4 + j] for j = 0..3 in its lanes.
+var<private> acc: array<vec4f, 16>;
+
+// The thread's i-th row (or column, with tx) within the tile.
+fn own(i: u32, t: u32) -> u32 {
+  return (i / 4u) * 64u + t * 4u + i % 4u;
+}
 
 struct Tile {
   row0: u32,
@@ -104,7 +113,7 @@ fn b_or_zero(k: u32, n: u32, k_end: u32) -> f32 {
 // The tile's product over its K range into acc. Every thread of the workgroup
 // calls it (it has barriers); `t` is the thread's index in the workgroup.
 fn tile_product(tile: Tile, tx: u32, ty: u32, t: u32) {
-  acc = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
+  for (var i = 0u; i < 16u; i++) { acc[i] = vec4f(0.0); }
   for (var k0 = tile.k_begin; k0 < tile.k_end; k0 += TK) {
     for (var p = 0u; p < 4u; p++) {
       let e = t + p * THREADS;
@@ -112,22 +121,38 @@ fn tile_product(tile: Tile, tx: u32, ty: u32, t: u32) {
       var am = e / TK;
       var ak = e % TK;
       if (!A_ALONG_K) { am = e % TM; ak = e / TM; }
-      a_tile[ak * TM + am] = a_or_ones(tile.row0 + am, k0 + ak, tile.k_end);
+      let ai = ak * TM + am;
+      a_tile[ai / 4u][ai % 4u] = a_or_ones(tile.row0 + am, k0 + ak, tile.k_end);
       var bn = e % TN;
       var bk = e / TN;
       if (!B_ALONG_N) { bk = e % TK; bn = e / TK; }
-      b_tile[bk * TN + bn] = b_or_zero(k0 + bk, tile.col0 + bn, tile.k_end);
+      let bi = bk * TN + bn;
+      b_tile[bi / 4u][bi % 4u] = b_or_zero(k0 + bk, tile.col0 + bn, tile.k_end);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      let b = vec4f(b_tile[kk * TN + tx], b_tile[kk * TN + tx + 16u], b_tile[kk * TN + tx + 32u], b_tile[kk * TN + tx + 48u]);
-      acc[0] = fma(vec4f(a_tile[kk * TM + ty]), b, acc[0]);
-      acc[1] = fma(vec4f(a_tile[kk * TM + ty + 16u]), b, acc[1]);
-      acc[2] = fma(vec4f(a_tile[kk * TM + ty + 32u]), b, acc[2]);
-      acc[3] = fma(vec4f(a_tile[kk * TM + ty + 48u]), b, acc[3]);
+      let a_row = kk * TM / 4u;
+      let b_row = kk * TN / 4u;
+      let a0 = a_tile[a_row + ty];       // rows ty·4 .. ty·4 + 3
+      let b0 = b_tile[b_row + tx];       // columns tx·4 .. tx·4 + 3
+      for (var i = 0u; i < 4u; i++) { acc[i * HALVES] = fma(vec4f(a0[i]), b0, acc[i * HALVES]); }
+      if (BLOCK == 8u) {
+        let a1 = a_tile[a_row + 16u + ty]; // rows 64 + ty·4 ..
+        let b1 = b_tile[b_row + 16u + tx]; // columns 64 + tx·4 ..
+        for (var i = 0u; i < 4u; i++) {
+          acc[i * HALVES + 1u] = fma(vec4f(a0[i]), b1, acc[i * HALVES + 1u]);
+          acc[(4u + i) * HALVES] = fma(vec4f(a1[i]), b0, acc[(4u + i) * HALVES]);
+          acc[(4u + i) * HALVES + 1u] = fma(vec4f(a1[i]), b1, acc[(4u + i) * HALVES + 1u]);
+        }
+      }
     }
     workgroupBarrier();
   }
+}
+
+// The thread's accumulated value at its i-th row and j-th column.
+fn acc_at(i: u32, j: u32) -> f32 {
+  return acc[i * HALVES + j / 4u][j % 4u];
 }
 
 // c = act(a · b + bias) (SPLIT = 1 only).
@@ -137,11 +162,11 @@ fn gemm_bias_act(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) g
   let tile = tile_of(group, groups);
   if (!tile.inside) { return; } // the same for the whole workgroup
   tile_product(tile, local.x, local.y, t);
-  for (var i = 0u; i < 4u; i++) {
-    let m = tile.row0 + local.y + 16u * i;
-    for (var j = 0u; j < 4u; j++) {
-      let n = tile.col0 + local.x + 16u * j;
-      if (m < M && n < N) { c_mat[m * N + n] = activate(acc[i][j] + bias[n]); }
+  for (var i = 0u; i < BLOCK; i++) {
+    let m = tile.row0 + own(i, local.y);
+    for (var j = 0u; j < BLOCK; j++) {
+      let n = tile.col0 + own(j, local.x);
+      if (m < M && n < N) { c_mat[m * N + n] = activate(acc_at(i, j) + bias[n]); }
     }
   }
 }
@@ -155,11 +180,11 @@ fn gemm(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: ve
   if (!tile.inside) { return; }
   tile_product(tile, local.x, local.y, t);
   let base = tile.slice * ROWS * N;
-  for (var i = 0u; i < 4u; i++) {
-    let m = tile.row0 + local.y + 16u * i;
-    for (var j = 0u; j < 4u; j++) {
-      let n = tile.col0 + local.x + 16u * j;
-      if (m < ROWS && n < N) { c_mat[base + m * N + n] = acc[i][j]; }
+  for (var i = 0u; i < BLOCK; i++) {
+    let m = tile.row0 + own(i, local.y);
+    for (var j = 0u; j < BLOCK; j++) {
+      let n = tile.col0 + own(j, local.x);
+      if (m < ROWS && n < N) { c_mat[base + m * N + n] = acc_at(i, j); }
     }
   }
 }
@@ -171,12 +196,12 @@ fn gemm_bias_grad(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) 
   let tile = tile_of(group, groups);
   if (!tile.inside) { return; }
   tile_product(tile, local.x, local.y, t);
-  for (var i = 0u; i < 4u; i++) {
-    let m = tile.row0 + local.y + 16u * i;
-    for (var j = 0u; j < 4u; j++) {
-      let n = tile.col0 + local.x + 16u * j;
+  for (var i = 0u; i < BLOCK; i++) {
+    let m = tile.row0 + own(i, local.y);
+    for (var j = 0u; j < BLOCK; j++) {
+      let n = tile.col0 + own(j, local.x);
       if (n < N) {
-        if (m < M) { c_mat[m * N + n] = acc[i][j]; } else if (m == M) { bias_grad[n] = acc[i][j]; }
+        if (m < M) { c_mat[m * N + n] = acc_at(i, j); } else if (m == M) { bias_grad[n] = acc_at(i, j); }
       }
     }
   }

@@ -3,7 +3,9 @@
  * family (src/ops/family.ts) with these variants:
  * - 'gemm' (shaders/gemm.wgsl): 64×64 tiles in workgroup memory, 4×4 outputs
  *   per thread, any shape; the GPU's choice;
- * - 'gemm-splitk': the same tiles with K cut into slices whose partial sums
+ * - 'gemm128': 128×128 tiles, 8×8 outputs per thread, for products of at
+ *   least 128 rows and columns;
+ * - 'gemm-splitk': the 64×64 tiles with K cut into slices whose partial sums
  *   shaders/gemm_reduce.wgsl adds in order, for skinny products (few output
  *   tiles, long K); needs scratch;
  * - 'quad' (shaders/dense_quad.wgsl): one strided product for all three, any
@@ -29,7 +31,7 @@ export interface DenseShape {
   units: number;
 }
 
-export type GemmVariant = 'auto' | 'general' | 'tiled' | 'quad' | 'gemm' | 'gemm-splitk';
+export type GemmVariant = 'auto' | 'general' | 'tiled' | 'quad' | 'gemm' | 'gemm128' | 'gemm-splitk';
 
 const TILE = 4; // outputs per thread along each axis, both families
 const WG_GENERAL: [number, number] = [8, 8];
@@ -125,7 +127,7 @@ interface Operands {
 
 /** c = a · b on shaders/gemm.wgsl's tiles, the dense operands read through strides (shaders/lib/gemm_strided.wgsl). */
 function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, activation: ActivationSpec | undefined,
-  label: string, split: number, alloc: ScratchAlloc): Promise<Dispatch[]> {
+  label: string, split: number, alloc: ScratchAlloc, block: 4 | 8 = 4): Promise<Dispatch[]> {
   const p = strided(product, s);
   return gemmDispatches(rt, {
     M: p.M, N: p.N, K: p.K,
@@ -133,6 +135,7 @@ function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, 
     a: shaped(o.a, o.shapes.a), b: shaped(o.b, o.shapes.b), c: shaped(o.c, o.shapes.c),
     ...(product === 'forward' ? { bias: o.bias!, activation: activation ?? { name: 'linear' } } : {}),
     ...(o.dbias ? { dbias: o.dbias } : {}),
+    block,
   }, label, split, alloc);
 }
 
@@ -174,6 +177,14 @@ function denseVariants(product: Product): Variant<DenseCall, Operands>[] {
       record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, 1, alloc),
     },
     {
+      name: 'gemm128', files: ['activationFn', 'gemm'], onCpu: false,
+      applies: (_rt, c) => {
+        const p = strided(product, c.shape);
+        return (p.M >= 128 && p.N >= 128) || 'it needs at least 128 rows and 128 columns of output (one 128×128 tile)';
+      },
+      record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, 1, alloc, 8),
+    },
+    {
       name: 'gemm-splitk', files: ['activationFn', 'gemm', 'gemmReduce'], scratch: true, onCpu: false,
       applies: (_rt, c) => gemmSplit(strided(product, c.shape)) > 1 || 'the product has enough output tiles, or too short a K, to gain from slices of K',
       record: (rt, c, o, label, alloc) => gemmProduct(rt, product, c.shape, o, c.activation, label, gemmSplit(strided(product, c.shape)), alloc),
@@ -203,7 +214,7 @@ function denseFamilyOf(product: Product, summary: string): KernelFamily<DenseCal
     shapeKey: (c) => `${c.shape.batch}x${c.shape.inputs}x${c.shape.units}`,
     variants: denseVariants(product),
     // CPU emulations: the quad kernels (measured fastest on SwiftShader); GPUs: workgroup-memory tiles.
-    order: { cpu: ['quad', 'tiled', 'general', 'gemm', 'gemm-splitk'], gpu: ['gemm', 'gemm-splitk', 'tiled', 'general', 'quad'] },
+    order: { cpu: ['quad', 'tiled', 'general', 'gemm', 'gemm128', 'gemm-splitk'], gpu: ['gemm', 'gemm128', 'gemm-splitk', 'tiled', 'general', 'quad'] },
   });
 }
 

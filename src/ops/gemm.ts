@@ -28,6 +28,8 @@ export interface GemmCall {
   dbias?: Resource;
   /** Prefix of the pipeline names (default none: 'gemm', 'gemm_bias_act', ...). */
   name?: string;
+  /** Outputs per thread along each axis: 4 (64×64 tiles, the default) or 8 (128×128 tiles, for large products). */
+  block?: 4 | 8;
 }
 
 /**
@@ -43,6 +45,8 @@ export function gemmSplit(p: { M: number; N: number; K: number }): number {
 
 /** The dispatches of c = a · b cut into `split` slices of K (1: one dispatch; more: the slices, then their ordered sum). */
 export async function gemmDispatches(rt: Runtime, g: GemmCall, label: string, split: number, alloc: ScratchAlloc): Promise<Dispatch[]> {
+  const block = g.block ?? 4;
+  const tile = 16 * block;
   const withBias = g.bias !== undefined;
   const biasRow = g.dbias !== undefined;
   const rows = g.M + (biasRow ? 1 : 0);
@@ -65,7 +69,7 @@ export async function gemmDispatches(rt: Runtime, g: GemmCall, label: string, sp
       ...(biasInline ? [{ name: 'bias_grad', kind: 'storage' } as const] : []),
     ],
     overrides: {
-      M: g.M, N: g.N, K: g.K, ...g.operands.overrides,
+      M: g.M, N: g.N, K: g.K, ...g.operands.overrides, BLOCK: block,
       A_ALONG_K: g.operands.aAlongK ? 1 : 0, B_ALONG_N: g.operands.bAlongN ? 1 : 0,
       BIAS_ROW: biasRow ? 1 : 0, SPLIT: slices, K_SLICE: kSlice,
       ...(fused && g.activation ? activationOverrides(g.activation) : {}),
@@ -76,7 +80,7 @@ export async function gemmDispatches(rt: Runtime, g: GemmCall, label: string, sp
   if (fused) resources.push(shaped(g.bias!, [g.N]));
   if (biasInline) resources.push(shaped(g.dbias!, [g.N]));
   // x over column tiles and slices of K, y over row tiles (folded into z by the runtime past the limit).
-  const grid: [number, number, number] = [Math.ceil(g.N / TILE) * slices, Math.ceil(rows / TILE), 1];
+  const grid: [number, number, number] = [Math.ceil(g.N / tile) * slices, Math.ceil(rows / tile), 1];
   const main = rt.dispatch(kernel, resources, grid, slices > 1 ? `${label} (${slices} slices of K)` : label);
   if (slices === 1) return [main];
   const reduceEntry = withBias ? 'gemm_reduce_bias_act' : biasRow ? 'gemm_reduce_bias_grad' : 'gemm_reduce';

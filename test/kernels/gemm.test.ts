@@ -24,6 +24,8 @@ const SHAPES: Shape[] = [
   [32, 784, 128],
   [7, 300, 10],
   [130, 16, 64],
+  [129, 200, 130],
+  [256, 40, 256],
 ];
 
 const ACTIVATIONS: ActivationSpec[] = [{ name: 'linear' }, { name: 'relu' }, { name: 'sigmoid' }];
@@ -39,7 +41,7 @@ describe('gemm', () => {
   });
 
   for (const [B, IN, OUT] of SHAPES) {
-    for (const variant of ['gemm', 'gemm-splitk'] as GemmVariant[]) {
+    for (const variant of ['gemm', 'gemm-splitk', 'gemm128'] as GemmVariant[]) {
       const splitForward = gemmSplit({ M: B, N: OUT, K: IN }) > 1;
       it(`${variant}: forward, backward input and weight, (B, IN, OUT) = (${B}, ${IN}, ${OUT})`, async (ctx) => {
         const r = rt();
@@ -66,18 +68,22 @@ describe('gemm', () => {
           weight: gemmSplit({ M: IN, N: OUT, K: B }) > 1,
         };
         if (variant === 'gemm-splitk' && !applies.forward && !applies.input && !applies.weight) ctx.skip();
-        const pick = (yes: boolean): GemmVariant => (variant === 'gemm-splitk' && yes ? 'gemm-splitk' : 'gemm');
+        // 128×128 tiles: products of at least 128 rows and columns (forward and input gradient: B rows; weight gradient: IN rows)
+        const big = { forward: B >= 128 && OUT >= 128, input: B >= 128 && IN >= 128, weight: IN >= 128 && OUT >= 128 };
+        if (variant === 'gemm128' && !big.forward && !big.input && !big.weight) ctx.skip();
+        const pick = (yes: boolean, large = false): GemmVariant =>
+          variant === 'gemm-splitk' && yes ? 'gemm-splitk' : variant === 'gemm128' && large ? 'gemm128' : 'gemm';
         for (const act of ACTIVATIONS) {
-          const list = await denseForwardList(r, s, act, { inp: inp!, weight: weight!, bias: bias!, out }, 'f', { variant: pick(applies.forward), alloc });
-          expect(list.length).toBe(pick(applies.forward) === 'gemm-splitk' ? 2 : 1);
+          const list = await denseForwardList(r, s, act, { inp: inp!, weight: weight!, bias: bias!, out }, 'f', { variant: pick(applies.forward, big.forward), alloc });
+          expect(list.length).toBe(pick(applies.forward, big.forward) === 'gemm-splitk' ? 2 : 1);
           r.submit(list);
           const want = activationForward(act.name, denseForwardRef(x, w, b, B, IN, OUT), OUT, act.alpha);
           assertClose(await r.readF32(out, B * OUT), want, { ...TOL, label: `gemm forward ${variant} ${act.name} (${B},${IN},${OUT})` });
         }
         r.submit([
-          ...(await denseBackwardInputList(r, s, { dout: dout!, weight: weight!, dinp }, 'dx', { variant: pick(applies.input), alloc })),
+          ...(await denseBackwardInputList(r, s, { dout: dout!, weight: weight!, dinp }, 'dx', { variant: pick(applies.input, big.input), alloc })),
           // with the bias gradient as the ones row of the weight gradient's product
-          ...(await denseBackwardWeightList(r, s, { inp: inp!, dout: dout!, dweight, dbias }, 'dw', { variant: pick(applies.weight), alloc })),
+          ...(await denseBackwardWeightList(r, s, { inp: inp!, dout: dout!, dweight, dbias }, 'dw', { variant: pick(applies.weight, big.weight), alloc })),
         ]);
         const want = denseBackward(x, w, dy, B, IN, OUT);
         assertClose(await r.readF32(dinp, B * IN), want.dx, { ...TOL, label: `gemm dx ${variant} (${B},${IN},${OUT})` });
