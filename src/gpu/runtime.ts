@@ -103,6 +103,8 @@ export class Runtime {
   readonly boundsChecks: boolean;
   private readonly kernels = new Map<string, Kernel>();
   private readonly pending = new Map<string, Promise<Kernel>>();
+  /** Shader modules by source text. */
+  private readonly modules = new Map<string, GPUShaderModule>();
   private lostError: DeviceLostError | undefined;
   private destroyed = false;
   /** Callback for uncaptured validation errors; by default they are collected in `errors`. */
@@ -166,6 +168,11 @@ export class Runtime {
     }
   }
 
+  /** Shader modules made so far: one per distinct source text, however many pipelines use it. */
+  get shaderModuleCount(): number {
+    return this.modules.size;
+  }
+
   /** Every pipeline built so far, in the order they were first requested. */
   get builtKernels(): readonly Kernel[] {
     return [...this.kernels.values()];
@@ -194,7 +201,12 @@ export class Runtime {
         throw new Error(`Program '${spec.name}' sets override '${name}', which its WGSL does not declare.`);
       }
     }
-    const module = this.device.createShaderModule({ code: source, label: spec.name });
+    // Pipelines that differ only in their override constants (shapes, activation codes) share one module.
+    let module = this.modules.get(source);
+    if (!module) {
+      module = this.device.createShaderModule({ code: source, label: spec.name });
+      this.modules.set(source, module);
+    }
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length) {
@@ -349,6 +361,7 @@ export class Runtime {
     this.destroyed = true;
     this.pool.destroyAll();
     this.kernels.clear();
+    this.modules.clear();
     this.device.destroy();
   }
 }
