@@ -220,24 +220,28 @@ export class KernelTuner {
     return micros;
   }
 
+  /**
+   * Times the candidates that built: one run each (the warm-up, which also
+   * sizes the repeats), then `rounds` rounds with the candidates interleaved.
+   * A candidate whose run fails is left out.
+   */
   private async timeAll(built: ({ variant: string; dispatches: Dispatch[] } | undefined)[],
     live: { variant: string; dispatches: Dispatch[]; reps: number; times: number[] }[], target: number, rounds: number): Promise<void> {
-    {
-      for (const b of built) {
-        if (!b) continue;
-        try {
-          const once = await this.timer(this.rt, b.dispatches, 1); // also the warm-up
-          const reps = Math.max(1, Math.min(1000, Math.ceil(target / Math.max(once, 1e-7))));
-          live.push({ ...b, reps, times: [] });
-        } catch {
-          // a device error while running it: not a candidate
-        }
-      }
-      for (let r = 0; r < rounds; r++) {
-        for (const c of live) c.times.push(await this.timer(this.rt, c.dispatches, c.reps));
+    for (const b of built) {
+      if (!b) continue;
+      try {
+        const once = await this.timer(this.rt, b.dispatches, 1);
+        const reps = Math.max(1, Math.min(1000, Math.ceil(target / Math.max(once, 1e-7))));
+        live.push({ ...b, reps, times: [] });
+      } catch {
+        // a device error while running it: not a candidate
       }
     }
+    for (let r = 0; r < rounds; r++) {
+      for (const c of live) c.times.push(await this.timer(this.rt, c.dispatches, c.reps));
+    }
   }
+
 }
 
 /** A store of records in a JSON file (Node), written atomically and merged with what other processes wrote. */
