@@ -85,7 +85,7 @@ export function fromArrays(images: NpyArray, labels: NpyArray, names: { images: 
 /** The data of an `.npz` archive, chosen by the rules in this module's comment. */
 export function fromNpzArrays(arrays: Map<string, NpyArray>, path: string): LoadedData {
   const pair = (x: string, y: string, name: string) =>
-    fromArrays(arrays.get(x)!, arrays.get(y)!, { images: `${path}:${x}`, labels: `${path}:${y}`, name });
+    fromArrays(arrays.get(x)!, arrays.get(y)!, { images: `${path}:${x}.npy`, labels: `${path}:${y}.npy`, name });
   const has = (...keys: string[]) => keys.every((k) => arrays.has(k));
   if (has('x_train', 'y_train')) {
     return { train: pair('x_train', 'y_train', `${path} (train)`), ...(has('x_test', 'y_test') ? { test: pair('x_test', 'y_test', `${path} (test)`) } : {}) };
