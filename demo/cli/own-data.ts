@@ -17,15 +17,25 @@ import type { LabeledImages } from '../../src/data/mnist.js';
 const IDX_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 
 /**
- * Whether `--data PATH` is an MNIST IDX folder, read as before: a folder that
- * holds one of the four IDX files, or holds no sub-folders (the IDX reader
- * then says which file is missing).
+ * Whether `--data PATH` is an MNIST IDX folder, read as before: any folder
+ * but one without the IDX files whose sub-folders hold PNG images (the IDX
+ * reader then says which file is missing).
  */
 export function isIdxFolder(path: string): boolean {
   if (!existsSync(path) || !statSync(path).isDirectory()) return false;
   const entries = readdirSync(path, { withFileTypes: true });
   if (entries.some((e) => IDX_NAMES.some((n) => e.name === n || e.name === `${n}.gz`))) return true;
-  return !entries.some((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(path, e.name)).isDirectory()));
+  const folders = entries.filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(path, e.name)).isDirectory())));
+  return !folders.some((f) => readdirSync(join(path, f.name)).some((name) => name.toLowerCase().endsWith('.png')));
+}
+
+/** What to add to the IDX reader's error for a folder of PNG files without class sub-folders. */
+export function pngHint(path: string): string {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return '';
+  const pngs = readdirSync(path).filter((name) => name.toLowerCase().endsWith('.png')).length;
+  return pngs > 0
+    ? ` (${path} holds ${pngs} PNG file(s) but no class sub-folders: for PNG images, put each in a sub-folder named by its class, ${path}/0/*.png … ${path}/9/*.png.)`
+    : '';
 }
 
 function reorder(images: LabeledImages, order: ArrayLike<number>, name: string): LabeledImages {

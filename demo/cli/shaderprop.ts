@@ -26,7 +26,7 @@ import { acquireLock, clearFolder, inspectFolder, makeFolder, MANIFEST_FILE, new
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
 import { applyConventions } from './conventions.js';
 import { loadLibrary, type Library } from './library.js';
-import { isIdxFolder, loadOwnImages } from './own-data.js';
+import { isIdxFolder, loadOwnImages, pngHint } from './own-data.js';
 import { train, type TrainOptions } from './train.js';
 
 // The library loads in a preAction hook, once a command runs (./library.ts).
@@ -339,7 +339,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
     rt.destroy();
     // The folder's own message advises MNIST_DIR; --data is what this command was given.
     const message = (error as Error).message;
-    throw new Error(opts.data ? `--data ${opts.data}: ${message.replace(/ and point MNIST_DIR( \(or loadMnist's dir option\))? at it\.?$/, ' and give that folder as --data.')}` : message);
+    throw new Error(opts.data ? `--data ${opts.data}: ${message.replace(/ and point MNIST_DIR( \(or loadMnist's dir option\))? at it\.?$/, ' and give that folder as --data.')}${pngHint(opts.data)}` : message);
   }
   await writeManifest();
   if (own) say(`data: ${own.description}${mnist.train.count < own.data.train.count || mnist.test.count < own.data.test.count ? `; using ${mnist.train.count} train, ${mnist.test.count} test` : ''}`);

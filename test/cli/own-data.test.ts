@@ -1,5 +1,5 @@
 /** `run --data` with your own files, and `train --model model.json`, through the command line. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pseudoBytes, tempDir } from '../data/fixtures.js';
@@ -70,12 +70,18 @@ describe('run --data with your own files', () => {
     writeFileSync(labels, npz({ x: npy('|u1', [6, 784], new Uint8Array(6 * 784)), y: npy('|u1', [6], Uint8Array.from([1, 2, 3, 10, 4, 5])) }));
     const counts = at('counts.npz');
     writeFileSync(counts, npz({ x: npy('|u1', [6, 28, 28], new Uint8Array(6 * 784)), y: npy('|u1', [5], new Uint8Array(5)) }));
-    const results = await Promise.all([big, labels, counts].map((data, i) => runCli(['run', 's001-softmax', '--quick', '--data', data, '--out', at(`bad-${i}`)])));
-    expect(results.map((r) => r.code)).toEqual([1, 1, 1]);
+    const flat = at('flat-png');
+    writePngFolder(flat, new Uint8Array(784), [0], { width: 28, height: 28 });
+    renameSync(join(flat, '0', '0000.png'), join(flat, 'a.png'));
+    rmdirSync(join(flat, '0'));
+    const results = await Promise.all([big, labels, counts, flat].map((data, i) => runCli(['run', 's001-softmax', '--quick', '--data', data, '--out', at(`bad-${i}`)])));
+    expect(results.map((r) => r.code)).toEqual([1, 1, 1, 1]);
+    // A folder without class sub-folders is read as MNIST's IDX folder, as always; the message adds what a PNG folder needs.
+    expect(results[3]!.stderr).toMatch(/train-images-idx3-ubyte.*holds 1 PNG file\(s\) but no class sub-folders: for PNG images, put each in a sub-folder named by its class/);
     expect(results[0]!.stderr).toContain(`shaderprop: ${big}: the samples have shape (32, 32), but each registry model (MNIST-shaped) takes 28×28 grayscale images`);
     expect(results[1]!.stderr).toContain(`shaderprop: ${labels}: label 10 of sample 3 is out of range: each registry model (MNIST-shaped) has 10 classes (0–9).`);
     expect(results[2]!.stderr).toContain(`shaderprop: ${counts}:x.npy has 6 images but ${counts}:y.npy has 5 labels; they must be equal`);
-    for (let i = 0; i < 3; i++) expect(existsSync(at(`bad-${i}`))).toBe(false);
+    for (let i = 0; i < 4; i++) expect(existsSync(at(`bad-${i}`))).toBe(false);
   });
 });
 
