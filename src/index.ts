@@ -21,4 +21,8 @@ export { loadMnist, MNIST_FILES, MNIST_SHA256, type LabeledImages, type MnistOpt
 export { featureStats, preprocessCpu, type Preprocessing, type FeatureStats } from './data/preprocess.js';
 export { validationSplit, shuffledSplit, balancedSubset } from './data/split.js';
 export { readIdxFile, parseIdx } from './data/idx.js';
+export { parseNpy, parseNpz, readNpyFile, readNpzFile, type NpyArray, type NumericArray } from './data/npy.js';
+export { loadLabeledData, loadNpz, loadNpy, fromArrays, fromNpzArrays, toLabeledImages, type LabeledData, type LoadedData, type LoadDataOptions } from './data/labeled.js';
+export { loadCsv, parseCsv, type CsvOptions } from './data/csv.js';
+export { loadPngFolder, pngPixels, type PngFolderOptions } from './data/png.js';
 export { Rng } from './data/random.js';

@@ -4,6 +4,7 @@
  *   shaderprop list [--json]
  *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
  *                  [--lr RATE] [--batch-size N] [--train-images N] [--test-images N] [--export safetensors,tfjs]
+ *   shaderprop train --model model.json --data PATH [--test PATH] [--epochs N] [--batch-size N] [--lr R] [--optimizer sgd|adam] [--out DIR]
  *   shaderprop bench <id|prefix*>... [--batch N...] [--seconds S] [--tfjs [BACKENDS]] [--json]
  *
  * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
@@ -25,6 +26,8 @@ import { acquireLock, clearFolder, inspectFolder, makeFolder, MANIFEST_FILE, new
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
 import { applyConventions } from './conventions.js';
 import { loadLibrary, type Library } from './library.js';
+import { isIdxFolder, loadOwnImages, pngHint } from './own-data.js';
+import { train, type TrainOptions } from './train.js';
 
 // The library loads in a preAction hook, once a command runs (./library.ts).
 let {
@@ -57,7 +60,10 @@ program
   .argument('<ids...>', 'experiment ids, or prefixes ending in *')
   .option('--quick', 'fewer samples and epochs (every id in about a minute on a CPU); said on every line')
   .addOption(new Option('--epochs <n>', 'epochs (overrides the entry and --quick)').argParser(positiveInt))
-  .option('--data <dir>', 'folder with the MNIST IDX files (default: MNIST_DIR, ../shared/mnist, or download)')
+  .option('--data <path>', 'folder with the MNIST IDX files (default: MNIST_DIR, ../shared/mnist, or download); or your own 28×28 images, 10 classes: ' +
+    'an .npz, images.npy,labels.npy, a .csv, or a folder of PNGs with a sub-folder per class')
+  .option('--test <path>', 'with your own --data: the test set (default: the .npz\'s x_test/y_test, else a random sixth held out)')
+  .option('--label-column <name|index>', 'with a .csv: the label column, by header name or 0-based index (default: \'label\', else the first)')
   .option('--out <dir>', 'report folder (default: runs/<date-time>)')
   .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(nonNegativeInt).default(1))
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
@@ -71,6 +77,27 @@ program
   .addOption(new Option('--test-images <n>', 'evaluate on the first N MNIST test images').argParser(positiveInt))
   .option('--export <formats>', 'also write each trained model as safetensors and/or tfjs (TensorFlow.js Layers), comma-separated, beside its checkpoints')
   .action(run);
+
+program
+  .command('train')
+  .description('train a model described by a Keras / TensorFlow.js Layers model.json on your own data; write it to --out')
+  .requiredOption('--model <model.json>', 'the architecture: the model.json that model.export(\'tfjs\', …) writes (fresh weights)')
+  .requiredOption('--data <path>', 'training data: an .npz, images.npy,labels.npy, a .csv or a folder of PNGs with a sub-folder per class')
+  .option('--test <path>', 'test data, evaluated after training (default: the .npz\'s x_test/y_test, if any)')
+  .addOption(new Option('--epochs <n>', 'epochs').argParser(positiveInt).default(5))
+  .addOption(new Option('--batch-size <n>', 'batch size').argParser(positiveInt).default(32))
+  .addOption(new Option('--lr <rate>', 'learning rate (default: 0.01 for sgd, 0.001 for adam)').argParser(positiveNumber))
+  .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'adam']).default('sgd'))
+  .option('--label-column <name|index>', 'with a .csv: the label column, by header name or 0-based index (default: \'label\', else the first)')
+  .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(nonNegativeInt).default(1))
+  .option('--out <dir>', 'where model.ckpt, model.safetensors, tfjs/ and train.json go (default: runs/train-<date-time>)')
+  .option('--json', 'train.json\'s content as one JSON line on stdout; progress goes to stderr')
+  .action(async (opts: Omit<TrainOptions, 'out'> & { out?: string }) => {
+    const out = resolve(opts.out ?? join('runs', `train-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`));
+    const say = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+    const summary = await train({ ...opts, out }, say);
+    if (opts.json) console.log(JSON.stringify(summary));
+  });
 
 program
   .command('bench')
@@ -161,6 +188,8 @@ interface RunOptions {
   quick?: boolean;
   epochs?: number;
   data?: string;
+  test?: string;
+  labelColumn?: string;
   out?: string;
   seed: number;
   json?: boolean;
@@ -295,20 +324,26 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   };
 
   const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
+  // Your own data (an .npz, .npy pair, .csv or PNG folder) rather than MNIST's IDX files.
+  const ownData = opts.data !== undefined && !isIdxFolder(opts.data);
+  if (opts.test && !ownData) throw new Error('--test goes with your own --data (an .npz, images.npy,labels.npy, a .csv or a PNG folder); MNIST has its own test set.');
+  let own: Awaited<ReturnType<typeof loadOwnImages>> | undefined;
+  if (ownData) own = await loadOwnImages(opts.data!, opts.test, { seed: opts.seed, ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}) });
   const rt = await createRuntime(runtimeOptions(opts));
   report.adapter = rt.boundsChecks ? rt.adapter.name : `${rt.adapter.name}, no bounds checks`;
   say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
   let mnist: Awaited<ReturnType<typeof loadMnist>>;
   try {
-    mnist = limitImages(await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } }), settings);
+    mnist = limitImages(own ? own.data : await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } }), settings);
   } catch (error) {
     rt.destroy();
     // The folder's own message advises MNIST_DIR; --data is what this command was given.
     const message = (error as Error).message;
-    throw new Error(opts.data ? `--data ${opts.data}: ${message.replace(/ and point MNIST_DIR( \(or loadMnist's dir option\))? at it\.?$/, ' and give that folder as --data.')}` : message);
+    throw new Error(opts.data ? `--data ${opts.data}: ${message.replace(/ and point MNIST_DIR( \(or loadMnist's dir option\))? at it\.?$/, ' and give that folder as --data.')}${pngHint(opts.data)}` : message);
   }
   await writeManifest();
-  say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
+  if (own) say(`data: ${own.description}${mnist.train.count < own.data.train.count || mnist.test.count < own.data.test.count ? `; using ${mnist.train.count} train, ${mnist.test.count} test` : ''}`);
+  else say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
 
 
   try {

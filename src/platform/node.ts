@@ -3,7 +3,7 @@
  * system and the environment. The only module of the library that imports Node.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Platform } from './platform.js';
@@ -126,6 +126,20 @@ export const nodePlatform: Platform = {
       return true;
     } catch {
       return false;
+    }
+  },
+  async readDir(path) {
+    try {
+      const entries = await readdir(path, { withFileTypes: true });
+      const listed = await Promise.all(entries.map(async (entry) => ({
+        name: entry.name,
+        // A symbolic link counts as what it points at.
+        directory: entry.isDirectory() || (entry.isSymbolicLink() && (await stat(join(path, entry.name)).then((s) => s.isDirectory(), () => false))),
+      })));
+      return listed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`Could not list ${path}: ${code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : String(error)}`);
     }
   },
   async mkdirp(path) {

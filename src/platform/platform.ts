@@ -20,6 +20,8 @@ export interface Platform {
   /** Writes a file atomically: a temporary file in the same folder, then a rename. */
   writeFileAtomic(path: string, data: Uint8Array | string): Promise<void>;
   exists(path: string): Promise<boolean>;
+  /** The entries of a folder, sorted by name; rejects with an error naming the path. Node only. */
+  readDir(path: string): Promise<{ name: string; directory: boolean }[]>;
   mkdirp(path: string): Promise<void>;
   joinPath(...parts: string[]): string;
   env(name: string): string | undefined;
@@ -66,6 +68,9 @@ export const browserPlatform: Platform = {
     } catch {
       return false;
     }
+  },
+  async readDir(path) {
+    throw new Error(`Cannot list the folder ${path}: a browser page cannot list folders; load the files one by one.`);
   },
   async mkdirp() {},
   joinPath: (...parts) => parts.join('/').replace(/\/+/g, '/'),

@@ -32,7 +32,7 @@ describe('shaderprop conventions', () => {
     [['run', 's001-softmax', '--bogus'], /^shaderprop run: unknown option '--bogus'\. See `shaderprop run --help`\.$/],
     [['run'], /^shaderprop run: missing required argument 'ids'\. See `shaderprop run --help`\.$/],
     [['frob'], /^shaderprop: unknown command 'frob'\. See `shaderprop --help`\.$/],
-    [[], /^shaderprop: no command given: use one of list, run, bench\. See `shaderprop --help`\.$/],
+    [[], /^shaderprop: no command given: use one of list, run, train, bench\. See `shaderprop --help`\.$/],
     [['run', 's001-softmax', '--export', 'onnx'], /^shaderprop: --export: unknown format 'onnx'; use safetensors, tfjs \(comma-separated\)\.$/],
     [['run', 's009-nothing'], /^shaderprop: Unknown experiment 's009-nothing'\. Run `shaderprop list` to see every id with its description\.$/],
   ])('a usage error (%j) is one line that says what to do, with exit status 2', async (args, message) => {
