@@ -100,11 +100,14 @@ export function formulaOf(entryPoint: string, files: readonly string[]): Formula
       }
     }
   }
-  // Else the program's own file's first block with an equation in it, nothing marked.
-  const block = texts[0]?.blocks.find((b) => b.some((line) => line.includes('=')));
-  if (!block) return undefined;
-  const shift = Math.min(...block.map(indent));
-  return { file: texts[0]!.file, lines: block.map((text) => ({ text: text.slice(shift), entry: false })) };
+  // Else the first block with an equation in it, from the program's own file first, nothing marked.
+  for (const { file, blocks } of texts) {
+    const block = blocks.find((b) => b.some((line) => line.includes('=')));
+    if (!block) continue;
+    const shift = Math.min(...block.map(indent));
+    return { file, lines: block.map((text) => ({ text: text.slice(shift), entry: false })) };
+  }
+  return undefined;
 }
 
 /** The shader view's element id of dispatch `index`: the step view links to it. */
@@ -208,10 +211,7 @@ export function renderKernels(container: HTMLElement, rows: readonly KernelRow[]
     body.append(
       element('p', `Program ${row.program}, entry point ${row.entryPoint}, from ${row.files.join(' + ')}. ` +
         `Workgroup ${row.workgroupSize.join('×')}, dispatched as ${row.workgroups.join('×')} workgroups (${threads.toLocaleString('en-US')} threads).`, 'note'),
-      table(['binding', 'variable', 'kind', 'holds', 'bytes'], row.bindings.map((b, i) => [String(i), b.name, b.kind, b.shape, b.bytes.toLocaleString('en-US')])),
     );
-    const overrides = Object.entries(row.overrides);
-    if (overrides.length) body.append(table(['override', 'value'], overrides.map(([k, v]) => [k, String(v)])));
     const code = element('div', undefined, 'wgsl');
     code.textContent = 'Loading the highlighter…';
     // The math beside the code: the header's formula block, this kernel's lines in bold.
@@ -225,6 +225,10 @@ export function renderKernels(container: HTMLElement, rows: readonly KernelRow[]
     } else {
       math.append(element('div', 'The header of its WGSL states no formula for this kernel.', 'formula-head'));
     }
+    // Under the formula, what the dispatch binds and its override constants.
+    math.append(table(['binding', 'variable', 'kind', 'holds', 'bytes'], row.bindings.map((b, i) => [String(i), b.name, b.kind, b.shape, b.bytes.toLocaleString('en-US')])));
+    const overrides = Object.entries(row.overrides);
+    if (overrides.length) math.append(table(['overrides'], [[overrides.map(([k, v]) => `${k} = ${v}`).join(', ')]]));
     const pair = element('div', undefined, 'code-and-math');
     pair.append(math, code);
     body.append(pair);

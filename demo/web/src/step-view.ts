@@ -461,7 +461,7 @@ function predictions(step: StepInspection): number[] | undefined {
 /** A (samples, units) tensor as one signed image: a row per sample, a column per unit. */
 function matrix(t: TensorReadback, bound: number): HTMLElement {
   const [samples, units] = t.shape as [number, number];
-  const scale = Math.max(2, Math.min(12, Math.floor(160 / units)));
+  const scale = Math.max(2, Math.min(12, Math.floor(160 / units), Math.floor(200 / samples)));
   return withNote(image(t.values, samples, units, 0, 1, { bound }, scale) as unknown as HTMLElement, `a row per sample, a column per unit (${samples} × ${units})`);
 }
 
