@@ -85,17 +85,18 @@ export function formulaOf(entryPoint: string, files: readonly string[]): Formula
   ];
   for (const pattern of patterns) {
     for (const { file, blocks } of texts) {
-      for (const block of blocks) {
-        const first = block.findIndex((line) => pattern.test(line));
-        if (first < 0) continue;
+      for (const [b, found] of blocks.entries()) {
+        if (!found.some((line) => pattern.test(line))) continue;
+        // A table of entry points without an equation (dense_quad.wgsl's strides) reads with the formula block before it.
+        const block = !found.some((line) => line.includes('=')) && b > 0 ? [...blocks[b - 1]!, '', ...found] : found;
         // The entry's lines: those naming it, and the more deeply indented lines that continue them.
         const marked = new Set<number>();
         for (let i = 0; i < block.length; i++) {
-          if (!pattern.test(block[i]!)) continue;
+          if (!block[i] || !pattern.test(block[i]!)) continue;
           marked.add(i);
           for (let j = i + 1; j < block.length && indent(block[j]!) > indent(block[i]!); j++) marked.add(j);
         }
-        const shift = Math.min(...block.map(indent));
+        const shift = Math.min(...block.filter((line) => line).map(indent));
         return { file, lines: block.map((text, i) => ({ text: text.slice(shift), entry: marked.has(i) })) };
       }
     }
