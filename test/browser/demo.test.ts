@@ -456,6 +456,21 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
     expect(filters.canvases).toBe(32);
     expect(Number(filters.nonzero)).toBeGreaterThan(0);
     expect(Number(filters.count)).toBe(5 * 5 * 1 * 32);
+    // All 8 images of the batch; a click on one shows its feature maps instead of the first sample's.
+    expect(await page.locator('figure.tensor[data-tensor="input"] canvas').count()).toBe(8);
+    const firstMap = () => page.$eval('figure.tensor[data-tensor="conv2d/output"] canvas', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).join(',');
+    });
+    const before = await firstMap();
+    await page.click('figure.tensor[data-tensor="input"] .labelled[data-sample="3"]');
+    expect(await page.textContent('figure.tensor[data-tensor="conv2d/output"]')).toContain('sample 3 of the batch');
+    expect(await page.locator('figure.tensor[data-tensor="conv2d/output"] canvas').count()).toBe(32);
+    expect(await firstMap()).not.toBe(before);
+    // The conv layer's δ was written in place by its activation's backward, a dispatch listed in the shader view.
+    const writer = await page.$eval('figure.tensor[data-tensor="conv2d/delta"] a.writer', (a) => ({ ...(a as HTMLElement).dataset }));
+    expect(writer.entry).toMatch(/^activation_backward4?$/);
+    expect(await page.getAttribute(`#kernel-${writer.kernel}`, 'data-entry')).toBe(writer.entry);
     expect(errors).toEqual([]);
   });
 

@@ -323,13 +323,32 @@ export async function renderStep(container: HTMLElement, step: StepInspection, o
   inputCard.innerHTML = '<h3>input <small>the batch after preprocessing: label → predicted (red: wrong)</small></h3>';
   const inputFig = figure('input', 'input', `x ${shapeText(step.input.shape)}`, step.input.values);
   const predicted = predictions(step);
+  // Feature maps show one sample at a time: the one picked among the inputs.
+  const featureViews: { shown: HTMLElement; tensor: TensorReadback; mode: 'grey' | { bound: number } }[] = [];
+  const showFeatureMaps = (figure: HTMLElement, tensor: TensorReadback, mode: 'grey' | { bound: number }) => {
+    const shown = featureMaps(tensor, mode, 0);
+    figure.append(shown);
+    featureViews.push({ shown, tensor, mode });
+  };
   if (step.input.values.length === step.samples * pixels) {
-    inputFig.figure.append(maps(Array.from({ length: step.samples }, (_, n) => {
+    const boxes = Array.from({ length: step.samples }, (_, n) => {
       const wrong = predicted && predicted[n] !== step.labels[n];
       const box = labelled(image(step.input.values, rows, cols, n * pixels, 1, 'grey', 2), predicted ? `${step.labels[n]} → ${predicted[n]}` : `label ${step.labels[n]}`, wrong ? 'wrong' : undefined);
       box.dataset.sample = String(n);
+      box.title = `Sample ${n}: label ${step.labels[n]}${predicted ? `, predicted ${predicted[n]}` : ''}`;
+      box.addEventListener('click', () => {
+        if (!featureViews.length) return;
+        for (const other of boxes) other.classList.toggle('selected', other === box);
+        for (const view of featureViews) {
+          const next = featureMaps(view.tensor, view.mode, n);
+          view.shown.replaceWith(next);
+          view.shown = next;
+        }
+      });
       return box;
-    })));
+    });
+    boxes[0]?.classList.add('selected');
+    inputFig.figure.append(maps(boxes));
   }
   const inputRow = document.createElement('div');
   inputRow.className = 'tensors';
@@ -363,7 +382,7 @@ export async function renderStep(container: HTMLElement, step: StepInspection, o
     const outputName = layer.outputIsPreActivation ? 'logits (the loss applies the softmax)' : 'activations';
     const out = figure(`${layer.name}/output`, 'activation', `${outputName} ${shapeText(layer.output.shape)}`, layer.output.values);
     row.append(out.figure);
-    if (layer.output.shape.length === 4) out.figure.append(featureMaps(layer.output, 'grey'));
+    if (layer.output.shape.length === 4) showFeatureMaps(out.figure, layer.output, 'grey');
     else await chart(out.figure, layer.output.values, false, false);
 
     // The gradient this layer's kernels consumed.
@@ -371,7 +390,7 @@ export async function renderStep(container: HTMLElement, step: StepInspection, o
       const what = layer.delta.of === 'pre-activation' ? 'δ = ∂L/∂(pre-activation)' : layer.outputIsPreActivation ? 'δ = ∂L/∂logits' : 'δ = ∂L/∂output';
       const d = figure(`${layer.name}/delta`, 'gradient', `${what} ${shapeText(layer.delta.shape)}`, layer.delta.values);
       row.append(d.figure);
-      if (layer.delta.shape.length === 4) d.figure.append(featureMaps(layer.delta, { bound: d.summary.maxAbs }));
+      if (layer.delta.shape.length === 4) showFeatureMaps(d.figure, layer.delta, { bound: d.summary.maxAbs });
       else {
         if (layer.delta.shape.length === 2 && layer.delta.shape[1]! <= 64) d.figure.append(matrix(layer.delta, d.summary.maxAbs));
         await chart(d.figure, layer.delta.values, true, false);
@@ -465,13 +484,14 @@ function matrix(t: TensorReadback, bound: number): HTMLElement {
   return withNote(image(t.values, samples, units, 0, 1, { bound }, scale) as unknown as HTMLElement, `a row per sample, a column per unit (${samples} × ${units})`);
 }
 
-/** Feature maps (samples, H, W, C) of the first sample: one small image per channel (at most 32). */
-function featureMaps(t: TensorReadback, mode: 'grey' | { bound: number }): HTMLElement {
+/** Feature maps (samples, H, W, C) of one sample: one small image per channel (at most 32). */
+function featureMaps(t: TensorReadback, mode: 'grey' | { bound: number }, sample: number): HTMLElement {
   const [, h, w, c] = t.shape as [number, number, number, number];
   const scale = Math.max(1, Math.round(56 / Math.max(h, w)));
   const shown = Math.min(c, 32);
-  return withNote(maps(Array.from({ length: shown }, (_, channel) => labelled(image(t.values, h, w, channel, c, mode, scale), `ch ${channel}`))),
-    `the first sample${shown < c ? `, its first ${shown} of ${c} channels` : ''}`);
+  const offset = sample * h * w * c;
+  return withNote(maps(Array.from({ length: shown }, (_, channel) => labelled(image(t.values, h, w, offset + channel, c, mode, scale), `ch ${channel}`))),
+    `sample ${sample} of the batch (click an input image for another)${shown < c ? `, its first ${shown} of ${c} channels` : ''}`);
 }
 
 /** The first up to 16 columns of a kernel (IN, OUT) whose IN is an image's pixels, each drawn as that image. */
