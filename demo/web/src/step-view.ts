@@ -195,7 +195,8 @@ function legend(bound: number): HTMLElement {
     s.textContent = text;
     return s;
   };
-  box.append(label(`−${fmt(bound)}`, 'low'), strip, label(`+${fmt(bound)}`, 'high'), label('blue negative · white 0 · red positive', 'words'));
+  box.append(label(bound ? `−${fmt(bound)}` : '0', 'low'), strip, label(bound ? `+${fmt(bound)}` : '0', 'high'),
+    label(bound ? 'blue negative · white 0 · red positive' : 'all zero', 'words'));
   return box;
 }
 
