@@ -92,17 +92,21 @@ export function learningCurves(result: RunResult): TopLevelSpec {
   };
 }
 
+/** Pixels between the columns of an image grid. */
+export const GRID_GAP = 24;
+
 /** How an image grid titles its images. */
 export interface GridOptions {
   /** Names of the classes where they are not the digits, e.g. ['not 5', '5']. */
   classNames?: readonly string[];
-  /** A title of its own for each image, instead of "label L → predicted P". */
+  /** A title of its own for each image, instead of "label L" over "predicted P". */
   caption?: (image: SampleImage) => string;
 }
 
 /**
- * Up to 25 images in a 5×5 grid, each titled "label L → predicted P" (red where
- * they differ). Black digits on white: only pixels above 0 are drawn, as rects.
+ * Up to 25 images in a 5×5 grid, each titled on two lines, "label L" over
+ * "predicted P" (red where they differ), so that a caption is never wider than
+ * its column. Black digits on white: only pixels above 0 are drawn, as rects.
  */
 export function imageGrid(images: SampleImage[], shape: [rows: number, cols: number], title: string, options: GridOptions = {}): TopLevelSpec {
   const name = (c: number) => options.classNames?.[c] ?? String(c);
@@ -114,15 +118,15 @@ export function imageGrid(images: SampleImage[], shape: [rows: number, cols: num
     columns: 5,
     // Lay out by the squares alone: vega, measuring text without a canvas, overestimates the titles' widths.
     bounds: 'flush',
-    spacing: { column: 24, row: 22 },
+    spacing: { column: GRID_GAP, row: 34 },
     concat: images.slice(0, 25).map((image) => {
       if (image.pixels.length !== rows * cols) {
         throw new Error(`imageGrid: image ${image.index} has ${image.pixels.length} pixels, not ${rows}×${cols}.`);
       }
       const wrong = !options.caption && image.label !== image.predicted;
-      const text = options.caption ? options.caption(image) : `label ${name(image.label)} → predicted ${name(image.predicted)}`;
+      const text = options.caption ? options.caption(image) : [`label ${name(image.label)}`, `predicted ${name(image.predicted)}`];
       return {
-        title: { text, fontSize: 10, color: wrong ? WRONG : '#333', fontWeight: wrong ? 'bold' : 'normal' },
+        title: { text, fontSize: 10, lineHeight: 12, color: wrong ? WRONG : '#333', fontWeight: wrong ? 'bold' : 'normal' },
         width: cols * scale,
         height: rows * scale,
         data: { values: litPixels(image.pixels, cols, scale) },
@@ -191,13 +195,23 @@ function litPixels(pixels: number[], cols: number, scale: number): { x: number; 
   return lit;
 }
 
-/** confusion[true][predicted] counts, shown normalised by row (recall) with the value in each cell. */
-export function confusionHeatmap(confusion: number[][]): TopLevelSpec {
+/** What a confusion matrix's cells say: the fraction of each true class (recall) or the number of images. */
+export type ConfusionValues = 'recall' | 'counts';
+
+/**
+ * confusion[true][predicted]: each cell coloured by its share of the true
+ * class's images (recall, row-normalised) and labelled with that share or,
+ * with `values: 'counts'`, with the number of images. The colour means the
+ * same in both, so the two pictures compare cell for cell.
+ */
+export function confusionHeatmap(confusion: number[][], values: ConfusionValues = 'recall'): TopLevelSpec {
   const recall = normalizeRows(confusion);
   const classes = confusion.map((_, c) => c);
+  const total = confusion.reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
   const cell = 34;
+  const counts = values === 'counts';
   return {
-    title: 'Confusion matrix, normalised by row (recall)',
+    title: counts ? `Confusion matrix: number of images (${total} in all), coloured by recall` : 'Confusion matrix, normalised by row (recall)',
     width: cell * classes.length,
     height: cell * classes.length,
     data: {
@@ -210,16 +224,48 @@ export function confusionHeatmap(confusion: number[][]): TopLevelSpec {
     layer: [
       {
         mark: { type: 'rect' },
-        encoding: { color: { field: 'recall', type: 'quantitative', title: 'recall', scale: { domain: [0, 1], scheme: 'blues' } } },
+        encoding: {
+          color: { field: 'recall', type: 'quantitative', title: 'recall', scale: { domain: [0, 1], scheme: 'blues' } },
+          tooltip: [{ field: 'truth', title: 'true' }, { field: 'predicted' }, { field: 'count', title: 'images' }, { field: 'recall', format: '.3f' }],
+        },
       },
       {
-        mark: { type: 'text', fontSize: 10 },
+        mark: { type: 'text', fontSize: counts ? 9 : 10 },
         encoding: {
-          text: { field: 'recall', type: 'quantitative', format: '.2f' },
+          text: counts ? { field: 'count', type: 'quantitative', format: 'd' } : { field: 'recall', type: 'quantitative', format: '.2f' },
           color: { condition: { test: 'datum.recall > 0.55', value: 'white' }, value: '#222' },
         },
       },
     ],
+    config,
+  };
+}
+
+/** One run's history, named as the comparison's legend shows it. */
+export interface ComparedRun {
+  label: string;
+  history: HistoryJson;
+}
+
+/**
+ * Several runs' curves of one metric (e.g. val_accuracy) per epoch on one
+ * plot, one colour per run: ids, sweep cells or seeds side by side.
+ */
+export function compareCurves(runs: readonly ComparedRun[], metric: string, title?: string): TopLevelSpec {
+  const labels = runs.map((r) => r.label);
+  if (new Set(labels).size !== labels.length) throw new Error(`compareCurves: run labels must differ (${labels.join(', ')}).`);
+  return {
+    title: title ?? `${metric} per epoch of ${runs.length} run${runs.length === 1 ? '' : 's'}`,
+    width: 560,
+    height: 300,
+    data: { values: runs.flatMap((run) => series(run.history, metric, { run: run.label })) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: epochAxis,
+      y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
+      color: { field: 'run', type: 'nominal', title: 'run', sort: labels, scale: { scheme: labels.length > 10 ? 'tableau20' : 'tableau10' } },
+      tooltip: [{ field: 'run' }, { field: 'epoch' }, { field: 'value', title: metric, format: '.4f' }],
+    },
     config,
   };
 }

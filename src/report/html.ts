@@ -84,11 +84,19 @@ async function samplePictures(result: RunResult | ClassicResult): Promise<[strin
   return pictures;
 }
 
+/** The confusion matrix twice: each cell's recall, and each cell's number of images (coloured alike). */
+async function confusionPictures(result: RunResult | ClassicResult): Promise<[string, Picture][]> {
+  return [
+    await render('confusion', `Confusion matrix of ${result.id} on the test set, normalised by row (recall), with each cell's value.`, confusionHeatmap(result.confusion)),
+    await render('confusion-counts', `Confusion matrix of ${result.id} on the test set: the number of images in each cell, coloured by recall.`, confusionHeatmap(result.confusion, 'counts')),
+  ];
+}
+
 async function runPictures(result: RunResult): Promise<Map<string, Picture>> {
   const best = bestEpoch(result.history);
   return new Map([
     await render('learning-curves', `Learning curves of ${result.id}: loss and accuracy per epoch, training and validation${best ? `; best epoch ${best.epoch} by ${best.metric}` : ''}.`, learningCurves(result)),
-    await render('confusion', `Confusion matrix of ${result.id} on the test set, normalised by row (recall), with each cell's value.`, confusionHeatmap(result.confusion)),
+    ...(await confusionPictures(result)),
     await render('class-distribution', `Fraction of the training and test images in each class for ${result.id}.`, classDistribution(result.classDistribution.train, result.classDistribution.test)),
     ...(await samplePictures(result)),
   ]);
@@ -114,7 +122,7 @@ async function classicPictures(result: ClassicResult): Promise<Map<string, Pictu
     add(await render('means', `The ${images.length} class means of ${result.id}, one image per digit.`,
       imageGrid(images, result.imageShape, `${result.id}: the mean image of each class`, { caption: (image) => `mean of ${image.label}` })));
   }
-  add(await render('confusion', `Confusion matrix of ${result.id} on the test set, normalised by row (recall), with each cell's value.`, confusionHeatmap(result.confusion)));
+  for (const entry of await confusionPictures(result)) add(entry);
   add(await render('class-distribution', `Fraction of the training and test images in each class for ${result.id}.`, classDistribution(result.classDistribution.train, result.classDistribution.test)));
   for (const entry of await samplePictures(result)) add(entry);
   return pictures;
@@ -270,8 +278,9 @@ ${figure(pictures.get('learning-curves'))}
 <pre>${escapeHtml(formatClassificationReport(result.classification))}</pre>
 <div class="columns">
 ${figure(pictures.get('confusion'))}
-${figure(pictures.get('class-distribution'))}
+${figure(pictures.get('confusion-counts'))}
 </div>
+${figure(pictures.get('class-distribution'))}
 ${images}
 <h3>Per epoch</h3>
 ${epochTable(result.history)}
@@ -312,8 +321,9 @@ ${result.means ? figure(pictures.get('means')) : ''}
 <pre>${escapeHtml(formatClassificationReport(result.classification, result.classNames))}</pre>
 <div class="columns">
 ${figure(pictures.get('confusion'))}
-${figure(pictures.get('class-distribution'))}
+${figure(pictures.get('confusion-counts'))}
 </div>
+${figure(pictures.get('class-distribution'))}
 ${images}
 ${result.steps ? `<h3>Per step</h3>
 ${stepTable(result)}` : ''}

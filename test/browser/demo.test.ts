@@ -126,6 +126,24 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       });
       expect(ink, `${id} has dark pixels`).toBeGreaterThan(1000);
     }
+    // The confusion matrix as counts: whole numbers that add up to the test images; and back to recall.
+    const cells = () => page.$$eval('#confusion svg .mark-text.role-mark text', (list) => list.map((t) => t.textContent!));
+    expect((await cells()).every((t) => /^\d\.\d\d$/.test(t))).toBe(true);
+    await page.click('#confusion-counts');
+    await page.waitForSelector('#confusion[data-values=counts] svg');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#confusion svg .mark-text.role-mark text')).every((t) => /^\d+$/.test(t.textContent!)));
+    const counts = (await cells()).map(Number);
+    expect(counts).toHaveLength(100);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(await page.getAttribute('#confusion-counts', 'aria-pressed')).toBe('true');
+    await page.click('#confusion-recall');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#confusion svg .mark-text.role-mark text')).every((t) => /^\d\.\d\d$/.test(t.textContent!)));
+    // The run is on the compare plot.
+    await page.click('[data-tab=compare]');
+    await page.waitForSelector('#compare svg');
+    expect(await page.locator('#runs li').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#compare svg [aria-roledescription="line mark"]').count()).toBe(Number(await page.getAttribute('#compare', 'data-runs')));
+    await page.click('[data-tab=training]');
     mkdirSync(OUTPUT, { recursive: true });
     const screenshot = join(OUTPUT, 'web-demo-trained.png');
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -276,14 +294,30 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       const bindings = (await kernel.locator('table').first().textContent())!;
       expect(bindings).toContain('(32, 784)');
       expect(bindings).toContain('(784, 10)');
+      // Its formula, from the WGSL header, beside the code: the lines of this kernel marked.
+      expect(await kernel.locator('.formula pre').textContent()).toMatch(/weight/);
+      expect(await kernel.locator('.formula .entry').count()).toBeGreaterThan(0);
+    }
+    // Every kernel names what it computes: its lines of a header's formula block, or the block of its file.
+    for (const entry of ['gather_inputs', 'softmax_cross_entropy', 'bias_backward', 'sgd_step']) {
+      const formula = page.locator(`details.kernel[data-entry=${entry}] .formula`);
+      expect(await formula.locator('.entry').first().textContent()).toContain(entry);
     }
 
     await page.click('#time-step');
     await waitForState(page, ['ready']);
     const times = await page.$$eval('details.kernel summary .time', (list) => list.map((t) => t.textContent!));
     expect(times.length).toBe(entries.length);
-    expect(times.every((t) => /^\d+(\.\d)? µs$/.test(t))).toBe(true);
-    expect(await page.textContent('#timing-note')).toMatch(/One step: .* µs of GPU time over \d+ dispatches/);
+    // Five timed steps after a warm-up one: medians, per dispatch where the adapter stamps passes.
+    expect(await page.getAttribute('#timing-note', 'data-steps')).toBe('5');
+    expect(Number(await page.getAttribute('#timing-note', 'data-wall-ms'))).toBeGreaterThan(0);
+    const note = (await page.textContent('#timing-note'))!;
+    if (times.every((t) => /µs$/.test(t))) {
+      expect(times.every((t) => /^\d+(\.\d)? µs$/.test(t))).toBe(true);
+      expect(note).toMatch(/One step: .* µs of GPU time over \d+ dispatches, the median of 5 steps after a warm-up one/);
+    } else {
+      expect(note).toMatch(/Wall time of one step, median of 5 after a warm-up step/);
+    }
     expect(errors).toEqual([]);
   });
 
@@ -325,20 +359,79 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       expect(Math.abs(Number(shown.maxAbs) - expected.maxAbs)).toBeLessThanOrEqual(1e-4 * expected.maxAbs);
       expect(Math.abs(Number(shown.sumAbs) - expected.sumAbs)).toBeLessThanOrEqual(1e-4 * expected.sumAbs);
     }
-    // Drawn, not just present: the kernel gradient's images have red and blue pixels, the bias gradient's chart has bars.
-    const colours = await page.$$eval('figure.tensor[data-tensor="dense/kernel gradient"] canvas', (canvases) => canvases.map((canvas) => {
+    // Drawn in the legend's colours, by sign: each pixel of the kernel gradient's images (unit o, pixel p is dW[p, o])
+    // is the legend's positive colour's hue where dW > 0 and the negative one's where dW < 0.
+    const legend = await page.$eval('figure.tensor[data-tensor="dense/kernel gradient"] .legend', (l) => ({ ...(l as HTMLElement).dataset }));
+    const hex = (h: string) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+    const [pos, neg] = [hex(legend.positive!), hex(legend.negative!)];
+    // The two colours differ most in red and blue: red-ish or blue-ish is which of r − b and b − r is larger.
+    expect(pos[0]! - pos[2]!).toBeGreaterThan(0);
+    expect(neg[2]! - neg[0]!).toBeGreaterThan(0);
+    const pixels = await page.$$eval('figure.tensor[data-tensor="dense/kernel gradient"] canvas', (canvases) => canvases.map((canvas) => {
       const c = canvas as HTMLCanvasElement;
-      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      let red = 0, blue = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        if (data[i]! === 255 && data[i + 2]! < 200) red++;
-        if (data[i + 2]! === 255 && data[i]! < 200) blue++;
-      }
-      return { red, blue };
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
     }));
-    expect(colours).toHaveLength(10);
-    expect(colours.every((c) => c.red > 0 && c.blue > 0)).toBe(true);
-    expect(await page.locator('figure.tensor[data-tensor="dense/bias gradient"] svg .mark-rect path').count()).toBe(10);
+    expect(pixels).toHaveLength(10);
+    const maxAbs = dW.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    let checked = 0;
+    pixels.forEach((data, o) => {
+      for (let p = 0; p < IN; p++) {
+        const v = dW[p * OUT + o]!;
+        if (Math.abs(v) < 0.05 * maxAbs) continue;
+        const [r, , b] = data.slice(4 * p, 4 * p + 3);
+        expect(Math.sign(r! - b!), `unit ${o} pixel ${p}: ${v}`).toBe(Math.sign(v));
+        checked++;
+      }
+    });
+    expect(checked).toBeGreaterThan(500);
+    // The bias gradient's bars: one per unit, the legend's positive colour above 0 and the negative one below.
+    const bars = await page.$$eval('figure.tensor[data-tensor="dense/bias gradient"] svg .mark-rect path', (paths) => paths.map((p) => ({ fill: p.getAttribute('fill'), label: p.getAttribute('aria-label') })));
+    expect(bars).toHaveLength(10);
+    for (const bar of bars) {
+      const unit = Number(/unit: (\d+)/.exec(bar.label!)![1]);
+      expect(bar.fill!.toLowerCase(), `unit ${unit}: ${db[unit]}`).toBe(db[unit]! < 0 ? legend.negative : legend.positive);
+    }
+    // Every histogram of a signed tensor: bars left of 0 in the negative colour, right of it in the positive one.
+    const histogramBars = await page.$$eval('figure.tensor:not(.activation):not(.input) svg .mark-rect path', (paths) => paths.map((p) => ({ fill: p.getAttribute('fill'), label: p.getAttribute('aria-label') ?? '' })));
+    for (const bar of histogramBars.filter((b) => b.label.startsWith('start'))) {
+      const [start, end] = [/start: (\S+)/, /end: (\S+)/].map((r) => Number(r.exec(bar.label)![1]!.replace('−', '-')));
+      if (start! + end! !== 0) expect(bar.fill!.toLowerCase(), bar.label).toBe(start! + end! < 0 ? legend.negative : legend.positive);
+    }
+
+    // All of the batch, each image with its label.
+    expect(await page.locator('figure.tensor[data-tensor="input"] canvas').count()).toBe(32);
+    // The weights before the step are the initial ones; the update is −lr·g (plain SGD).
+    const before = await page.$eval('figure.tensor[data-tensor="dense/kernel before"]', (f) => ({ ...(f as HTMLElement).dataset }));
+    expect(Math.abs(Number(before.sumAbs) - kernel!.reduce((a, v) => a + Math.abs(v), 0))).toBeLessThan(1e-3);
+    for (const name of ['dense/kernel update', 'dense/bias update']) {
+      const rate = Number(await page.getAttribute(`figure.tensor[data-tensor="${name}"]`, 'data-rate'));
+      expect(Math.abs(rate - 0.01)).toBeLessThan(1e-4);
+    }
+
+    // Every tensor names the dispatch that wrote it, and that dispatch is in the shader view with the same entry point.
+    const figures = await page.$$eval('#step figure.tensor', (list) => list.map((f) => ({
+      tensor: (f as HTMLElement).dataset.tensor!,
+      links: Array.from(f.querySelectorAll<HTMLAnchorElement>('.writer-line a.writer')).map((a) => ({ kernel: a.dataset.kernel!, entry: a.dataset.entry! })),
+    })));
+    expect(figures.map((f) => f.tensor).sort()).toEqual(['input', 'dense/output', 'dense/delta', ...['kernel', 'bias'].flatMap((p) => ['gradient', 'before', 'update', 'after'].map((w) => `dense/${p} ${w}`))].sort());
+    const listed = await page.$$eval('#kernels details.kernel', (list) => list.map((d) => ({ id: d.id, entry: (d as HTMLElement).dataset.entry! })));
+    for (const f of figures) {
+      expect(f.links.length, f.tensor).toBeGreaterThan(0);
+      for (const link of f.links) expect(listed, `${f.tensor} → ${link.kernel}`).toContainEqual({ id: `kernel-${link.kernel}`, entry: link.entry });
+    }
+    const writer = (tensor: string) => figures.find((f) => f.tensor === tensor)!.links.map((l) => l.entry);
+    expect(writer('input')).toEqual(['gather_inputs']);
+    expect(writer('dense/delta')).toEqual(['softmax_cross_entropy']);
+    expect(writer('dense/bias gradient')).toEqual(['bias_backward']);
+    expect(writer('dense/kernel update')).toEqual(['sgd_step']);
+    expect(writer('dense/output')[0]).toMatch(/^dense(_quad|_tiled)?_forward$|^gemm/);
+    // A click opens the writer in the shader view.
+    await page.click('figure.tensor[data-tensor="dense/delta"] a.writer');
+    expect(await page.isHidden('#tab-step')).toBe(true);
+    const opened = page.locator('#kernels details.kernel[open].target');
+    expect(await opened.getAttribute('data-entry')).toBe('softmax_cross_entropy');
+    await opened.locator('.wgsl .shiki').waitFor();
+    await page.click('[data-tab=step]');
     expect(errors).toEqual([]);
   });
 
@@ -363,6 +456,21 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
     expect(filters.canvases).toBe(32);
     expect(Number(filters.nonzero)).toBeGreaterThan(0);
     expect(Number(filters.count)).toBe(5 * 5 * 1 * 32);
+    // All 8 images of the batch; a click on one shows its feature maps instead of the first sample's.
+    expect(await page.locator('figure.tensor[data-tensor="input"] canvas').count()).toBe(8);
+    const firstMap = () => page.$eval('figure.tensor[data-tensor="conv2d/output"] canvas', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data).join(',');
+    });
+    const before = await firstMap();
+    await page.click('figure.tensor[data-tensor="input"] .labelled[data-sample="3"]');
+    expect(await page.textContent('figure.tensor[data-tensor="conv2d/output"]')).toContain('sample 3 of the batch');
+    expect(await page.locator('figure.tensor[data-tensor="conv2d/output"] canvas').count()).toBe(32);
+    expect(await firstMap()).not.toBe(before);
+    // The conv layer's δ was written in place by its activation's backward, a dispatch listed in the shader view.
+    const writer = await page.$eval('figure.tensor[data-tensor="conv2d/delta"] a.writer', (a) => ({ ...(a as HTMLElement).dataset }));
+    expect(writer.entry).toMatch(/^activation_backward4?$/);
+    expect(await page.getAttribute(`#kernel-${writer.kernel}`, 'data-entry')).toBe(writer.entry);
     expect(errors).toEqual([]);
   });
 

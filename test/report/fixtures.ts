@@ -205,8 +205,8 @@ export function runReport(quick = false): RunReport {
 }
 
 /**
- * How many <img> the report of `runReport()` shows: 5 for the dense run, 3 for
+ * How many <img> the report of `runReport()` shows: 6 for the dense run, 4 for
  * the CNN run (no samples, so no grids), 2 + 2 for the sweep (its best cell's
- * grids), 6 for the classic baseline (steps, means, confusion, distribution, 2 grids).
+ * grids), 7 for the classic baseline (steps, means, 2 confusion matrices, distribution, 2 grids).
  */
-export const REPORT_IMAGES = 5 + 3 + 4 + 6;
+export const REPORT_IMAGES = 6 + 4 + 4 + 7;

@@ -34,10 +34,10 @@ describe('writeReport', () => {
   it('writes the pictures and report.json of every result, and the index, with no temporary files left', () => {
     expect(written.index).toBe(join(dir, 'index.html'));
     const expected = [
-      ...['learning-curves', 'confusion', 'class-distribution', 'first-25', 'mislabelled-25'].map((n) => `s001-dense/${n}.svg`),
-      ...['learning-curves', 'confusion', 'class-distribution'].map((n) => `s007-cnn/${n}.svg`),
+      ...['learning-curves', 'confusion', 'confusion-counts', 'class-distribution', 'first-25', 'mislabelled-25'].map((n) => `s001-dense/${n}.svg`),
+      ...['learning-curves', 'confusion', 'confusion-counts', 'class-distribution'].map((n) => `s007-cnn/${n}.svg`),
       ...['sweep-grid', 'sweep-compare', 'first-25', 'mislabelled-25'].map((n) => `s014-sweep/${n}.svg`),
-      ...['steps', 'means', 'confusion', 'class-distribution', 'first-25', 'mislabelled-25'].map((n) => `s020-classic/${n}.svg`),
+      ...['steps', 'means', 'confusion', 'confusion-counts', 'class-distribution', 'first-25', 'mislabelled-25'].map((n) => `s020-classic/${n}.svg`),
       's001-dense/report.json', 's007-cnn/report.json', 's014-sweep/report.json', 's020-classic/report.json', 'index.html',
     ];
     expect(written.files.map((f) => relative(dir, f)).sort()).toEqual(expected.sort());

@@ -33,8 +33,9 @@ export interface CurvePoint {
 }
 
 /**
- * Loss and accuracy against epochs: the running training mean every few steps
- * and the validation value at the end of each epoch. Drawn with the first
+ * Loss and accuracy against epochs: every few steps, the training mean over
+ * the steps since the previous point (not the epoch's running mean, which
+ * starts again at each epoch), and the validation value at the end of each epoch. Drawn with the first
  * points (an empty chart has no scales); later ones are streamed into the
  * data set named 'points'.
  */
@@ -68,8 +69,12 @@ export interface Bin {
   count: number;
 }
 
-/** `bins` equal bins over [min, max] of the values (one bin when they are all equal). */
-export function histogram(values: ArrayLike<number>, bins = 40): Bin[] {
+/**
+ * About `bins` equal bins over [min, max] of the values (one bin when they are
+ * all equal). With `zeroEdge`, where the values have both signs, 0 is an edge
+ * between two bins, so that no bin holds both signs.
+ */
+export function histogram(values: ArrayLike<number>, bins = 40, zeroEdge = false): Bin[] {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -79,21 +84,33 @@ export function histogram(values: ArrayLike<number>, bins = 40): Bin[] {
   }
   if (!(max > min)) return [{ start: min, end: min === max ? max : 0, count: values.length }];
   const width = (max - min) / bins;
-  const counts = new Array<number>(bins).fill(0);
-  for (let i = 0; i < values.length; i++) counts[Math.min(bins - 1, Math.floor((values[i]! - min) / width))]!++;
-  return counts.map((count, b) => ({ start: min + b * width, end: min + (b + 1) * width, count }));
+  const start = zeroEdge && min < 0 && max > 0 ? Math.floor(min / width) * width : min;
+  const n = Math.max(1, Math.ceil((max - start) / width - 1e-9));
+  const counts = new Array<number>(n).fill(0);
+  for (let i = 0; i < values.length; i++) counts[Math.max(0, Math.min(n - 1, Math.floor((values[i]! - start) / width)))]!++;
+  return counts.map((count, b) => ({ start: start + b * width, end: start + (b + 1) * width, count }));
 }
 
-export function histogramSpec(bins: Bin[], color: string): TopLevelSpec {
+/** One colour, or colours by sign (a bin by the sign of its middle, a bar by its value's). */
+export type Colours = string | { positive: string; negative: string };
+
+function colourEncoding(colours: Colours, test: string) {
+  return typeof colours === 'string'
+    ? { value: colours }
+    : { condition: { test, value: colours.negative }, value: colours.positive };
+}
+
+export function histogramSpec(bins: Bin[], colours: Colours): TopLevelSpec {
   return {
     width: 260,
     height: 110,
     data: { values: bins },
-    mark: { type: 'bar', color, binSpacing: 0 },
+    mark: { type: 'bar', binSpacing: 0 },
     encoding: {
       x: { field: 'start', type: 'quantitative', bin: { binned: true }, title: null, axis: { format: '.2~g', labelFlush: true, tickCount: 5 } },
       x2: { field: 'end' },
       y: { field: 'count', type: 'quantitative', title: 'count', axis: { tickCount: 4 } },
+      color: colourEncoding(colours, 'datum.start + datum.end < 0'),
       tooltip: [{ field: 'start', format: '.3~g' }, { field: 'end', format: '.3~g' }, { field: 'count' }],
     },
     config,
@@ -101,15 +118,16 @@ export function histogramSpec(bins: Bin[], color: string): TopLevelSpec {
 }
 
 /** A small vector (a bias or its gradient) as one bar per index. */
-export function vectorSpec(values: ArrayLike<number>, color: string): TopLevelSpec {
+export function vectorSpec(values: ArrayLike<number>, colours: Colours): TopLevelSpec {
   return {
     width: Math.max(120, Math.min(420, values.length * 14)),
     height: 110,
     data: { values: Array.from(values, (value, index) => ({ index, value })) },
-    mark: { type: 'bar', color },
+    mark: { type: 'bar' },
     encoding: {
       x: { field: 'index', type: 'ordinal', title: 'unit', axis: { labelAngle: 0, labelOverlap: true } },
       y: { field: 'value', type: 'quantitative', title: null, axis: { format: '.2~g', tickCount: 4 } },
+      color: colourEncoding(colours, 'datum.value < 0'),
       tooltip: [{ field: 'index' }, { field: 'value', format: '.4~g' }],
     },
     config,

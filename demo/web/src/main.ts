@@ -8,7 +8,7 @@ import type { Result } from 'vega-embed';
 import { fetchMnist } from '../../../src/data/mnist-browser.js';
 import type { LabeledImages } from '../../../src/data/mnist.js';
 import { EXPERIMENTS, type ClassicExperiment, type Experiment } from '../../../src/experiments/registry.js';
-import type { ClassicResult, RunResult, SampleImage } from '../../../src/experiments/result.js';
+import type { ClassicResult, ExperimentResult, HistoryJson, RunResult, SampleImage } from '../../../src/experiments/result.js';
 import { createRuntime } from '../../../src/gpu/device.js';
 import type { Runtime } from '../../../src/gpu/runtime.js';
 import { canTimeDispatches } from '../../../src/gpu/timing.js';
@@ -16,12 +16,12 @@ import { confusionMatrix, formatClassificationReport } from '../../../src/metric
 import { decodeCheckpoint } from '../../../src/model/checkpoint.js';
 import { exportFiles, type ExportFormat } from '../../../src/model/export.js';
 import { NO_WEBGPU_MESSAGE } from '../../../src/platform/platform.js';
-import { confusionHeatmap, imageGrid, learningCurves, stepCurves } from '../../../src/report/charts.js';
+import { compareCurves, confusionHeatmap, imageGrid, learningCurves, stepCurves, type ConfusionValues } from '../../../src/report/charts.js';
 import { addPoints, draw, liveCurvesSpec, timingSpec, type CurvePoint } from './charts.js';
 import {
   checkpointOrigin, classicPlan, classicRun, defaultSettings, experimentById, isClassic, isTrainable, Session, trainSpec, withLearningRate, type Settings,
 } from './session.js';
-import { describeDispatches, formatMicroseconds, renderKernels } from './shader-view.js';
+import { describeDispatches, formatMicroseconds, openKernel, renderKernels } from './shader-view.js';
 import { renderStep } from './step-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -46,6 +46,9 @@ const ui = {
   kernels: $('kernels'), timeStep: $<HTMLButtonElement>('time-step'), timingNote: $('timing-note'), timingChart: $('timing-chart'),
   shaderIntro: $('shader-intro'), runStep: $<HTMLButtonElement>('run-step'), step: $('step'),
   summaryCaption: $('summary').previousElementSibling as HTMLElement,
+  confusionRecall: $<HTMLButtonElement>('confusion-recall'), confusionCounts: $<HTMLButtonElement>('confusion-counts'),
+  addReport: $<HTMLInputElement>('add-report'), compareMetric: $<HTMLSelectElement>('compare-metric'), compareClear: $<HTMLButtonElement>('compare-clear'),
+  runs: $('runs'), compare: $('compare'),
 };
 
 /** The labels of the fields only a neural model has; hidden for a classic baseline. */
@@ -84,6 +87,93 @@ let busy = false;
 let stopRequested = false;
 let slowAdapter = false;
 let shaderViewFor: Session | undefined;
+
+/** The confusion matrix on screen, and whether its cells show recall or counts. */
+let confusionShown: number[][] | undefined;
+let confusionValues: ConfusionValues = 'recall';
+
+function drawConfusion(confusion: number[][]): Promise<unknown> {
+  confusionShown = confusion;
+  ui.confusion.dataset.values = confusionValues;
+  return draw(ui.confusion, confusionHeatmap(confusion, confusionValues));
+}
+
+function setConfusionValues(values: ConfusionValues): void {
+  confusionValues = values;
+  ui.confusionRecall.setAttribute('aria-pressed', String(values === 'recall'));
+  ui.confusionCounts.setAttribute('aria-pressed', String(values === 'counts'));
+  if (confusionShown) void drawConfusion(confusionShown).catch((error: unknown) => showError(error, 'Drawing the confusion matrix'));
+}
+
+// ---------------------------------------------------------------------------
+// Compare runs
+
+/** A run on the compare plot: trained or loaded here, or read from a report.json. */
+interface ComparedRun {
+  label: string;
+  history: HistoryJson;
+  shown: boolean;
+}
+
+const comparedRuns: ComparedRun[] = [];
+
+/** Adds a run to the comparison (a label already there gets a number). */
+function addComparedRun(label: string, history: HistoryJson): void {
+  if (!history.epoch.length) return;
+  let unique = label;
+  for (let n = 2; comparedRuns.some((r) => r.label === unique); n++) unique = `${label} (${n})`;
+  comparedRuns.push({ label: unique, history, shown: true });
+  void renderComparison();
+}
+
+/** The runs of a report.json: one result, or a whole run's report; a sweep gives each of its cells. */
+function reportRuns(json: unknown): { label: string; history: HistoryJson }[] {
+  const results: ExperimentResult[] = Array.isArray((json as { results?: unknown }).results)
+    ? (json as { results: ExperimentResult[] }).results
+    : [json as ExperimentResult];
+  return results.flatMap((r): { label: string; history: HistoryJson }[] => {
+    if (r?.kind === 'run') return [{ label: `${r.id} seed ${r.seed}${r.quick ? ' (quick)' : ''}`, history: r.history }];
+    if (r?.kind === 'sweep') return r.cells.map((c) => ({ label: `${r.id} ${c.name}`, history: c.result.history }));
+    return [];
+  });
+}
+
+async function addReports(files: File[]): Promise<void> {
+  let added = 0;
+  for (const file of files) {
+    const runs = reportRuns(JSON.parse(await file.text()));
+    if (!runs.length) throw new Error(`${file.name} holds no run with a history (a report.json of shaderprop run has one per id).`);
+    for (const run of runs) addComparedRun(run.label, run.history);
+    added += runs.length;
+  }
+  status(`Added ${added} run${added === 1 ? '' : 's'} to the comparison.`);
+}
+
+async function renderComparison(): Promise<void> {
+  const metric = ui.compareMetric.value;
+  ui.runs.replaceChildren(...comparedRuns.map((run) => {
+    const li = document.createElement('li');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = run.shown;
+    box.addEventListener('change', () => {
+      run.shown = box.checked;
+      void renderComparison();
+    });
+    const has = run.history.history[metric]?.length;
+    const label = document.createElement('label');
+    label.append(box, ` ${run.label} · ${run.history.epoch.length} epoch${run.history.epoch.length === 1 ? '' : 's'}${has ? '' : ` · no ${metric}`}`);
+    li.append(label);
+    return li;
+  }));
+  const shown = comparedRuns.filter((r) => r.shown && r.history.history[metric]?.length);
+  ui.compare.dataset.runs = String(shown.length);
+  if (!shown.length) {
+    ui.compare.textContent = comparedRuns.length ? `No run in the list with ${metric} is ticked.` : 'Train a model (or load one, or add a report.json) to compare runs here.';
+    return;
+  }
+  await draw(ui.compare, compareCurves(shown, metric));
+}
 
 /** True when the chosen id is a classic baseline. */
 function classicSelected(): boolean {
@@ -293,6 +383,7 @@ function resetTrainingView(): void {
   }
   ui.final.hidden = true;
   ui.confusion.replaceChildren();
+  confusionShown = undefined;
   delete ui.confusion.dataset.correct;
   delete ui.confusion.dataset.total;
   classicUi.row.hidden = true;
@@ -329,7 +420,8 @@ async function train(): Promise<void> {
       ui.stat.loss.textContent = pct(p.loss);
       ui.stat.accuracy.textContent = pct(p.accuracy);
       const x = p.epoch + p.step / p.steps;
-      pending.push({ epoch: x, metric: 'loss', split: 'train', value: p.loss }, { epoch: x, metric: 'accuracy', split: 'train', value: p.accuracy });
+      // The curve draws the mean of the steps since the last point: the epoch's running mean starts again at each epoch, and would jump.
+      pending.push({ epoch: x, metric: 'loss', split: 'train', value: p.recentLoss }, { epoch: x, metric: 'accuracy', split: 'train', value: p.recentAccuracy });
       // Charts redraw a few times a second at most; the points wait in between.
       void flush();
     },
@@ -339,13 +431,14 @@ async function train(): Promise<void> {
         ui.stat.val.textContent = pct(logs.val_accuracy);
       }
       await flush(true);
-      await draw(ui.confusion, confusionHeatmap(confusionMatrix(labels, predicted, s.test.classes)));
+      await drawConfusion(confusionMatrix(labels, predicted, s.test.classes));
       ui.confusionCaption.textContent = `Confusion matrix on the ${labels.length.toLocaleString('en-US')} test images after epoch ${epoch + 1}`;
     },
   });
   await flush(true);
   const result = await s.result(outcome.seconds);
   showResult(result, s);
+  addComparedRun(`${s.settings.id}${s.settings.cell ? ` ${s.settings.cell}` : ''} seed ${s.settings.seed}, ${s.trainCount.toLocaleString('en-US')} images, lr ${s.settings.learningRate}`, result.history);
   const how = outcome.diverged ? `stopped: ${outcome.diverged}` : outcome.stopped ? 'stopped on request' : 'done';
   status(`${s.experiment.id}: ${how} after ${s.epochsDone} epoch${s.epochsDone === 1 ? '' : 's'} in ${outcome.seconds.toFixed(1)} s; ` +
     `test accuracy ${result.test.accuracy.toFixed(4)} on ${result.testSamples.toLocaleString('en-US')} images.`);
@@ -371,8 +464,8 @@ function showResult(result: RunResult, s: Session): void {
   ui.final.hidden = false;
   const shape = result.imageShape;
   const draws: Promise<unknown>[] = [
-    draw(ui.confusion, confusionHeatmap(result.confusion)),
-    draw(ui.firstImages, imageGrid(result.samples!.first, shape, 'The first 25 test images: label → predicted'), 'canvas'),
+    drawConfusion(result.confusion),
+    draw(ui.firstImages, imageGrid(result.samples!.first, shape, 'The first 25 test images, each with its label and the prediction'), 'canvas'),
   ];
   ui.confusionCaption.textContent = `Confusion matrix on the ${result.testSamples.toLocaleString('en-US')} test images`;
   if (result.history.epoch.length) draws.push(draw(ui.curves, learningCurves(result)));
@@ -428,9 +521,9 @@ async function showClassicResult(result: ClassicResult): Promise<void> {
 
   const shape = result.imageShape;
   const names = result.classNames ? { classNames: result.classNames } : {};
-  const draws: Promise<unknown>[] = [draw(ui.confusion, confusionHeatmap(result.confusion))];
+  const draws: Promise<unknown>[] = [drawConfusion(result.confusion)];
   if (result.samples) {
-    draws.push(draw(ui.firstImages, imageGrid(result.samples.first, shape, 'The first 25 test images: label → predicted', names), 'canvas'));
+    draws.push(draw(ui.firstImages, imageGrid(result.samples.first, shape, 'The first 25 test images, each with its label and the prediction', names), 'canvas'));
     if (result.samples.mislabelled.length) {
       draws.push(draw(ui.mislabelled, imageGrid(result.samples.mislabelled, shape, 'The first 25 mislabelled test images', names), 'canvas'));
     } else {
@@ -521,6 +614,7 @@ async function load(file: File): Promise<void> {
   showResult(result, s);
   ui.curves.replaceChildren();
   if (result.history.epoch.length) await draw(ui.curves, learningCurves(result));
+  addComparedRun(`${file.name} (${s.settings.id})`, result.history);
   const iteration = header.optimizer?.iteration;
   status(`Loaded ${file.name}: ${header.model}, ${s.epochsDone} epoch${s.epochsDone === 1 ? '' : 's'}${iteration !== undefined ? `, ${iteration} updates` : ''}; ` +
     `test accuracy ${result.test.accuracy.toFixed(4)} on ${result.testSamples.toLocaleString('en-US')} images.`);
@@ -544,27 +638,82 @@ async function showShaders(): Promise<void> {
   shaderViewFor = s;
 }
 
+/** Timed steps after the warm-up one; the shader view shows each dispatch's median. */
+const TIMED_STEPS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * One warm-up step (pipelines compiled, buffers touched, caches filled), then
+ * TIMED_STEPS steps: each dispatch's median GPU time where the adapter stamps
+ * passes, and the median wall time of a whole step (submit to done) on any.
+ */
 async function timeStep(): Promise<void> {
   const s = currentSession();
-  const { dispatches, times } = await s.model.timeStep(s.train, { batchSize: s.settings.batchSize });
+  const device = s.rt.device;
+  const options = { batchSize: s.settings.batchSize };
+  status('Timing: one warm-up step…');
+  await s.model.timeStep(s.train, options);
+  await device.queue.onSubmittedWorkDone();
+  const runs: (Float64Array | null)[] = [];
+  const walls: number[] = [];
+  let dispatches: Awaited<ReturnType<typeof s.model.timeStep>>['dispatches'] = [];
+  for (let k = 0; k < TIMED_STEPS; k++) {
+    status(`Timing: step ${k + 1} of ${TIMED_STEPS}…`);
+    const started = performance.now();
+    const timed = await s.model.timeStep(s.train, options);
+    await device.queue.onSubmittedWorkDone();
+    walls.push(performance.now() - started);
+    runs.push(timed.times);
+    dispatches = timed.dispatches;
+  }
   const rows = describeDispatches(dispatches);
-  renderKernels(ui.kernels, rows, times);
+  const gpu = runs.every((t): t is Float64Array => t !== null && t.length === rows.length)
+    ? Float64Array.from(rows, (_, i) => median(runs.map((t) => t![i]!)))
+    : null;
+  renderKernels(ui.kernels, rows, gpu);
   shaderViewFor = s;
-  if (!times) {
-    ui.timingNote.textContent = `This adapter (${rt?.adapter.name}) has no 'timestamp-query' feature: the step ran, untimed.`;
+  const wall = median(walls);
+  ui.timingNote.dataset.steps = String(TIMED_STEPS);
+  ui.timingNote.dataset.wallMs = String(wall);
+  const spread = `${Math.min(...walls).toFixed(1)}–${Math.max(...walls).toFixed(1)} ms`;
+  const trained = `The model trained by these ${TIMED_STEPS + 1} steps.`;
+  status(`Timed ${TIMED_STEPS} steps after a warm-up one.`);
+  if (!gpu) {
+    ui.timingChart.replaceChildren();
+    ui.timingNote.textContent = `Wall time of one step, median of ${TIMED_STEPS} after a warm-up step: ${wall.toFixed(1)} ms (${spread}), ` +
+      `with every dispatch in its own pass. This adapter (${rt?.adapter.name}) has no 'timestamp-query' feature, so the time of each kernel cannot be measured here. ${trained}`;
     return;
   }
-  const total = times.reduce((a, b) => a + b, 0);
-  ui.timingNote.textContent = `One step: ${formatMicroseconds(total)} of GPU time over ${rows.length} dispatches. ` +
+  const total = median(runs.map((t) => t!.reduce((a, b) => a + b, 0)));
+  ui.timingNote.textContent = `One step: ${formatMicroseconds(total)} of GPU time over ${rows.length} dispatches, the median of ${TIMED_STEPS} steps after a warm-up one ` +
+    `(each dispatch's time below is its median); wall time ${wall.toFixed(1)} ms (${spread}), each dispatch in its own timed pass. ${trained} ` +
     'Browsers may round timestamps (Chrome to 100 µs unless started with --enable-webgpu-developer-features).';
-  await draw(ui.timingChart, timingSpec(rows.map((r) => ({ index: r.index, label: r.label, microseconds: times[r.index]! / 1000 }))));
+  await draw(ui.timingChart, timingSpec(rows.map((r) => ({ index: r.index, label: r.label, microseconds: gpu[r.index]! / 1000 }))));
 }
 
 async function runStep(): Promise<void> {
   const s = currentSession();
   status('Running one training step and reading every buffer back…');
+  const dispatches = await s.model.trainingStep(s.train, s.settings.batchSize);
+  const before = await s.model.getWeights();
   const step = await s.model.inspectStep(s.train, { batchSize: s.settings.batchSize });
-  await renderStep(ui.step, step, { imageShape: [28, 28] });
+  const after = await s.model.getWeights();
+  // The shader view lists this very step's dispatches: the step view's links open them there.
+  renderKernels(ui.kernels, describeDispatches(dispatches), null);
+  shaderViewFor = s;
+  await renderStep(ui.step, step, {
+    imageShape: [28, 28], dispatches, before, after,
+    optimizer: withLearningRate(s.spec.optimizer(), s.settings.learningRate).describe(),
+    openKernel: (index) => {
+      selectTab('shaders');
+      openKernel(ui.kernels, index);
+    },
+  });
   status(`One training step of ${s.experiment.id}: batch loss ${step.loss.toFixed(4)} (update ${step.iteration} of this model).`);
 }
 
@@ -573,6 +722,10 @@ function selectTab(name: string): void {
     const selected = tab.dataset.tab === name;
     tab.setAttribute('aria-selected', String(selected));
     $(`tab-${tab.dataset.tab}`).hidden = !selected;
+  }
+  if (name === 'compare') {
+    void renderComparison().catch((error: unknown) => showError(error, 'Drawing the comparison'));
+    return;
   }
   if ((name === 'shaders' || name === 'step') && classicSelected()) {
     showNeuralOnlyMessage();
@@ -657,6 +810,18 @@ async function start(): Promise<void> {
   ui.timeStep.addEventListener('click', () => void guarded('working', 'Timing a step', timeStep));
   ui.runStep.addEventListener('click', () => void guarded('working', 'Step view', runStep));
   for (const tab of Array.from(document.querySelectorAll<HTMLButtonElement>('[role=tab]'))) tab.addEventListener('click', () => selectTab(tab.dataset.tab!));
+  ui.confusionRecall.addEventListener('click', () => setConfusionValues('recall'));
+  ui.confusionCounts.addEventListener('click', () => setConfusionValues('counts'));
+  ui.compareMetric.addEventListener('change', () => void renderComparison());
+  ui.compareClear.addEventListener('click', () => {
+    comparedRuns.length = 0;
+    void renderComparison();
+  });
+  ui.addReport.addEventListener('change', () => {
+    const files = Array.from(ui.addReport.files ?? []);
+    ui.addReport.value = '';
+    if (files.length) void addReports(files).catch((error: unknown) => showError(error, 'Adding a report'));
+  });
 
   ui.data.textContent = 'loading MNIST…';
   const lines: string[] = [];

@@ -102,9 +102,15 @@ export interface Progress {
   epochs: number;
   step: number;
   steps: number;
-  /** Running mean over the epoch so far. */
+  /** Running mean over the epoch so far (it starts again at each epoch). */
   loss: number;
   accuracy: number;
+  /**
+   * Mean over the steps since the previous progress point alone (the running
+   * means' difference): a curve of these does not jump where an epoch begins.
+   */
+  recentLoss: number;
+  recentAccuracy: number;
   stepsPerSecond: number;
   samplesPerSecond: number;
 }
@@ -203,18 +209,23 @@ export class Session {
     const steps = this.stepsPerEpoch;
     // About ten progress points per epoch, at most every 50 steps.
     const progressEvery = Math.max(1, Math.min(50, Math.ceil(steps / 10)));
-    let mark = { time: performance.now(), step: 0, epoch: first };
+    let mark = { time: performance.now(), step: 0, epoch: first, samples: 0, loss: 0, accuracy: 0 };
     const callback: Callback = {
       onEpochBegin: (epoch) => {
-        mark = { time: performance.now(), step: 0, epoch };
+        mark = { time: performance.now(), step: 0, epoch, samples: 0, loss: 0, accuracy: 0 };
       },
       onBatchEnd: (epoch, logs) => {
         const now = performance.now();
         const seconds = Math.max(1e-6, (now - mark.time) / 1000);
         const done = logs.step - mark.step;
-        mark = { time: now, step: logs.step, epoch };
+        // The running means are over the epoch's samples: their sums, less those at the last point, over the samples since.
+        const fresh = logs.samples - mark.samples;
+        const recent = (mean: number, before: number) => (fresh > 0 ? (mean * logs.samples - before * mark.samples) / fresh : mean);
+        const recentLoss = recent(logs.loss, mark.loss);
+        const recentAccuracy = Math.min(1, Math.max(0, recent(logs.accuracy, mark.accuracy)));
+        mark = { time: now, step: logs.step, epoch, samples: logs.samples, loss: logs.loss, accuracy: logs.accuracy };
         events.progress?.({
-          epoch, epochs: last, step: logs.step, steps: logs.steps, loss: logs.loss, accuracy: logs.accuracy,
+          epoch, epochs: last, step: logs.step, steps: logs.steps, loss: logs.loss, accuracy: logs.accuracy, recentLoss, recentAccuracy,
           stepsPerSecond: done / seconds, samplesPerSecond: (done * batchSize) / seconds,
         });
         if (events.shouldStop?.()) throw new StopRequested('stopped');
