@@ -318,8 +318,11 @@ export function seedBand(spread: SeedSpread): TopLevelSpec {
     layer: [
       {
         data: { values: [{ min: spread.min, max: spread.max }] },
-        mark: { type: 'rect', color: '#4a90d9', opacity: 0.25, height: 26 },
-        encoding: { x: { field: 'min', type: 'quantitative', scale: { domain, zero: false }, title: 'test accuracy' }, x2: { field: 'max' } },
+        mark: { type: 'rect', color: '#4a90d9', opacity: 0.3 },
+        encoding: {
+          x: { field: 'min', type: 'quantitative', scale: { domain, zero: false }, title: 'test accuracy' }, x2: { field: 'max' },
+          y: { value: 17 }, y2: { value: 43 },
+        },
       },
       {
         data: { values: seeds },
@@ -343,7 +346,10 @@ export function seedBand(spread: SeedSpread): TopLevelSpec {
     ],
   } as LayerSpec<string>;
   return {
-    title: `${spread.id}: test accuracy over ${spread.seeds.length} seeds (band: min to max; tick: mean${spread.reported === null ? '' : '; diamond: the notebook'})`,
+    title: {
+      text: `${spread.id}: test accuracy of ${spread.seeds.length} seeds`,
+      subtitle: `band: lowest to highest seed; dots: the seeds; tick: their mean${spread.reported === null ? '' : '; red diamond: the notebook'}`,
+    },
     width: 520,
     height: 60,
     ...layers,
