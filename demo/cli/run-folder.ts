@@ -25,6 +25,10 @@ export interface RunManifest {
   seed: number;
   /** --epochs, or null for each id's own number. */
   epochs: number | null;
+  /** --seeds: each id ran with seeds seed, seed+1, ... (absent: one). */
+  seeds?: number;
+  /** --jobs: the run was made in parts, each in its own folder under parts/ (absent: one process). */
+  jobs?: number;
   started: string;
   /** The last command over the folder ran to its end. */
   finished: boolean;

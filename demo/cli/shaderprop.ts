@@ -2,14 +2,17 @@
  * The `shaderprop` command line: every assignment experiment by its id.
  *
  *   shaderprop list [--json]
- *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data DIR] [--out DIR] [--seed N] [--json] [--resume]
- *                  [--lr RATE] [--batch-size N] [--train-images N] [--test-images N] [--export safetensors,tfjs]
+ *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data PATH] [--test PATH] [--out DIR] [--seed N] [--seeds N] [--jobs N]
+ *                  [--json] [--resume] [--lr RATE] [--batch-size N] [--train-images N] [--test-images N]
+ *                  [--export safetensors,tfjs] [--cell NAME...]
  *   shaderprop train --model model.json --data PATH [--test PATH] [--epochs N] [--batch-size N] [--lr R] [--optimizer sgd|adam] [--out DIR]
  *   shaderprop bench <id|prefix*>... [--batch N...] [--seconds S] [--tfjs [BACKENDS]] [--json]
  *
  * `run` trains each id on this machine's WebGPU adapter, evaluates it on the
  * MNIST test set and writes a report folder (index.html, pictures, report.json,
- * checkpoints). MNIST comes from --data, else MNIST_DIR, else ../shared/mnist,
+ * checkpoints). --seeds N trains each id with seeds seed, seed+1, ... and
+ * reports their spread; --jobs N runs ids, seeds and sweep cells in N child
+ * processes of this command at once (./jobs.ts). MNIST comes from --data, else MNIST_DIR, else ../shared/mnist,
  * else it is downloaded (SHA-256 checked) into ~/.cache/shaderprop/mnist.
  * `bench` measures training and inference samples/s of each model on random
  * MNIST-shaped data (src/experiments/bench.ts), optionally beside the same
@@ -28,6 +31,8 @@ import { applyConventions } from './conventions.js';
 import { loadLibrary, type Library } from './library.js';
 import { isIdxFolder, loadOwnImages, pngHint } from './own-data.js';
 import { train, type TrainOptions } from './train.js';
+import { runJobs } from './jobs.js';
+import { describeSpread, seedSpread, type SeedSpread } from '../../src/experiments/seeds.js';
 
 // The library loads in a preAction hook, once a command runs (./library.ts).
 let {
@@ -66,6 +71,9 @@ program
   .option('--label-column <name|index>', 'with a .csv: the label column, by header name or 0-based index (default: \'label\', else the first)')
   .option('--out <dir>', 'report folder (default: runs/<date-time>)')
   .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(nonNegativeInt).default(1))
+  .addOption(new Option('--seeds <n>', 'train each id with N seeds (--seed, --seed+1, ...) and report mean, standard deviation and range').argParser(positiveInt).default(1))
+  .addOption(new Option('--jobs <n>', 'run ids, seeds and sweep cells in N processes at once, each in its own folder under --out/parts; the report is merged').argParser(positiveInt).default(1))
+  .option('--cell <names...>', 'run only these cells of a sweep (by name, as the report shows them)')
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue the run in --out (default: the newest folder under runs/) with its settings')
   .option('--force', 'replace the run already in --out (its files are deleted first)')
@@ -192,11 +200,16 @@ interface RunOptions {
   labelColumn?: string;
   out?: string;
   seed: number;
+  seeds: number;
+  jobs: number;
+  cell?: string[];
   json?: boolean;
   resume?: boolean;
   force?: boolean;
   /** false with --no-bounds-checks. */
   boundsChecks: boolean;
+  /** false with --no-autotune. */
+  autotune?: boolean;
   lr?: number;
   batchSize?: number;
   trainImages?: number;
@@ -288,11 +301,25 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
     else if (opts.seed !== previous.seed) {
       throw new RunFolderError(`--resume: ${shown} holds a run with seed ${previous.seed}; resume it with --seed ${previous.seed} (or without --seed), or start a new run with another --out.`);
     }
+    const previousSeeds = previous.seeds ?? 1;
+    if (command.getOptionValueSource('seeds') === 'default') opts.seeds = previousSeeds;
+    else if (opts.seeds < previousSeeds) {
+      throw new RunFolderError(`--resume: ${shown} holds a run of ${previousSeeds} seeds; --seeds ${opts.seeds} would drop some. Give --seeds ${previousSeeds} or more.`);
+    }
+    // A run in parts (--jobs) keeps each part in its own folder: it resumes in parts, a run in one process in one.
+    const previousParts = (previous.jobs ?? 1) > 1;
+    if (command.getOptionValueSource('jobs') === 'default') opts.jobs = previous.jobs ?? 1;
+    else if ((opts.jobs > 1) !== previousParts) {
+      throw new RunFolderError(previousParts
+        ? `--resume: ${shown} holds a run in parts (--jobs ${previous.jobs}); resume it with --jobs 2 or more (or without --jobs).`
+        : `--resume: ${shown} holds a run made in one process; resume it without --jobs, or start a new run with another --out.`);
+    }
     if (opts.epochs === undefined && previous.epochs !== null) opts.epochs = previous.epochs;
     else if (opts.epochs !== undefined && previous.epochs !== null && opts.epochs < previous.epochs) {
       throw new RunFolderError(`--resume: ${shown} holds a run of ${previous.epochs} epochs; --epochs ${opts.epochs} would cut it short. Give --epochs ${previous.epochs} or more.`);
     }
-    const given = [opts.quick ? '--quick' : '', `--seed ${opts.seed}`, opts.epochs ? `--epochs ${opts.epochs}` : ''].filter(Boolean).join(' ');
+    const given = [opts.quick ? '--quick' : '', `--seed ${opts.seed}`, opts.seeds > 1 ? `--seeds ${opts.seeds}` : '', opts.jobs > 1 ? `--jobs ${opts.jobs}` : '',
+      opts.epochs ? `--epochs ${opts.epochs}` : ''].filter(Boolean).join(' ');
     say(`resuming with the run's settings: ${given}`);
   }
 
@@ -300,6 +327,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   const manifest: RunManifest = {
     format: 1, ids: [...(opts.resume && previous ? previous.ids.filter((id) => !ids.includes(id)) : []), ...ids],
     quick: !!opts.quick, seed: opts.seed, epochs: opts.epochs ?? null,
+    ...(opts.seeds > 1 ? { seeds: opts.seeds } : {}), ...(opts.jobs > 1 ? { jobs: opts.jobs } : {}),
     started: opts.resume && previous ? previous.started : new Date().toISOString(), finished: false,
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
   };
@@ -312,16 +340,78 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   };
   // A resume keeps the results of the run's other ids.
   const earlier = opts.resume ? readEarlierReport(outDir) : null;
-  const others = earlier ? { results: earlier.results.filter((r) => !ids.includes(r.id)), skipped: earlier.skipped.filter((r) => !ids.includes(r.id)) } : { results: [], skipped: [] };
-  // report.json and summary.md (the summary table, for pasting) beside index.html, rewritten after every id.
+  const others = earlier
+    ? {
+      results: earlier.results.filter((r) => !ids.includes(r.id)), skipped: earlier.skipped.filter((r) => !ids.includes(idOfLabel(r.id))),
+      spreads: (earlier.spreads ?? []).filter((s) => !ids.includes(s.id)),
+    }
+    : { results: [], skipped: [], spreads: [] };
+  const spreads: SeedSpread[] = [];
+  // report.json and summary.md (the summary table, for pasting) beside index.html, rewritten after every id (every seed).
   let wroteAny = false;
   const written = async () => {
     wroteAny = true;
-    const all: RunReport = { ...report, results: [...others.results, ...report.results], skipped: [...others.skipped, ...report.skipped] };
+    const allSpreads = [...others.spreads, ...spreads];
+    const all: RunReport = {
+      ...report, results: [...others.results, ...report.results], skipped: [...others.skipped, ...report.skipped],
+      ...(allSpreads.length > 0 ? { spreads: allSpreads } : {}),
+    };
     await writeFile(join(outDir, 'report.json'), JSON.stringify(all));
     await writeFile(join(outDir, 'summary.md'), markdownSummary(all));
     return writeReport(outDir, all);
   };
+  /** Records one more finished seed of `id`: its first seed stands in `results`, all of them in its spread. */
+  const record = (id: string, seedResults: ExperimentResult[]) => {
+    const at = report.results.findIndex((r) => r.id === id);
+    if (at >= 0) report.results[at] = seedResults[0]!;
+    else report.results.push(seedResults[0]!);
+    if (opts.seeds > 1) {
+      const spread = seedSpread(seedResults);
+      const s = spreads.findIndex((x) => x.id === id);
+      if (s >= 0) spreads[s] = spread;
+      else spreads.push(spread);
+    }
+  };
+
+  if (opts.jobs > 1) {
+    // Parts in child processes, each owning its folder under parts/; this process merges their reports.
+    await writeManifest();
+    const merged = await runJobs({
+      outDir, experiments, opts, settings, say, signal: controller.signal,
+      ...(opts.data ? { dataDir: resolve(opts.data) } : {}),
+      write: async (results, skipped, adapter) => {
+        report.results.length = 0;
+        spreads.length = 0;
+        report.skipped = skipped;
+        if (adapter) report.adapter = adapter;
+        for (const id of ids) {
+          const mine = results.filter((r) => r.id === id).sort((a, b) => a.seed - b.seed);
+          if (mine.length > 0) record(id, mine);
+        }
+        return written();
+      },
+    });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    for (const r of report.results) {
+      const spread = spreads.find((s) => s.id === r.id);
+      say(`${r.id}: test accuracy ${spread ? describeSpread(spread) : r.test.accuracy.toFixed(4)}; ${r.reported === null ? 'notebook: —' : `notebook ${r.reported}`}`);
+      if (opts.json) {
+        for (const x of spread ? spread.results : [r]) console.log(JSON.stringify(jsonLine(x, join(outDir, 'index.html'))));
+        if (spread) console.log(JSON.stringify(spreadLine(spread)));
+      }
+    }
+    if (merged.interrupted) {
+      process.stderr.write(`shaderprop: stopped by ${signalled ?? 'a signal'}. Resume with:\n  shaderprop run ${manifest.ids.join(' ')} --resume --out ${shown}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    if (report.skipped.length > 0) process.exitCode = 1;
+    manifest.finished = true;
+    await writeManifest();
+    say(`\nreport: ${relativeOrAbsolute(join(outDir, 'index.html'))}`);
+    return;
+  }
 
   const dataDir = opts.data ?? process.env.MNIST_DIR ?? (existsSync('../shared/mnist') ? resolve('../shared/mnist') : undefined);
   // Your own data (an .npz, .npy pair, .csv or PNG folder) rather than MNIST's IDX files.
@@ -345,12 +435,20 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   if (own) say(`data: ${own.description}${mnist.train.count < own.data.train.count || mnist.test.count < own.data.test.count ? `; using ${mnist.train.count} train, ${mnist.test.count} test` : ''}`);
   else say(`MNIST: ${mnist.train.count} train, ${mnist.test.count} test images${dataDir ? ` from ${dataDir}` : ''}`);
 
+  // A resume of several seeds keeps the seeds that finished (unless --epochs extends them); the others continue.
+  const extending = !!opts.resume && previous !== null && opts.epochs !== undefined && previous.epochs !== opts.epochs;
+  const finishedSeeds = (id: string): Map<number, ExperimentResult> => {
+    if (!earlier || opts.seeds < 2 || extending) return new Map();
+    const spread = earlier.spreads?.find((s) => s.id === id);
+    return new Map((spread ? spread.results : earlier.results.filter((r) => r.id === id)).map((r) => [r.seed, r]));
+  };
 
   try {
     for (const experiment of experiments) {
       const cells = experiment.kind === 'sweep' ? `, a sweep of ${experiment.cells.length} runs` : '';
       const quickText = opts.quick ? ` (${describeQuick(experiment, opts.epochs)})` : '';
-      say(`\n${experiment.id}: ${experiment.title}${cells}${quickText}`);
+      const seedsText = opts.seeds > 1 ? `, seeds ${opts.seed}–${opts.seed + opts.seeds - 1}` : '';
+      say(`\n${experiment.id}: ${experiment.title}${cells}${seedsText}${quickText}`);
       if (experiment.kind === 'classic' && (opts.epochs || opts.resume)) {
         const flags = [opts.epochs ? '--epochs' : '', opts.resume ? '--resume' : ''].filter(Boolean);
         say(`${experiment.id}: ${flags.join(' and ')} ${flags.length === 1 ? 'applies' : 'apply'} to the neural models only; ` +
@@ -358,35 +456,58 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
       }
       const ignored = experiment.kind === 'classic' ? [...ignoredByClassic(settings), ...(exportFormats.length > 0 ? ['--export'] : [])] : [];
       if (ignored.length > 0) say(`${experiment.id}: ${ignored.join(' and ')} ${ignored.length === 1 ? 'applies' : 'apply'} to the neural models only.`);
-      let result: ExperimentResult;
-      try {
-        if (controller.signal.aborted) throw new RunInterruptedError(experiment.id, null, 'before it started');
-        result = await runExperiment(experiment, {
-          runtime: rt, mnist, seed: opts.seed, dir: join(outDir, experiment.id),
-          ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
-          ...(opts.resume ? { resume: true } : {}),
-          callbacks: (run) => [progress(run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
-          log: say, signal: controller.signal,
-        });
-      } catch (error) {
-        // One id failing (a buffer limit of this adapter, say) does not lose the others' results;
-        // a lost device or an interruption ends the run.
-        if (error instanceof DeviceLostError || error instanceof RunInterruptedError || error instanceof ResumeMismatchError) throw error;
-        const reason = (error as Error).message;
-        say(`${experiment.id}: FAILED — ${reason}`);
-        report.skipped.push({ id: experiment.id, reason });
-        process.exitCode = 1;
+      const done = finishedSeeds(experiment.id);
+      const seedResults: ExperimentResult[] = [];
+      for (let k = 0; k < opts.seeds; k++) {
+        const seed = opts.seed + k;
+        const label = opts.seeds > 1 ? seedLabel(experiment.id, seed) : experiment.id;
+        const kept = done.get(seed);
+        if (kept) {
+          say(`${label}: finished in the run resumed; its result is kept (test accuracy ${kept.test.accuracy.toFixed(4)})`);
+          seedResults.push(kept);
+          record(experiment.id, seedResults);
+          continue;
+        }
+        // Each seed has its own folder when there are several.
+        const dir = opts.seeds > 1 ? join(outDir, experiment.id, `seed-${seed}`) : join(outDir, experiment.id);
+        let result: ExperimentResult;
+        try {
+          if (controller.signal.aborted) throw new RunInterruptedError(label, null, 'before it started');
+          result = await runExperiment(experiment, {
+            runtime: rt, mnist, seed, dir,
+            ...(opts.quick ? { quick: true } : {}), ...(opts.epochs ? { epochs: opts.epochs } : {}),
+            ...(opts.resume ? { resume: true } : {}), ...(opts.cell ? { cells: opts.cell } : {}),
+            callbacks: (run) => [progress(opts.seeds > 1 ? { ...run, id: label } : run, say, !opts.json && !!process.stdout.isTTY, !!opts.quick)],
+            log: say, signal: controller.signal,
+          });
+        } catch (error) {
+          // One id failing (a buffer limit of this adapter, say) does not lose the others' results;
+          // a lost device or an interruption ends the run.
+          if (error instanceof DeviceLostError || error instanceof RunInterruptedError || error instanceof ResumeMismatchError) throw error;
+          const reason = (error as Error).message;
+          say(`${label}: FAILED — ${reason}`);
+          report.skipped.push({ id: label, reason });
+          process.exitCode = 1;
+          await written();
+          continue;
+        }
+        seedResults.push(result);
+        record(experiment.id, seedResults);
+        const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
+        const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
+        const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
+        say(`${label}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
+        const exportAs = opts.seeds > 1 ? { ...experiment, id: join(experiment.id, `seed-${seed}`) } : experiment;
+        for (const path of await exportTrained(exportAs, result, outDir, exportFormats, rt)) say(`${label}: exported ${relativeOrAbsolute(path)}`);
+        if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
         await written();
-        continue;
       }
-      report.results.push(result);
-      const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
-      const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
-      const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
-      say(`${result.id}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
-      for (const path of await exportTrained(experiment, result, outDir, exportFormats, rt)) say(`${experiment.id}: exported ${relativeOrAbsolute(path)}`);
-      if (opts.json) console.log(JSON.stringify(jsonLine(result, join(outDir, 'index.html'))));
-      await written();
+      const spread = spreads.find((s) => s.id === experiment.id);
+      if (spread) {
+        const inside = spread.notebookInRange === null ? '' : `; the notebook's ${spread.reported} is ${spread.notebookInRange ? 'inside' : 'outside'} the seeds' range`;
+        say(`${experiment.id}: ${describeSpread(spread)}${inside}`);
+        if (opts.json) console.log(JSON.stringify(spreadLine(spread)));
+      }
     }
   } catch (error) {
     rt.destroy();
@@ -406,6 +527,24 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   manifest.finished = true;
   await writeManifest();
   say(`\nreport: ${relativeOrAbsolute(index)}`);
+}
+
+/** "s001-softmax seed 2": how a seed's run is named in messages and under "Could not run". */
+function seedLabel(id: string, seed: number): string {
+  return `${id} seed ${seed}`;
+}
+
+/** The id of a label ("s001-softmax seed 2" → "s001-softmax"; "s003-opt [adam lr=0.001] seed 1" → "s003-opt"). */
+function idOfLabel(label: string): string {
+  return label.split(' ')[0]!;
+}
+
+/** The --json line of one id's seed spread (after its seeds' own lines). */
+function spreadLine(s: SeedSpread): Record<string, unknown> {
+  return {
+    id: s.id, kind: 'seeds', seeds: s.seeds, test_accuracies: s.accuracies, mean: s.mean, sd: s.sd, min: s.min, max: s.max,
+    reported: s.reported, notebook_in_range: s.notebookInRange, notebook_within_two_sd: s.notebookWithinTwoSd,
+  };
 }
 
 /** The report.json a resumed folder holds, if any. */

@@ -4,6 +4,7 @@
  */
 import type { ClassificationReport } from '../metrics/classification.js';
 import type { RunSettings } from './overrides.js';
+import type { SeedSpread } from './seeds.js';
 
 /** One image of the report's picture grids. */
 export interface SampleImage {
@@ -53,6 +54,12 @@ export interface RunResult extends ResultHeader {
   trainSamples: number;
   validationSamples: number;
   testSamples: number;
+  /**
+   * Where validation came from: the last part of the training images (`split`), the test set (`test`), or nowhere
+   * (`none`: the notebook had no validation set, so no best checkpoint is chosen and the last epoch's model is the one
+   * compared). Absent in reports of older versions.
+   */
+  validation?: 'split' | 'test' | 'none';
   /** Keras-style model summary text. */
   summary: string;
   /** Wall time of training (validation included), seconds. */
@@ -171,4 +178,9 @@ export interface RunReport {
   skipped: { id: string; reason: string }[];
   /** What the command line replaced of every entry's settings (`run --lr --batch-size --train-images --test-images`). */
   settings?: RunSettings;
+  /**
+   * `run --seeds N` with N > 1: each id's spread over its seeds, with every seed's result. `results` then holds
+   * each id's first seed, whose pictures the report shows.
+   */
+  spreads?: SeedSpread[];
 }

@@ -33,6 +33,8 @@ export interface RunnerOptions {
   resume?: boolean;
   /** Callbacks for one training run (an id, or a sweep's cell). */
   callbacks?: (run: { id: string; cell?: string; epochs: number }) => Callback[];
+  /** A sweep runs only its cells of these names (all of them when absent); names that are not its cells are errors. */
+  cells?: readonly string[];
   /** Steps between progress callbacks (default 50). */
   progressEvery?: number;
   /** One-line messages (resuming, skipping a finished cell). */
@@ -80,22 +82,48 @@ export async function runExperiment(experiment: Experiment, options: RunnerOptio
 
 async function runSweep(e: SweepExperiment, options: RunnerOptions, cache: DatasetCache): Promise<SweepResult> {
   const platform = await getPlatform();
+  for (const name of options.cells ?? []) {
+    if (!e.cells.some((c) => c.name === name)) throw new Error(`${e.id} has no cell '${name}'; its cells are: ${e.cells.map((c) => c.name).join('; ')}.`);
+  }
   const cells: SweepCell[] = [];
   for (const cell of e.cells) {
+    if (options.cells && !options.cells.includes(cell.name)) continue;
     const dir = options.dir ? platform.joinPath(options.dir, slug(cell.name)) : undefined;
     const result = await trainOne(e, cell.train, options, cache, dir, cell.name);
     cells.push({ name: cell.name, params: cell.params, result });
   }
+  return sweepResult(e, cells, { quick: !!options.quick, adapter: options.runtime.adapter.name, seed: options.seed ?? 1 });
+}
+
+/** A sweep's result from its cells' runs (in any order; kept in the registry's): the best cell by final val_accuracy. */
+function sweepResult(e: SweepExperiment, cells: SweepCell[], how: { quick: boolean; adapter: string; seed: number }): SweepResult {
+  if (cells.length === 0) throw new Error(`${e.id}: no cell of the sweep ran.`);
+  const order = (c: SweepCell) => e.cells.findIndex((x) => x.name === c.name);
+  const sorted = [...cells].sort((a, b) => order(a) - order(b));
   const finalVal = (c: SweepCell) => last(c.result.history.history.val_accuracy) ?? -Infinity;
-  const best = cells.reduce((a, b) => (finalVal(b) > finalVal(a) ? b : a));
+  const best = sorted.reduce((a, b) => (finalVal(b) > finalVal(a) ? b : a));
   // Only the best cell keeps its picture grids: the report shows them for it alone.
-  for (const c of cells) if (c !== best) delete c.result.samples;
+  for (const c of sorted) if (c !== best) delete c.result.samples;
   return {
     kind: 'sweep', id: e.id, title: e.title, notebook: e.notebook, reported: e.reported, reportedText: e.reportedText,
-    ...(e.note ? { note: e.note } : {}), quick: !!options.quick, adapter: options.runtime.adapter.name,
-    seed: options.seed ?? 1, axes: e.axes, cells, best: best.name, test: best.result.test,
-    seconds: cells.reduce((s, c) => s + c.result.seconds, 0),
+    ...(e.note ? { note: e.note } : {}), quick: how.quick, adapter: how.adapter,
+    seed: how.seed, axes: e.axes, cells: sorted, best: best.name, test: best.result.test,
+    seconds: sorted.reduce((s, c) => s + c.result.seconds, 0),
   };
+}
+
+/**
+ * One sweep's result from parts that each ran some of its cells (`cells` in
+ * separate processes, `run --jobs`), all with one seed: the cells together, and
+ * the best of them all.
+ */
+export function mergeSweepParts(e: SweepExperiment, parts: readonly SweepResult[]): SweepResult {
+  const first = parts[0];
+  if (!first) throw new Error(`${e.id}: no part of the sweep to merge.`);
+  const cells = parts.flatMap((p) => p.cells);
+  const names = new Set(cells.map((c) => c.name));
+  if (names.size !== cells.length) throw new Error(`${e.id}: a cell appears in more than one part.`);
+  return sweepResult(e, cells, { quick: first.quick, adapter: first.adapter, seed: first.seed });
 }
 
 /** Datasets on the GPU, shared by the runs of one entry that preprocess alike. */
@@ -237,7 +265,7 @@ async function trainOne(
         if (options.signal?.aborted) throw new TrainingInterruptedError(partial ?? { epoch: firstEpoch, step: 0, lossSum: 0, correct: 0, seen: 0, seconds: 0 });
         await model.fit(train, {
           epochs, initialEpoch: firstEpoch, ...(partial ? { initialProgress: partial } : {}), batchSize: spec.batchSize, seed,
-          ...(spec.validation.kind === 'test' ? { validationData: test } : { validationSplit: spec.validation.fraction }),
+          ...(spec.validation.kind === 'test' ? { validationData: test } : spec.validation.fraction > 0 ? { validationSplit: spec.validation.fraction } : {}),
           progressEvery: options.progressEvery ?? 50,
           callbacks: [checkpoints, ...(options.callbacks?.({ id: e.id, ...(cell ? { cell } : {}), epochs }) ?? [])],
         });
@@ -270,7 +298,7 @@ async function trainOne(
       return { loss: Number.NaN, accuracy: labels.reduce((n, label, i) => n + (label === predicted[i] ? 1 : 0), 0) / labels.length };
     });
     const classes = test.classes;
-    const trainCount = spec.validation.kind === 'test' ? train.count : Math.floor(train.count * (1 - spec.validation.fraction));
+    const trainCount = spec.validation.kind === 'split' ? Math.floor(train.count * (1 - spec.validation.fraction)) : train.count;
 
     // The best model by validation loss, reloaded from its checkpoint (when it is not the last one).
     let best: RunResult['best'];
@@ -291,6 +319,7 @@ async function trainOne(
       optimizer: spec.optimizer().describe(), preprocessing: spec.preprocessingText,
       epochs, batchSize: spec.batchSize, trainSamples: trainCount,
       validationSamples: spec.validation.kind === 'test' ? test.count : train.count - trainCount, testSamples: test.count,
+      validation: spec.validation.kind === 'test' ? 'test' : spec.validation.fraction > 0 ? 'split' : 'none',
       summary: model.summary(), seconds,
       test: { loss: evaluation.loss, accuracy: evaluation.accuracy },
       ...(initial ? { initial: { loss: initial.loss, accuracy: initial.accuracy } } : {}),

@@ -5,6 +5,7 @@
 import type { Config, TopLevelSpec } from 'vega-lite';
 import type { LayerSpec, UnitSpec } from 'vega-lite/types_unstable/spec/index.js';
 import type { HistoryJson, RunResult, SampleImage, StepCurves, SweepCell, SweepResult } from '../experiments/result.js';
+import type { SeedSpread } from '../experiments/seeds.js';
 import { normalizeRows } from '../metrics/classification.js';
 
 /** Shared look: white background (the SVGs are shown as they are), quiet view borders. */
@@ -346,4 +347,58 @@ export function sweepCurves(sweep: SweepResult): { grid: TopLevelSpec; compare: 
     config,
   };
   return { grid, compare };
+}
+
+/**
+ * The seed spread of one id: a band over [min, max] of its seeds' test
+ * accuracies, each seed a dot, the mean a black tick, and the notebook's
+ * number a red diamond on the same axis.
+ */
+export function seedBand(spread: SeedSpread): TopLevelSpec {
+  const seeds = spread.seeds.map((seed, i) => ({ seed: `seed ${seed}`, accuracy: spread.accuracies[i]! }));
+  const values = [spread.min, spread.max, spread.mean, ...(spread.reported === null ? [] : [spread.reported])];
+  const pad = Math.max(0.002, (Math.max(...values) - Math.min(...values)) * 0.15);
+  const domain = [Math.max(0, Math.min(...values) - pad), Math.min(1, Math.max(...values) + pad)];
+  const x = { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { domain, zero: false } } as const;
+  const layers: LayerSpec<string> | UnitSpec<string> = {
+    layer: [
+      {
+        data: { values: [{ min: spread.min, max: spread.max }] },
+        mark: { type: 'rect', color: '#4a90d9', opacity: 0.3 },
+        encoding: {
+          x: { field: 'min', type: 'quantitative', scale: { domain, zero: false }, title: 'test accuracy' }, x2: { field: 'max' },
+          y: { value: 17 }, y2: { value: 43 },
+        },
+      },
+      {
+        data: { values: seeds },
+        mark: { type: 'point', filled: true, size: 60, color: '#1f4e89' },
+        encoding: { x, tooltip: [{ field: 'seed' }, { field: 'accuracy', format: '.4f' }] },
+      },
+      {
+        data: { values: [{ accuracy: spread.mean }] },
+        mark: { type: 'tick', color: 'black', thickness: 2, size: 30 },
+        encoding: { x },
+      },
+      ...(spread.reported === null ? [] : [{
+        data: { values: [{ accuracy: spread.reported, what: 'notebook' }] },
+        mark: { type: 'point', shape: 'diamond', filled: true, size: 140, color: WRONG },
+        encoding: { x },
+      } as UnitSpec<string>, {
+        data: { values: [{ accuracy: spread.reported, text: `notebook ${spread.reported}` }] },
+        mark: { type: 'text', dy: -20, color: WRONG, fontSize: 11 },
+        encoding: { x, text: { field: 'text' } },
+      } as UnitSpec<string>]),
+    ],
+  } as LayerSpec<string>;
+  return {
+    title: {
+      text: `${spread.id}: test accuracy of ${spread.seeds.length} seeds`,
+      subtitle: `band: lowest to highest seed; dots: the seeds; tick: their mean${spread.reported === null ? '' : '; red diamond: the notebook'}`,
+    },
+    width: 520,
+    height: 60,
+    ...layers,
+    config,
+  } as TopLevelSpec;
 }

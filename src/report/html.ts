@@ -7,7 +7,8 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClassicResult, ExperimentResult, HistoryJson, RunReport, RunResult, SampleImage, SweepCell, SweepResult } from '../experiments/result.js';
 import { formatClassificationReport } from '../metrics/classification.js';
 import { getPlatform } from '../platform/platform.js';
-import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, stepCurves, sweepCurves } from './charts.js';
+import type { SeedSpread } from '../experiments/seeds.js';
+import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, seedBand, stepCurves, sweepCurves } from './charts.js';
 import { renderSvg } from './render.js';
 
 export const QUICK_BANNER = 'QUICK MODE: fewer samples and epochs — not comparable with the notebooks';
@@ -38,9 +39,14 @@ export async function writeReport(dir: string, report: RunReport): Promise<{ ind
     const folder = platform.joinPath(dir, result.id);
     await platform.mkdirp(folder);
     const pictures = result.kind === 'run' ? await runPictures(result) : result.kind === 'sweep' ? await sweepPictures(result) : await classicPictures(result);
+    const spread = spreadOf(report, result.id);
+    if (spread) pictures.set('seeds', (await render('seeds', seedAlt(spread), seedBand(spread)))[1]);
     for (const [name, picture] of pictures) await write(platform.joinPath(folder, `${name}.svg`), picture.svg);
     await write(platform.joinPath(folder, 'report.json'), JSON.stringify(result));
-    sections.push(result.kind === 'run' ? runSection(result, pictures) : result.kind === 'sweep' ? sweepSection(result, pictures) : classicSection(result, pictures));
+    if (spread) await write(platform.joinPath(folder, 'seeds.json'), JSON.stringify(spread));
+    const section = result.kind === 'run' ? runSection(result, pictures) : result.kind === 'sweep' ? sweepSection(result, pictures) : classicSection(result, pictures);
+    // The seed spread goes right under the section's heading and source line.
+    sections.push(spread ? section.replace(/(<\/p>\n)/, `$1${spreadSection(spread, pictures)}\n`) : section);
   }
 
   const index = platform.joinPath(dir, 'index.html');
@@ -128,6 +134,37 @@ async function classicPictures(result: ClassicResult): Promise<Map<string, Pictu
   return pictures;
 }
 
+/** The spread of `id` over its seeds, where the run had --seeds N > 1. */
+function spreadOf(report: RunReport, id: string): SeedSpread | undefined {
+  return report.spreads?.find((s) => s.id === id);
+}
+
+function seedAlt(spread: SeedSpread): string {
+  return `Test accuracy of ${spread.id} for each of its ${spread.seeds.length} seeds, the band from the lowest to the highest, ` +
+    `the mean marked${spread.reported === null ? '' : `, and the notebook's ${spread.reported} on the same axis`}.`;
+}
+
+/** "yes" / "no" / "—": whether the notebook's number lies in [min, max] of the seeds. */
+function inRange(spread: SeedSpread): string {
+  return spread.notebookInRange === null ? '—' : spread.notebookInRange ? 'yes' : 'no';
+}
+
+function spreadSection(spread: SeedSpread, pictures: Map<string, Picture>): string {
+  const rows = spread.results.map((r) => [
+    String(r.seed), r.test.accuracy.toFixed(4), r.test.loss === null ? '—' : fixed(r.test.loss),
+    r.kind === 'sweep' ? escapeHtml(r.best) : '—', duration(r.seconds),
+  ]);
+  const twoSd = spread.notebookWithinTwoSd === null ? '' : ` (within mean ± 2 sd: ${spread.notebookWithinTwoSd ? 'yes' : 'no'})`;
+  return `<div class="seeds">
+<h3>Seed spread</h3>
+<p>${spread.seeds.length} seeds: mean <b>${spread.mean.toFixed(4)}</b>, standard deviation ${spread.sd.toFixed(4)} (sample, n − 1),
+range ${spread.min.toFixed(4)}–${spread.max.toFixed(4)}.${spread.reported === null ? '' : ` The notebook's ${spread.reported} lies ${spread.notebookInRange ? 'inside' : 'outside'} the range of the seeds${twoSd}; difference of the mean ${pointsDifference(spread.mean, spread.reported)} points.`}
+The sections below show seed ${spread.seeds[0]}; <a href="${spread.id}/seeds.json">seeds.json</a> holds every seed's result.</p>
+${figure(pictures.get('seeds'))}
+${table(['seed', 'test accuracy', 'test loss', 'best cell', 'wall time'], rows)}
+</div>`;
+}
+
 function bestCell(sweep: SweepResult): SweepCell {
   const cell = sweep.cells.find((c) => c.name === sweep.best);
   if (!cell) throw new Error(`writeReport: the best cell '${sweep.best}' of ${sweep.id} is not among its cells.`);
@@ -209,8 +246,10 @@ ${sections.join('\n')}
 }
 
 function summarySection(report: RunReport): string {
+  const seeded = !!report.spreads?.length;
   const rows = report.results.map((r) => {
-    const diff = pointsDifference(r.test.accuracy, r.reported);
+    const spread = spreadOf(report, r.id);
+    const diff = pointsDifference(spread ? spread.mean : r.test.accuracy, r.reported);
     const sign = diff.startsWith('+') ? 'better' : diff.startsWith('-') ? 'worse' : '';
     return [
       `<a href="#result-${r.id}">${escapeHtml(r.id)}</a>`,
@@ -218,19 +257,25 @@ function summarySection(report: RunReport): string {
       r.kind === 'run' ? escapeHtml(r.optimizer) : r.kind === 'classic' ? 'classic' : '—',
       r.kind === 'run' ? String(r.epochs) : r.kind === 'sweep' ? String(bestCell(r).result.epochs) : r.steps ? `${r.steps.step.length} steps` : '—',
       escapeHtml(r.reportedText),
-      r.test.accuracy.toFixed(4),
+      spread ? `${spread.mean.toFixed(4)} ± ${spread.sd.toFixed(4)}<br><small>${spread.seeds.length} seeds, ${spread.min.toFixed(4)}–${spread.max.toFixed(4)}</small>` : r.test.accuracy.toFixed(4),
       sign ? `<span class="${sign}">${diff}</span>` : diff,
-      duration(r.seconds),
+      ...(seeded ? [spread ? inRange(spread) : '—'] : []),
+      duration(spread ? spread.results.reduce((t, x) => t + x.seconds, 0) : r.seconds),
       escapeHtml(r.adapter),
     ];
   });
-  const head = ['id', 'model', 'optimizer', 'epochs', 'notebook', 'ours (test accuracy)', 'difference (points)', 'wall time', 'adapter'];
+  const head = ['id', 'model', 'optimizer', 'epochs', 'notebook', seeded ? 'ours (test accuracy; mean ± sd over seeds)' : 'ours (test accuracy)', 'difference (points)',
+    ...(seeded ? ['notebook inside the seeds\' range [min, max]'] : []), 'wall time', 'adapter'];
   const skipped = report.skipped.length
     ? `<h3>Could not run</h3>\n<ul class="skipped">${report.skipped.map((s) => `<li><b>${escapeHtml(s.id)}</b>: ${escapeHtml(s.reason)}</li>`).join('')}</ul>`
+    : '';
+  const seedNote = seeded
+    ? '<p>Where an id ran with several seeds, "ours" is the mean of their test accuracies ± their sample standard deviation, the difference is that of the mean, and the notebook\'s number is inside when it lies between the lowest and the highest seed (mean ± 2 sd is given in the id\'s section). The wall time is that of all its seeds.</p>'
     : '';
   return `<section id="summary">
 <h2>Summary</h2>
 ${table(head, rows, report.results.map((r) => ` data-id="${escapeHtml(r.id)}"`))}
+${seedNote}
 ${skipped}
 </section>`;
 }
@@ -248,6 +293,9 @@ function runSection(result: RunResult, pictures: Map<string, Picture>): string {
   const best = result.best;
   const numbers: [string, string][] = [
     ['samples (train / validation / test)', `${result.trainSamples} / ${result.validationSamples} / ${result.testSamples}`],
+    ...(result.validation ? [['model compared', result.validation === 'none'
+      ? 'the last epoch\'s: no validation set (as in the notebook), so no best checkpoint is chosen'
+      : `the last epoch's; the best by validation loss (on ${result.validation === 'test' ? 'the test set' : 'the held-out training images'}) is shown beside it`] as [string, string]] : []),
     ['batch size', String(result.batchSize)],
     ['epochs', String(result.epochs)],
     ['seed', String(result.seed)],
@@ -416,13 +464,18 @@ img { max-width: 100%; height: auto; }
 /** The summary table as GitHub markdown (id | notebook | ours | diff | time | adapter), then the skipped ids. */
 export function markdownSummary(report: RunReport): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+  const seeded = !!report.spreads?.length;
   const lines = [
     ...(report.quick ? [`> **${QUICK_BANNER}**`, ''] : []),
-    '| id | notebook | ours | diff | time | adapter |',
-    '|---|---|---:|---:|---:|---|',
-    ...report.results.map((r) =>
-      `| ${[r.id, r.reportedText, r.test.accuracy.toFixed(4), pointsDifference(r.test.accuracy, r.reported), duration(r.seconds), r.adapter].map(cell).join(' | ')} |`,
-    ),
+    seeded ? '| id | notebook | ours (mean ± sd) | seeds (min–max) | inside | diff | time | adapter |' : '| id | notebook | ours | diff | time | adapter |',
+    seeded ? '|---|---|---:|---:|:-:|---:|---:|---|' : '|---|---|---:|---:|---:|---|',
+    ...report.results.map((r) => {
+      const s = spreadOf(report, r.id);
+      const ours = s ? [`${s.mean.toFixed(4)} ± ${s.sd.toFixed(4)}`, `${s.seeds.length}: ${s.min.toFixed(4)}–${s.max.toFixed(4)}`, inRange(s)] : seeded ? [r.test.accuracy.toFixed(4), '1', '—'] : [r.test.accuracy.toFixed(4)];
+      const seconds = s ? s.results.reduce((t, x) => t + x.seconds, 0) : r.seconds;
+      return `| ${[r.id, r.reportedText, ...ours, pointsDifference(s ? s.mean : r.test.accuracy, r.reported), duration(seconds), r.adapter].map(cell).join(' | ')} |`;
+    }),
+    ...(seeded ? ['', 'inside: the notebook\'s number lies between the lowest and the highest seed; ours is the mean ± the sample standard deviation.'] : []),
   ];
   if (report.skipped.length) lines.push('', ...report.skipped.map((s) => `- could not run **${cell(s.id)}**: ${cell(s.reason)}`));
   return lines.join('\n');

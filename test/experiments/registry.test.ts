@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENTS, getExperiment, selectExperiments, type ClassicExperiment, type TrainSpec } from '../../src/experiments/registry.js';
+import { EXPERIMENTS, getExperiment, hasValidation, selectExperiments, type ClassicExperiment, type TrainSpec } from '../../src/experiments/registry.js';
 import { slug } from '../../src/experiments/runner.js';
 import { sequential } from '../../src/model/sequential.js';
 
@@ -113,6 +113,30 @@ describe('registry entries', () => {
     for (const e of classic as ClassicExperiment[]) {
       expect(e.quick.floor, e.id).toBeGreaterThan(0.1);
       expect(e.quick.train, e.id).toBeLessThanOrEqual(4000);
+    }
+  });
+
+  it('trains on each notebook\'s protocol: its data, batch size, epochs, and a validation set only where it had one', () => {
+    const spec = (id: string) => { const e = getExperiment(id); if (e.kind !== 'neural') throw new Error(id); return e.train; };
+    // seeds/000's M0 ids and every seeds/004 net: model.fit(x_train, y_train, ...) on all 60,000, no validation.
+    for (const [id, batch, epochs] of [['s000-momentum-b20', 20, 10], ['s000-momentum-b40', 40, 10], ['s000-adam-b40', 40, 10]] as const) {
+      expect(spec(id), id).toMatchObject({ batchSize: batch, epochs, validation: { kind: 'split', fraction: 0 }, preprocessing: { kind: 'l2Normalize', axis: 1 } });
+      expect(hasValidation(spec(id).validation)).toBe(false);
+    }
+    for (const e of selectExperiments(['s004-*'])) {
+      expect(e.kind === 'neural' && e.train, e.id).toMatchObject({ batchSize: 128, epochs: 5, validation: { kind: 'split', fraction: 0 } });
+      expect(e.note, e.id).toMatch(/all 60,000 training images train and none validate/);
+    }
+    // seeds/001 validated on the test set, seeds/002 on the last 1/12, seeds/003 on the last 10,000.
+    for (const id of ['s001-softmax', 's001-dense', 's001-cnn']) expect(spec(id), id).toMatchObject({ batchSize: 32, epochs: 10, validation: { kind: 'test' } });
+    for (const e of selectExperiments(['s002-*'])) expect(e.kind === 'neural' && e.train, e.id).toMatchObject({ batchSize: 32, epochs: 10, validation: { kind: 'split', fraction: 1 / 12 } });
+    expect(spec('s003-nn1')).toMatchObject({ batchSize: 128, epochs: 25, validation: { kind: 'split', fraction: 1 / 6 } });
+    expect(spec('s003-nn2')).toMatchObject({ batchSize: 32, epochs: 25, validation: { kind: 'split', fraction: 1 / 6 } });
+    // What the assignment asked for beyond the notebook validates, and says why.
+    for (const id of ['s000-sweep', 's000-optimizers']) {
+      const e = getExperiment(id);
+      expect(e.kind === 'sweep' && e.cells.every((c) => hasValidation(c.train.validation)), id).toBe(true);
+      expect(e.note, id).toMatch(/the assignment asks for one/);
     }
   });
 });

@@ -1,5 +1,5 @@
 /** The runner on made-up entries: a diverging sweep cell is a result, not a crash. */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,5 +88,24 @@ describe.skipIf(!mnistDir())('runExperiment', () => {
     expect(resumed.history.epoch).toEqual([0, 1, 2]);
     expect(resumed.history.history.loss).toEqual(unbroken.history.history.loss);
     expect(resumed.history.history.val_loss).toEqual(unbroken.history.history.val_loss);
+  });
+
+  it('without a validation set every training image trains, no best checkpoint is kept, and the last epoch is compared', async () => {
+    const net: NeuralExperiment = {
+      kind: 'neural', id: 'test-noval', notebook: 'test', title: 'no validation', reported: null, reportedText: '—',
+      train: {
+        layers: () => [flatten(), dense(10, 'softmax')], inputShape: [28, 28],
+        optimizer: () => sgd({ learningRate: 0.1 }), loss: 'sparseCategoricalCrossentropy', batchSize: 32, epochs: 2,
+        preprocessing: { kind: 'scale', scale: 1 / 255 }, preprocessingText: 'x/255', validation: { kind: 'split', fraction: 0 },
+      },
+      quick: { train: 600, test: 200, epochs: 2, floor: 0 },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'shaderprop-noval-'));
+    const result = await runExperiment(net, { runtime: rt, mnist, quick: true, dir }) as RunResult;
+    expect(result).toMatchObject({ trainSamples: 600, validationSamples: 0, validation: 'none' });
+    expect(result.best).toBeUndefined();
+    expect(result.history.history.val_loss).toBeUndefined();
+    expect(result.files).toEqual({ lastCheckpoint: 'last.ckpt' });
+    expect(existsSync(join(dir, 'best.ckpt'))).toBe(false);
   });
 });

@@ -4,6 +4,8 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duration, markdownSummary, pointsDifference, QUICK_BANNER, writeReport } from '../../src/report/index.js';
 import { REPORT_IMAGES, runReport, runResult } from './fixtures.js';
+import { seedSpread } from '../../src/experiments/seeds.js';
+import type { RunResult } from '../../src/experiments/result.js';
 
 const DATA_URI = /data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)/g;
 
@@ -158,5 +160,32 @@ describe('report text', () => {
     ]);
     expect(lines.at(-1)).toBe('- could not run **s099-rnn**: recurrent layers are not implemented');
     expect(markdownSummary({ ...runReport(), results: [runResult({ reportedText: 'a | b' })] })).toContain('| a \\| b |');
+  });
+
+  it('shows the seed spread: mean ± sd in the summary, whether the notebook is inside the range, and the band', async () => {
+    const base = runReport();
+    const first = base.results[0] as RunResult;
+    const seeds: RunResult[] = [0.857, 0.83, 0.84].map((accuracy, i) => ({ ...first, seed: i + 1, test: { ...first.test, accuracy } }));
+    const spread = seedSpread(seeds);
+    // The notebook's 0.82 lies below the lowest seed (0.83): outside the range, and outside mean ± 2 sd too.
+    expect(spread).toMatchObject({ mean: (0.857 + 0.83 + 0.84) / 3, min: 0.83, max: 0.857, notebookInRange: false });
+    const seeded = { ...base, spreads: [spread] };
+    const lines = markdownSummary(seeded).split('\n');
+    expect(lines[0]).toBe('| id | notebook | ours (mean ± sd) | seeds (min–max) | inside | diff | time | adapter |');
+    expect(lines[2]).toBe(`| s001-dense | 0.82 test (0.8104 train acc) | ${spread.mean.toFixed(4)} ± ${spread.sd.toFixed(4)} | 3: 0.8300–0.8570 | no | +2.23 | ${duration(first.seconds * 3)} | SwiftShader |`);
+    expect(lines[3]).toMatch(/^\| s007-cnn \| 0\.99 test \| 0\.8570 \| 1 \| — \|/);
+    const seedDir = mkdtempSync(join(tmpdir(), 'shaderprop-report-seeds-'));
+    try {
+      const { index } = await writeReport(seedDir, seeded);
+      const page = readFileSync(index, 'utf8');
+      expect(summaryRow(page, 's001-dense')).toContain(`${spread.mean.toFixed(4)} ± ${spread.sd.toFixed(4)}`);
+      expect(summaryRow(page, 's001-dense')).toContain('<td>no</td>');
+      expect(page).toContain('notebook inside the seeds\' range [min, max]');
+      const svg = readFileSync(join(seedDir, 's001-dense', 'seeds.svg'), 'utf8');
+      expect(svg).toContain('notebook 0.82');
+      expect(JSON.parse(readFileSync(join(seedDir, 's001-dense', 'seeds.json'), 'utf8'))).toEqual(spread);
+    } finally {
+      rmSync(seedDir, { recursive: true, force: true });
+    }
   });
 });
