@@ -7,7 +7,7 @@
 import type { Result } from 'vega-embed';
 import { fetchMnist } from '../../../src/data/mnist-browser.js';
 import type { LabeledImages } from '../../../src/data/mnist.js';
-import { EXPERIMENTS, type ClassicExperiment, type Experiment } from '../../../src/experiments/registry.js';
+import { EXPERIMENTS, hasValidation, type ClassicExperiment, type Experiment } from '../../../src/experiments/registry.js';
 import type { ClassicResult, ExperimentResult, HistoryJson, RunResult, SampleImage } from '../../../src/experiments/result.js';
 import { createRuntime } from '../../../src/gpu/device.js';
 import type { Runtime } from '../../../src/gpu/runtime.js';
@@ -308,7 +308,11 @@ function describeExperiment(): void {
   }
   const cell = e.kind === 'sweep' ? ui.cell.value : null;
   const spec = trainSpec(e, cell);
-  const validation = spec.validation.kind === 'test' ? 'validates on the test images (as the notebook)' : `validates on the last ${(spec.validation.fraction * 100).toFixed(1)}% of the training images`;
+  const validation = spec.validation.kind === 'test'
+    ? 'validates on the test images (as the notebook)'
+    : hasValidation(spec.validation)
+      ? `validates on the last ${(spec.validation.fraction * 100).toFixed(1)}% of the training images`
+      : 'trains on all the training images, without validation (as the notebook)';
   const notebookEpochs = `the notebook: ${spec.epochs} epochs on 60,000 images`;
   ui.about.textContent = `${e.notebook}: ${e.title}. Optimizer ${spec.optimizer().describe()}, ${spec.preprocessingText}, ${validation}; ` +
     `${notebookEpochs}, test accuracy ${e.reportedText}.${e.note ? ` Note: ${e.note}` : ''}`;
