@@ -39,7 +39,7 @@
  * models) and one epoch of the recipe: a check that everything runs, in about
  * a minute on SwiftShader, not a measurement. With --json the one JSON object
  * goes to stdout and the readable lines to stderr. --no-bounds-checks compiles
- * the shaders without Dawn's bounds checks (README, "Bounds checks"), as
+ * the shaders without Dawn's bounds checks (docs/benchmarks.md, "Bounds checks"), as
  * SHADERPROP_BOUNDS_CHECKS=0 does.
  */
 import { existsSync } from 'node:fs';

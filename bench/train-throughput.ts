@@ -24,7 +24,7 @@
  * interleaving lets both sides of a ratio see the same drift.
  *
  * Writes the results to --out (default bench/results-<adapter>.json) and
- * prints them as Markdown tables (the README's are copied from a run).
+ * prints them as Markdown tables (docs/benchmarks.md's are copied from a run).
  */
 import { writeFile } from 'node:fs/promises';
 import { cpus, platform, release as osRelease } from 'node:os';
@@ -428,7 +428,7 @@ results.tfjs = { version: models.tfjsVersion, backends: models.tfjsBackends };
 results.complete = true;
 await save();
 
-// Markdown: what the README shows.
+// Markdown: what docs/benchmarks.md shows.
 const lines: string[] = [];
 lines.push(`Measured ${results.date} on ${results.adapter} (${results.adapterDescription}), ${results.machine.cores} × ${results.machine.cpu}, Node ${results.machine.node}` +
   (results.tfjs.version ? `, TensorFlow.js ${results.tfjs.version}` : '') + `; passes of at least ${seconds} s; models: the median of ${rounds} interleaved round${rounds === 1 ? '' : 's'}.`, '');

@@ -77,8 +77,8 @@ program
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue the run in --out (default: the newest folder under runs/) with its settings')
   .option('--force', 'replace the run already in --out (its files are deleted first)')
-  .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
-  .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
+  .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see docs/benchmarks.md)')
+  .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see docs/benchmarks.md)')
   .addOption(new Option('--lr <rate>', 'learning rate of every run (the initial one of a decaying schedule)').argParser(positiveNumber))
   .addOption(new Option('--batch-size <n>', 'batch size of every run').argParser(positiveInt))
   .addOption(new Option('--train-images <n>', 'train on the first N MNIST training images (before the validation split)').argParser(positiveInt))
@@ -116,8 +116,8 @@ program
   .addOption(new Option('--rounds <n>', 'rounds of measurements, the models (and TensorFlow.js) interleaved; the median is reported').argParser(positiveInt).default(3))
   .option('--tfjs [backends]', 'the same models in TensorFlow.js too: comma-separated backends of webgpu, wasm, cpu (default all three)')
   .option('--json', 'one JSON line per id and batch on stdout')
-  .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see README)')
-  .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see README)')
+  .option('--no-bounds-checks', 'compile shaders without Dawn\'s bounds checks (Node; faster, see docs/benchmarks.md)')
+  .option('--no-autotune', 'take a fixed kernel choice per adapter kind instead of timing the variants (see docs/benchmarks.md)')
   .action(bench);
 
 program.hook('preAction', async () => {
