@@ -14,7 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-export const LOCK_FILE = 'shaderprop.lock';
+const LOCK_FILE = 'shaderprop.lock';
 export const MANIFEST_FILE = 'run.json';
 
 export interface RunManifest {
@@ -58,7 +58,7 @@ export function inspectFolder(dir: string): { kind: 'missing' | 'empty' | 'run' 
   return { kind: manifest || legacy ? 'run' : 'other', manifest };
 }
 
-export function readManifest(dir: string): RunManifest | null {
+function readManifest(dir: string): RunManifest | null {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) return null;
   try {

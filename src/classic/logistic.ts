@@ -26,7 +26,8 @@ import { formatBytes } from '../gpu/buffers.js';
 import type { ProgramSpec } from '../gpu/program.js';
 import type { Dispatch, Kernel, Runtime } from '../gpu/runtime.js';
 import { affineFor, featureStats, type FeatureStats } from '../data/preprocess.js';
-import { checkImageSet, type ImageSet } from './types.js';
+import type { ImageSet } from '../data/images.js';
+import { checkImageSet } from './types.js';
 
 /** What one gradient-descent step did, per output where it differs. */
 export interface LogisticStep {
@@ -662,7 +663,7 @@ export async function evaluateLogisticRows(
 }
 
 /** Targets from labels: (count, K) f32 rows of 0 and 1. */
-export function labelTargets(labels: Uint8Array, count: number, targets: LogisticTargets): Float32Array {
+function labelTargets(labels: Uint8Array, count: number, targets: LogisticTargets): Float32Array {
   const K = checkTargets(targets);
   const out = new Float32Array(count * K);
   for (let n = 0; n < count; n++) {

@@ -12,7 +12,7 @@ import type { Layer, Shape } from '../layers/layer.js';
 import type { Optimizer } from '../optimizers/optimizers.js';
 import type { GpuModel } from './gpu-model.js';
 
-export const CHECKPOINT_MAGIC = 'SHPROP01';
+const CHECKPOINT_MAGIC = 'SHPROP01';
 
 export interface CheckpointHeader {
   format: 1;
@@ -28,7 +28,7 @@ export interface CheckpointHeader {
   meta: Record<string, unknown>;
 }
 
-export function encodeCheckpoint(header: CheckpointHeader, params: Float32Array, slots: readonly Float32Array[]): Uint8Array {
+function encodeCheckpoint(header: CheckpointHeader, params: Float32Array, slots: readonly Float32Array[]): Uint8Array {
   let json = JSON.stringify(header);
   json += ' '.repeat((4 - ((12 + new TextEncoder().encode(json).length) % 4)) % 4);
   const jsonBytes = new TextEncoder().encode(json);

@@ -12,7 +12,7 @@ import { sizeOf, type Layer, type ParamSpec, type Shape } from '../layers/layer.
 import type { ModelLayout, ParamView } from './plan.js';
 
 /** f32 elements per 256 bytes: every parameter tensor starts on this boundary. */
-export const ALIGN = 64;
+const ALIGN = 64;
 
 /** One parameter tensor: its layer and name, where it lies, and its L2 coefficient. */
 export interface TensorEntry extends ParamView {
