@@ -1,14 +1,10 @@
 /**
  * The Sequential model: Keras's compile / fit / evaluate / predict / summary
- * on WebGPU. The model keeps the layers, the input shape and the compiled
- * loss and optimizer; the rest lives beside it in src/model/:
- *
- *   parameters.ts       the flat parameter and gradient buffers, initialisation, get/set weights
- *   optimizer-state.ts  the optimizer's slots and update dispatches
- *   gpu-model.ts        all of it on the GPU, with the plans (plan.ts) built so far
- *   trainer.ts          the step loop: fit's epochs, callbacks, divergence, interruption; evaluate, predict
- *   checkpoint.ts       checkpoint files
- *   inspection.ts       one step made visible (inspectStep) or timed (timeStep)
+ * on WebGPU. It keeps the layers, the input shape and the compiled loss and
+ * optimizer, checks what it is given, and delegates to the rooms beside it:
+ * parameters.ts (layout, initialisation, weights), optimizer-state.ts,
+ * gpu-model.ts (all of it on the GPU, with the plans of plan.ts), trainer.ts
+ * (the step loop), checkpoint.ts and inspection.ts (inspectStep, timeStep).
  */
 import type { Dataset } from '../data/dataset.js';
 import { defaultRuntime } from '../gpu/device.js';
@@ -66,9 +62,8 @@ export class Sequential {
   private interruptRequested = false;
 
   /**
-   * Asks a running fit to stop between two steps (at the end of the steps
-   * already submitted): it then throws TrainingInterruptedError with what is
-   * needed to finish the epoch later. Safe to call from a signal handler.
+   * Asks a running fit to stop at the next step boundary: it throws TrainingInterruptedError with what
+   * finishes the epoch later. Safe to call from a signal handler.
    */
   interrupt(): void {
     this.interruptRequested = true;
@@ -216,10 +211,7 @@ export class Sequential {
     await (await getPlatform()).writeFileAtomic(path, await this.checkpointBytes(meta));
   }
 
-  /**
-   * Restores weights (and, when the model is compiled with the same optimizer,
-   * its state and iteration count) from checkpoint bytes. The layers must match.
-   */
+  /** Restores weights (and, compiled with the same optimizer, its state and iteration) from checkpoint bytes. */
   async restore(bytes: Uint8Array, name = 'checkpoint'): Promise<CheckpointHeader> {
     const saved = decodeCheckpoint(bytes, name);
     if (!this.inputShapeValue) this.build(saved.header.inputShape);
@@ -229,9 +221,8 @@ export class Sequential {
   }
 
   /**
-   * Writes the model for other frameworks: 'safetensors' (the file `path`;
-   * `loadSafetensors` reads it back) or 'tfjs' (TensorFlow.js's Layers format,
-   * model.json and weights.bin in the folder `path`). Returns the paths written.
+   * Writes the model for other frameworks: 'safetensors' (the file `path`; `loadSafetensors` reads it back) or
+   * 'tfjs' (TensorFlow.js's Layers format, model.json and weights.bin in the folder `path`). Returns the paths written.
    */
   async export(format: ExportFormat, path: string): Promise<string[]> {
     return exportModel(this, format, path);
@@ -277,9 +268,8 @@ export class Sequential {
   }
 
   /**
-   * Runs one real training step as inspectStep does, every dispatch in its own
-   * timed pass: the dispatches and the GPU time of each in nanoseconds (null
-   * without 'timestamp-query'). The model trains by that one step.
+   * Runs one real training step as inspectStep does, every dispatch in its own timed pass: the dispatches and
+   * the GPU time of each in nanoseconds (null without 'timestamp-query'). The model trains by that one step.
    */
   async timeStep(data: Dataset, options: StepOptions = {}): Promise<{ dispatches: Dispatch[]; times: Float64Array | null }> {
     return timeStep(await this.singleStep(data, options, 'timeStep'));
