@@ -1,11 +1,25 @@
 /**
- * Labelled images as bytes: the one shape the classic baselines take
- * (`ImageSet`, one row of `features` pixels per example), made from an MNIST
- * split (`LabeledImages`, rows × cols pixels per image) without a copy, and
- * the cuts of either: the first examples, or chosen ones.
+ * Labelled images as bytes, in two views of the same arrays: a split as the
+ * loaders give it (`LabeledImages`, images of rows × cols pixels, named), and
+ * as the classic baselines take it (`ImageSet`, one row of `features` pixels
+ * per example). `imageSet` turns the first into the second without a copy;
+ * `firstImages` cuts either, `pick` copies chosen examples of an ImageSet.
  */
-import type { LabeledImages } from './mnist.js';
 
+/** One split of a labelled image set. */
+export interface LabeledImages {
+  /** (count, rows, cols) row-major pixel values 0–255; may be a view into a larger buffer (mind `byteOffset`). */
+  images: Uint8Array;
+  /** One class label 0–9 per image. */
+  labels: Uint8Array;
+  count: number;
+  rows: number;
+  cols: number;
+  /** 'mnist-train' or 'mnist-test'. */
+  name: string;
+}
+
+/** Examples of `features` pixels each, with their labels. */
 export interface ImageSet {
   /** count × features pixel values 0–255, row-major; may be a view (mind `byteOffset`). */
   images: Uint8Array;

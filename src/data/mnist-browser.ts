@@ -11,7 +11,8 @@
  * (fetch, crypto.subtle, DecompressionStream, caches), so the tests run it in Node.
  */
 import { gunzip, isGzip, parseIdx } from './idx.js';
-import { checkImages, checkLabels, type LabeledImages } from './mnist.js';
+import type { LabeledImages } from './images.js';
+import { checkImages, checkLabels } from './mnist.js';
 import { MNIST_FILES, MNIST_SHA256 } from './mnist-files.js';
 
 /** Where fetched files are kept between page loads. */

@@ -4,20 +4,10 @@
  */
 import { getPlatform } from '../platform/platform.js';
 import { readIdxFile, type IdxArray } from './idx.js';
+import type { LabeledImages } from './images.js';
 import { MNIST_FILES } from './mnist-files.js';
 
-/** One split of a labelled image set. */
-export interface LabeledImages {
-  /** (count, rows, cols) row-major pixel values 0–255; may be a view into a larger buffer (mind `byteOffset`). */
-  images: Uint8Array;
-  /** One class label 0–9 per image. */
-  labels: Uint8Array;
-  count: number;
-  rows: number;
-  cols: number;
-  /** 'mnist-train' or 'mnist-test'. */
-  name: string;
-}
+export type { LabeledImages } from './images.js';
 
 export interface MnistOptions {
   /** Folder holding the four files; defaults to the MNIST_DIR environment variable. */

@@ -9,8 +9,7 @@
 import type { Runtime } from '../gpu/runtime.js';
 import { balancedSubset } from '../data/split.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
-import { firstImages, imageSet, pick, type ImageSet } from '../data/images.js';
-import type { LabeledImages } from '../data/mnist.js';
+import { firstImages, imageSet, pick, type ImageSet, type LabeledImages } from '../data/images.js';
 import { predictLogistic, trainLogistic, type LogisticStep } from '../classic/logistic.js';
 import { fitGaussian, scoreGaussian } from '../classic/gaussian.js';
 import { NearestNeighbour } from '../classic/knn.js';

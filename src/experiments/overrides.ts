@@ -4,8 +4,7 @@
  * `run --lr --batch-size --train-images --test-images` and the browser demo's
  * fields both go through here.
  */
-import { firstImages } from '../data/images.js';
-import type { LabeledImages } from '../data/mnist.js';
+import { firstImages, type LabeledImages } from '../data/images.js';
 import type { Optimizer, Schedule } from '../optimizers/optimizers.js';
 import type { Experiment, TrainSpec } from './registry.js';
 

@@ -8,7 +8,7 @@
  * (Node), and are skipped when it is not (a browser tab).
  */
 import type { Runtime } from '../gpu/runtime.js';
-import type { LabeledImages } from '../data/mnist.js';
+import type { LabeledImages } from '../data/images.js';
 import { Dataset } from '../data/dataset.js';
 import { sequential } from '../model/sequential.js';
 import { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type EpochProgress } from '../model/history.js';
