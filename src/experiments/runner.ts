@@ -8,13 +8,12 @@
  * (Node), and are skipped when it is not (a browser tab).
  */
 import type { Runtime } from '../gpu/runtime.js';
-import type { LabeledImages } from '../data/images.js';
+import { firstImages, type LabeledImages } from '../data/images.js';
 import { Dataset } from '../data/dataset.js';
 import { sequential } from '../model/sequential.js';
 import { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type EpochProgress } from '../model/history.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
 import { countClasses, pickSamples } from '../metrics/samples.js';
-import { firstImages } from '../data/images.js';
 import { getPlatform } from '../platform/platform.js';
 import { runClassic } from './classic.js';
 import type { Experiment, NeuralExperiment, QuickSpec, SweepExperiment, TrainSpec } from './registry.js';
