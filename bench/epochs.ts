@@ -49,9 +49,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   adam, conv2d, createRuntime, Dataset, dense, exponentialDecay, flatten, loadMnist, maxPool2d, Rng, sequential,
-  type LabeledImages, type Layer, type Optimizer, type Runtime,
+  type Layer, type Optimizer, type Runtime,
 } from '../src/index.js';
 import { getExperiment, type TrainSpec } from '../src/experiments/registry.js';
+import { firstImages } from '../src/data/images.js';
 
 const { values } = parseArgs({
   options: {
@@ -101,12 +102,6 @@ function findMnist(): string {
     if (dir === values.mnist) throw new Error(`--mnist ${dir}: no train-images-idx3-ubyte(.gz) there.`);
   }
   throw new Error('No MNIST folder: pass --mnist DIR (the four IDX files, .gz or not), or set MNIST_DIR.');
-}
-
-function firstImages(images: LabeledImages, n: number): LabeledImages {
-  const count = Math.min(n, images.count);
-  const size = images.rows * images.cols;
-  return { ...images, count, images: images.images.subarray(0, count * size), labels: images.labels.subarray(0, count) };
 }
 
 interface EpochTiming {

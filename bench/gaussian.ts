@@ -25,7 +25,7 @@ import {
   scoresFromMahalanobis,
   squaredMahalanobis,
 } from '../src/classic/gaussian.js';
-import { head, imageSet } from '../src/classic/types.js';
+import { firstImages, imageSet } from '../src/data/images.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { createRuntime } from '../src/gpu/device.js';
 
@@ -41,8 +41,8 @@ const { values } = parseArgs({
 const beside = resolve(import.meta.dirname, '../../shared/mnist');
 const dir = values.data ?? process.env.MNIST_DIR ?? (existsSync(beside) ? beside : undefined);
 const mnist = await loadMnist(dir ? { dir } : {});
-const train = head(imageSet(mnist.train), Number(values.train ?? mnist.train.count));
-const test = head(imageSet(mnist.test), Number(values.test ?? mnist.test.count));
+const train = firstImages(imageSet(mnist.train), Number(values.train ?? mnist.train.count));
+const test = firstImages(imageSet(mnist.test), Number(values.test ?? mnist.test.count));
 const say = (line: string) => {
   if (!values.json) console.log(line);
 };
@@ -58,7 +58,7 @@ const loadAtStart = loadavg()[0]!;
 say(`${cpus().length} CPU cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
 // Warm-up on a few images, so that pipeline builds are not timed.
-await squaredMahalanobis(rt, gaussianFromMoments(await classMoments(rt, head(train, 400), { classes: 10 }), DEFAULT_REGULARIZATION), head(test, 32));
+await squaredMahalanobis(rt, gaussianFromMoments(await classMoments(rt, firstImages(train, 400), { classes: 10 }), DEFAULT_REGULARIZATION), firstImages(test, 32));
 
 let started = performance.now();
 let cpu = process.cpuUsage();

@@ -16,7 +16,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NearestNeighbour, type NearestKernel, type NearestTile } from '../src/classic/knn.js';
-import { head, imageSet, pick, type ImageSet } from '../src/classic/types.js';
+import { firstImages, imageSet, pick, type ImageSet } from '../src/data/images.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { balancedSubset } from '../src/data/split.js';
 import { createRuntime } from '../src/gpu/device.js';
@@ -44,7 +44,7 @@ if (!values.full) {
 }
 const fullTrain = train.count;
 if (values['train-rows']) {
-  train = head(train, Number(values['train-rows']));
+  train = firstImages(train, Number(values['train-rows']));
   what += `, first ${train.count} train rows`;
 }
 

@@ -17,7 +17,9 @@ export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './model/
 export { toTopology, fromTopology, type SequentialTopology, type KerasLayerConfig } from './model/topology.js';
 export { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type BatchLogs, type EpochProgress } from './model/history.js';
 export { Dataset, type DatasetOptions, type DatasetSource } from './data/dataset.js';
-export { loadMnist, MNIST_FILES, MNIST_SHA256, type LabeledImages, type MnistOptions } from './data/mnist.js';
+export { loadMnist, type MnistOptions } from './data/mnist.js';
+export type { LabeledImages } from './data/images.js';
+export { MNIST_FILES, MNIST_SHA256 } from './data/mnist-files.js';
 export { featureStats, preprocessCpu, type Preprocessing, type FeatureStats } from './data/preprocess.js';
 export { validationSplit, shuffledSplit, balancedSubset } from './data/split.js';
 export { readIdxFile, parseIdx } from './data/idx.js';

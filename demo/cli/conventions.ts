@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 
 /** Exit status of a usage error (as in BSD's sysexits and most shells' builtins). */
-export const USAGE_ERROR = 2;
+const USAGE_ERROR = 2;
 
 /** shaderprop's version, from its package.json (the nearest one above this file named shaderprop). */
-export function packageVersion(): string {
+function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, 'package.json');
@@ -29,7 +29,7 @@ export function packageVersion(): string {
 }
 
 /** commander's "error: …\n(Did you mean …?)\n" as one line naming the command and its help. */
-export function usageLine(text: string, command: string): string {
+function usageLine(text: string, command: string): string {
   const message = text.replace(/^error:\s*/i, '').replace(/ is invalid\. /, ' is invalid: ').split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
   const sentence = /[.?!]$/.test(message) ? message : `${message}.`;
   return `${command}: ${sentence} See \`${command} --help\`.`;

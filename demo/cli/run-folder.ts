@@ -14,7 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
-export const LOCK_FILE = 'shaderprop.lock';
+const LOCK_FILE = 'shaderprop.lock';
 export const MANIFEST_FILE = 'run.json';
 
 export interface RunManifest {

@@ -38,7 +38,8 @@ import { formatBytes } from '../gpu/buffers.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { grid1d } from '../ops/common.js';
 import { cholesky, choleskyLogDet, invertLower, NotPositiveDefiniteError } from './linalg.js';
-import { checkImageSet, type ImageSet } from './types.js';
+import type { ImageSet } from '../data/images.js';
+import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
 
 /** The notebook's λ: 4000·I added to every covariance (pixel values are 0–255). */

@@ -14,7 +14,8 @@ import knnSource from '../../shaders/classic/knn.wgsl?raw';
 import { formatBytes } from '../gpu/buffers.js';
 import type { BindingSpec, ProgramSpec } from '../gpu/program.js';
 import type { Dispatch, Kernel, Runtime } from '../gpu/runtime.js';
-import { checkImageSet, type ImageSet } from './types.js';
+import type { ImageSet } from '../data/images.js';
+import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
 
 export interface NearestResult {

@@ -9,7 +9,7 @@
  */
 import type { Runtime } from '../gpu/runtime.js';
 import { formatBytes } from '../gpu/buffers.js';
-import type { LabeledImages } from './mnist.js';
+import type { LabeledImages } from './images.js';
 import { affineFor, featureStats, type Affine, type FeatureStats, type Preprocessing } from './preprocess.js';
 
 export interface DatasetSource {

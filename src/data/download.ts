@@ -8,7 +8,7 @@
  * cache goes through the platform's file functions.
  */
 import { getPlatform } from '../platform/platform.js';
-import { MNIST_FILES, MNIST_SHA256 } from './mnist.js';
+import { MNIST_FILES, MNIST_SHA256 } from './mnist-files.js';
 
 /** Where the MNIST files are served, tried in order. */
 export const MNIST_MIRRORS: readonly string[] = [

@@ -11,7 +11,9 @@
  * (fetch, crypto.subtle, DecompressionStream, caches), so the tests run it in Node.
  */
 import { gunzip, isGzip, parseIdx } from './idx.js';
-import { checkImages, checkLabels, MNIST_FILES, MNIST_SHA256, type LabeledImages } from './mnist.js';
+import type { LabeledImages } from './images.js';
+import { checkImages, checkLabels } from './mnist.js';
+import { MNIST_FILES, MNIST_SHA256 } from './mnist-files.js';
 
 /** Where fetched files are kept between page loads. */
 export interface ByteCache {
@@ -52,7 +54,7 @@ export class MnistFetchError extends Error {
 const CACHE_NAME = 'shaderprop-mnist-v1';
 
 /** The Cache API as a ByteCache, or undefined where the page has none (insecure contexts, Node). */
-export async function cacheStorage(name = CACHE_NAME): Promise<ByteCache | undefined> {
+async function cacheStorage(name = CACHE_NAME): Promise<ByteCache | undefined> {
   if (typeof caches === 'undefined') return undefined;
   let cache: Cache;
   try {

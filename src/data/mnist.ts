@@ -4,19 +4,10 @@
  */
 import { getPlatform } from '../platform/platform.js';
 import { readIdxFile, type IdxArray } from './idx.js';
+import type { LabeledImages } from './images.js';
+import { MNIST_FILES } from './mnist-files.js';
 
-/** One split of a labelled image set. */
-export interface LabeledImages {
-  /** (count, rows, cols) row-major pixel values 0–255; may be a view into a larger buffer (mind `byteOffset`). */
-  images: Uint8Array;
-  /** One class label 0–9 per image. */
-  labels: Uint8Array;
-  count: number;
-  rows: number;
-  cols: number;
-  /** 'mnist-train' or 'mnist-test'. */
-  name: string;
-}
+export type { LabeledImages } from './images.js';
 
 export interface MnistOptions {
   /** Folder holding the four files; defaults to the MNIST_DIR environment variable. */
@@ -30,21 +21,7 @@ export interface MnistOptions {
   download?: boolean | import('./download.js').DownloadOptions;
 }
 
-/** Base names of the four MNIST files; each may exist as `<name>.gz` or `<name>`. */
-export const MNIST_FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
-
-/** SHA-256 (lowercase hex) of the four original `.gz` files, keyed by file name. */
-export const MNIST_SHA256: Readonly<Record<string, string>> = {
-  'train-images-idx3-ubyte.gz': '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609',
-  'train-labels-idx1-ubyte.gz': '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c',
-  't10k-images-idx3-ubyte.gz': '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6',
-  't10k-labels-idx1-ubyte.gz': 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6',
-};
+export { MNIST_FILES, MNIST_SHA256 } from './mnist-files.js';
 
 const NUM_CLASSES = 10;
 

@@ -32,7 +32,7 @@ export interface Affine {
 }
 
 /** Standard deviations below this count as zero (a constant pixel) and become 1. */
-export const MIN_STD = 1e-9;
+const MIN_STD = 1e-9;
 
 function checkSize(what: string, images: Uint8Array, count: number, features: number): void {
   if (!Number.isInteger(count) || count < 0 || !Number.isInteger(features) || features < 1) {

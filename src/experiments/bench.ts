@@ -9,8 +9,8 @@
  * classes: the kernels do the same work whatever the pixels are, and no MNIST
  * files are needed.
  */
-import type { Dataset } from '../data/dataset.js';
-import { Dataset as DatasetClass } from '../data/dataset.js';
+import { Dataset } from '../data/dataset.js';
+import { Rng } from '../data/random.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { sequential, type FitStats } from '../model/sequential.js';
 import { getExperiment, type NeuralExperiment } from './registry.js';
@@ -58,15 +58,11 @@ export function benchExperiment(id: string): NeuralExperiment {
  */
 export function randomMnistLike(rt: Runtime, count: number, options: { shape?: number[]; binary?: boolean; seed?: number } = {}): Dataset {
   const seed = options.seed ?? 1;
-  const x = new Uint8Array(count * 784);
-  let state = seed >>> 0 || 1;
-  for (let i = 0; i < x.length; i++) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    x[i] = state >>> 24;
-  }
+  const rng = new Rng(seed).fork('bytes');
+  const x = Uint8Array.from({ length: count * 784 }, () => rng.nextU32() >>> 24);
   const classes = options.binary ? 2 : 10;
   const y = Uint8Array.from({ length: count }, (_, i) => i % classes);
-  return DatasetClass.create(rt, { x, y, shape: options.shape ?? [28, 28, 1], classes, name: 'mnist-shaped random bytes' },
+  return Dataset.create(rt, { x, y, shape: options.shape ?? [28, 28, 1], classes, name: 'mnist-shaped random bytes' },
     { preprocessing: { kind: 'scale', scale: 1 / 255 } });
 }
 

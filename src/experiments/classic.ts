@@ -9,13 +9,24 @@
 import type { Runtime } from '../gpu/runtime.js';
 import { balancedSubset } from '../data/split.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
-import { head, imageSet, pick, type ImageSet } from '../classic/types.js';
+import { firstImages, imageSet, pick, type ImageSet, type LabeledImages } from '../data/images.js';
 import { predictLogistic, trainLogistic, type LogisticStep } from '../classic/logistic.js';
 import { fitGaussian, scoreGaussian } from '../classic/gaussian.js';
 import { NearestNeighbour } from '../classic/knn.js';
 import type { ClassicExperiment, ClassicSpec } from './registry.js';
 import type { ClassicEvaluation, ClassicResult, StepCurves } from './result.js';
-import { countClasses, pickSamples, type RunnerOptions } from './runner.js';
+import { countClasses, pickSamples } from '../metrics/samples.js';
+
+/** What a classic run needs of the runner's options. */
+export interface ClassicRunOptions {
+  runtime: Runtime;
+  /** The full MNIST train and test sets; quick mode takes the first images of each. */
+  mnist: { train: LabeledImages; test: LabeledImages };
+  quick?: boolean;
+  /** Seeds the balanced subsets (default 1). */
+  seed?: number;
+  log?: (line: string) => void;
+}
 
 /** What one method produced on its test set. */
 interface Outcome {
@@ -37,15 +48,15 @@ interface Outcome {
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /** Fits and evaluates one classic baseline. */
-export async function runClassic(e: ClassicExperiment, options: RunnerOptions): Promise<ClassicResult> {
+export async function runClassic(e: ClassicExperiment, options: ClassicRunOptions): Promise<ClassicResult> {
   const { runtime: rt, mnist } = options;
   const seed = options.seed ?? 1;
   const log = options.log ?? (() => {});
   const quick = options.quick ? e.quick : undefined;
   const fullTrain = imageSet(mnist.train);
   const fullTest = imageSet(mnist.test);
-  const train = quick ? head(fullTrain, quick.train) : fullTrain;
-  const test = quick ? head(fullTest, quick.test) : fullTest;
+  const train = quick ? firstImages(fullTrain, quick.train) : fullTrain;
+  const test = quick ? firstImages(fullTest, quick.test) : fullTest;
 
   const started = performance.now();
   const outcome = await run(rt, e.spec, { train, test, fullTrain, fullTest, quick, seed, log, id: e.id });

@@ -4,7 +4,7 @@
  * `run --lr --batch-size --train-images --test-images` and the browser demo's
  * fields both go through here.
  */
-import type { LabeledImages } from '../data/mnist.js';
+import { firstImages, type LabeledImages } from '../data/images.js';
 import type { Optimizer, Schedule } from '../optimizers/optimizers.js';
 import type { Experiment, TrainSpec } from './registry.js';
 
@@ -58,13 +58,6 @@ export function withSettings(experiment: Experiment, settings: RunSettings): Exp
 /** Which of the settings a classic baseline ignores, as option names: ['--lr', '--batch-size']. */
 export function ignoredByClassic(settings: RunSettings): string[] {
   return [settings.learningRate !== undefined ? '--lr' : '', settings.batchSize !== undefined ? '--batch-size' : ''].filter(Boolean);
-}
-
-/** The first `n` images of a split (all of them when `n` is undefined or larger). */
-export function firstImages(images: LabeledImages, n: number | undefined): LabeledImages {
-  if (n === undefined || n >= images.count) return images;
-  const size = images.rows * images.cols;
-  return { ...images, count: n, images: images.images.subarray(0, n * size), labels: images.labels.subarray(0, n) };
 }
 
 /** MNIST cut to `settings`' numbers of train and test images. */

@@ -3,18 +3,11 @@
  * `report.json` and rendered by `src/report/` into the HTML report.
  */
 import type { ClassificationReport } from '../metrics/classification.js';
+import type { SampleImage } from '../metrics/samples.js';
 import type { RunSettings } from './overrides.js';
 import type { SeedSpread } from './seeds.js';
 
-/** One image of the report's picture grids. */
-export interface SampleImage {
-  /** Index in the test set. */
-  index: number;
-  label: number;
-  predicted: number;
-  /** rows·cols pixel values 0–255, row-major. */
-  pixels: number[];
-}
+export type { SampleImage } from '../metrics/samples.js';
 
 /** Per-epoch history in Keras's shape: history.loss[i] belongs to epoch[i] (0-based). */
 export interface HistoryJson {

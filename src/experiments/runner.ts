@@ -8,15 +8,16 @@
  * (Node), and are skipped when it is not (a browser tab).
  */
 import type { Runtime } from '../gpu/runtime.js';
-import type { LabeledImages } from '../data/mnist.js';
+import { firstImages, type LabeledImages } from '../data/images.js';
 import { Dataset } from '../data/dataset.js';
 import { sequential } from '../model/sequential.js';
 import { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type EpochProgress } from '../model/history.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
+import { countClasses, pickSamples } from '../metrics/samples.js';
 import { getPlatform } from '../platform/platform.js';
 import { runClassic } from './classic.js';
 import type { Experiment, NeuralExperiment, QuickSpec, SweepExperiment, TrainSpec } from './registry.js';
-import type { ExperimentResult, HistoryJson, RunResult, SampleImage, SweepCell, SweepResult } from './result.js';
+import type { ExperimentResult, HistoryJson, RunResult, SweepCell, SweepResult } from './result.js';
 
 export interface RunnerOptions {
   runtime: Runtime;
@@ -160,12 +161,6 @@ class DatasetCache {
     }
     this.entries.clear();
   }
-}
-
-function firstImages(images: LabeledImages, n: number): LabeledImages {
-  const count = Math.min(n, images.count);
-  const size = images.rows * images.cols;
-  return { ...images, count, images: images.images.subarray(0, count * size), labels: images.labels.subarray(0, count) };
 }
 
 interface CheckpointMeta {
@@ -370,27 +365,6 @@ function checkResume(name: string, meta: CheckpointMeta, now: { quick: boolean; 
 
 function relative(path: string, dir: string): string {
   return path.startsWith(dir) ? path.slice(dir.length).replace(/^[\\/]+/, '') : path;
-}
-
-/** Images per class. */
-export function countClasses(labels: ArrayLike<number>, classes: number): number[] {
-  const counts = new Array<number>(classes).fill(0);
-  for (let i = 0; i < labels.length; i++) counts[labels[i]!]!++;
-  return counts;
-}
-
-/** The first 25 test images, and the first 25 the model got wrong; `pixels` holds `features` bytes per image. */
-export function pickSamples(
-  pixels: Uint8Array, features: number, labels: ArrayLike<number>, predicted: ArrayLike<number>,
-): { first: SampleImage[]; mislabelled: SampleImage[] } {
-  const sample = (index: number): SampleImage => ({
-    index, label: labels[index]!, predicted: predicted[index]!,
-    pixels: Array.from(pixels.subarray(index * features, (index + 1) * features)),
-  });
-  const first = Array.from({ length: Math.min(25, labels.length) }, (_, i) => sample(i));
-  const mislabelled: SampleImage[] = [];
-  for (let i = 0; i < labels.length && mislabelled.length < 25; i++) if (labels[i] !== predicted[i]) mislabelled.push(sample(i));
-  return { first, mislabelled };
 }
 
 function last(values: number[] | undefined): number | undefined {

@@ -8,7 +8,11 @@
  *   bytes 12..    H bytes of JSON (CheckpointHeader), padded with spaces to a multiple of 4
  *   then          the parameters, then each optimizer slot, f32 little-endian
  */
-export const CHECKPOINT_MAGIC = 'SHPROP01';
+import type { Layer, Shape } from '../layers/layer.js';
+import type { Optimizer } from '../optimizers/optimizers.js';
+import type { GpuModel } from './gpu-model.js';
+
+const CHECKPOINT_MAGIC = 'SHPROP01';
 
 export interface CheckpointHeader {
   format: 1;
@@ -24,7 +28,7 @@ export interface CheckpointHeader {
   meta: Record<string, unknown>;
 }
 
-export function encodeCheckpoint(header: CheckpointHeader, params: Float32Array, slots: readonly Float32Array[]): Uint8Array {
+function encodeCheckpoint(header: CheckpointHeader, params: Float32Array, slots: readonly Float32Array[]): Uint8Array {
   let json = JSON.stringify(header);
   json += ' '.repeat((4 - ((12 + new TextEncoder().encode(json).length) % 4)) % 4);
   const jsonBytes = new TextEncoder().encode(json);
@@ -62,4 +66,65 @@ export function decodeCheckpoint(bytes: Uint8Array, name: string): { header: Che
   const data = bytes.slice(12 + length).buffer;
   const arrays = Array.from({ length: 1 + slotCount }, (_, k) => new Float32Array(data, k * 4 * header.totalParams, header.totalParams));
   return { header, params: arrays[0]!, slots: arrays.slice(1) };
+}
+
+/** What a checkpoint says of the model it came from. */
+export interface CheckpointedModel {
+  name: string;
+  inputShape: Shape;
+  layers: readonly Layer[];
+}
+
+function layerLines(layers: readonly Layer[]): string[] {
+  return layers.map((l) => `${l.name}: ${l.describe()}`);
+}
+
+/** The model's weights, optimizer state and iteration count as checkpoint bytes. */
+export async function checkpointBytes(model: CheckpointedModel, gpu: GpuModel, meta: Record<string, unknown>): Promise<Uint8Array> {
+  const { params } = gpu;
+  const values = await params.read();
+  const slots = gpu.optimizer ? await gpu.optimizer.readSlots(params.total) : [];
+  const header: CheckpointHeader = {
+    format: 1,
+    model: model.name,
+    inputShape: [...model.inputShape],
+    layers: layerLines(model.layers),
+    tensors: params.tensors.map((t) => ({ layer: t.layer, name: t.name, shape: t.shape, offset: t.offset, count: t.count })),
+    totalParams: params.total,
+    optimizer: gpu.optimizer
+      ? { description: gpu.optimizer.config.describe(), kind: gpu.optimizer.config.kind, slots: slots.length, iteration: await gpu.iterations() }
+      : null,
+    meta,
+  };
+  return encodeCheckpoint(header, values, slots);
+}
+
+/** Throws when a checkpoint's layers or input shape are not the model's. */
+export function checkSameModel(header: CheckpointHeader, model: CheckpointedModel, name: string): void {
+  const mine = layerLines(model.layers);
+  if (mine.join('\n') !== header.layers.join('\n') || header.inputShape.join(',') !== model.inputShape.join(',')) {
+    throw new Error(
+      `${name} holds a different model:\n  saved: ${header.inputShape.join('×')} → ${header.layers.join(' → ')}\n` +
+        `  this:  ${model.inputShape.join('×')} → ${mine.join(' → ')}`,
+    );
+  }
+}
+
+/**
+ * Writes a decoded checkpoint into the model's buffers: the weights, and the
+ * optimizer's slots and iteration when `optimizer` is of the kind saved.
+ */
+export async function restoreCheckpoint(
+  gpu: GpuModel,
+  saved: ReturnType<typeof decodeCheckpoint>,
+  optimizer: Optimizer | undefined,
+  name: string,
+): Promise<void> {
+  const { header, params, slots } = saved;
+  if (header.totalParams !== gpu.params.total) throw new Error(`${name}: ${header.totalParams} parameters saved, the model has ${gpu.params.total}.`);
+  gpu.params.write(params);
+  if (header.optimizer && optimizer && optimizer.kind === header.optimizer.kind) {
+    (await gpu.optimizerFor(optimizer)).writeSlots(slots);
+    gpu.restartSteps(header.optimizer.iteration);
+  }
 }

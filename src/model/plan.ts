@@ -17,6 +17,7 @@ import { advanceStep, gatherInputs, gatherTargets, scatterRows } from '../ops/ba
 import type { ActivationSpec } from '../ops/common.js';
 import { lossForwardBackward, type LossKernel } from '../ops/loss.js';
 import type { Dataset } from '../data/dataset.js';
+import { planLoss, resolveLoss, type Loss } from '../losses/losses.js';
 
 export interface ParamView {
   offset: number;
@@ -38,6 +39,17 @@ export interface LossPlan {
   kernel: LossKernel;
   absorbsActivation: boolean;
   outputActivation: ActivationSpec;
+}
+
+/**
+ * How the loss meets the last layer: with a cross-entropy after softmax (or
+ * sigmoid) the loss kernel applies that activation itself. Without a loss (a
+ * model that only predicts) every layer applies its own activation.
+ */
+export function lossPlan(layers: readonly Layer[], shapes: readonly Shape[], loss: Loss | undefined): LossPlan {
+  const last = layers[layers.length - 1]!;
+  const plan = planLoss(loss ?? resolveLoss('meanSquaredError'), last.activation.name, sizeOf(shapes[shapes.length - 1]!));
+  return { ...plan, outputActivation: last.activation };
 }
 
 function view(buffer: GPUBuffer, p: ParamView): BoundResource {

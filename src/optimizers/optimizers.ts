@@ -4,7 +4,7 @@
  * are evaluated on the GPU from the iteration count, so a step never waits on
  * the CPU.
  */
-import type { OptimizerHyper, OptimizerKind } from '../ops/optimizer.js';
+import { slotCount, type OptimizerHyper, type OptimizerKind } from '../ops/optimizer.js';
 
 export type Schedule =
   | { kind: 'constant'; learningRate: number }
@@ -15,8 +15,11 @@ export interface Optimizer {
   readonly name: string;
   readonly schedule: Schedule;
   readonly hyper: Omit<OptimizerHyper, 'l2' | 'lr' | 'decayRate' | 'decaySteps' | 'staircase'>;
-  /** Adagrad's starting accumulator. */
-  readonly initialAccumulator: number;
+  /**
+   * The state the update keeps beside every parameter: one entry per slot
+   * (shaders/optimizer.wgsl's slot0, slot1), the value that slot starts at.
+   */
+  readonly slots: readonly number[];
   /** A short description for reports, e.g. 'SGD(lr=0.01, momentum=0.9)'. */
   describe(): string;
 }
@@ -72,7 +75,7 @@ function make(
   schedule: Schedule,
   hyper: Partial<Optimizer['hyper']>,
   extras: string[],
-  initialAccumulator = 0,
+  slots: readonly number[] = new Array<number>(slotCount(kind)).fill(0),
 ): Optimizer {
   const full = { momentum: 0, beta1: 0.9, beta2: 0.999, rho: 0.9, epsilon: 1e-7, weightDecay: 0, ...hyper };
   return {
@@ -80,7 +83,7 @@ function make(
     name,
     schedule,
     hyper: full,
-    initialAccumulator,
+    slots,
     describe: () => `${name}(${[describeSchedule(schedule), ...extras, ...(full.weightDecay ? [`weightDecay=${full.weightDecay}`] : [])].join(', ')})`,
   };
 }
@@ -119,7 +122,7 @@ export function adam(options: Common & { beta1?: number; beta2?: number; epsilon
 export function adagrad(options: Common & { initialAccumulator?: number; epsilon?: number } = {}): Optimizer {
   return make('adagrad', 'Adagrad', toSchedule(options.learningRate ?? 0.001), {
     epsilon: options.epsilon ?? 1e-7, weightDecay: options.weightDecay ?? 0,
-  }, [], options.initialAccumulator ?? 0.1);
+  }, [], [options.initialAccumulator ?? 0.1]);
 }
 
 /** Adadelta: lr 0.001, rho 0.95, epsilon 1e-7. */

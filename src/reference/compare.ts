@@ -26,7 +26,7 @@ export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number
 }
 
 /** True when |a − e| ≤ atol + rtol·|e|. NaN never passes; equal infinities do. */
-export function isClose(a: number, e: number, atol: number, rtol: number): boolean {
+function isClose(a: number, e: number, atol: number, rtol: number): boolean {
   if (Number.isNaN(a) || Number.isNaN(e)) return false;
   if (a === e) return true; // covers +∞ == +∞
   return Math.abs(a - e) <= atol + rtol * Math.abs(e);

@@ -14,7 +14,7 @@
  * No Gram matrices and no inverse: the GPU path takes those shortcuts, the
  * twin does not.
  */
-import type { ImageSet } from '../classic/types.js';
+import type { ImageSet } from '../data/images.js';
 
 export interface GaussianCpuModel {
   classes: number;

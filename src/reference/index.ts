@@ -11,4 +11,4 @@ export * from './gradcheck.js';
 export * from './losses.js';
 export * from './optimizers.js';
 export * from './pool.js';
-export * from './rng.js';
+export * from './test-rng.js';

@@ -9,7 +9,7 @@
  * A train row replaces the best so far only when strictly nearer, and rows
  * are visited in index order, so ties go to the lowest index.
  */
-import type { ImageSet } from '../classic/types.js';
+import type { ImageSet } from '../data/images.js';
 
 export interface NearestCpuResult {
   /** Train index of each test row's nearest neighbour. */

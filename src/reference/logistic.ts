@@ -49,7 +49,7 @@ function sigmoid(z: number): number {
 }
 
 /** y·softplus(−z) + (1 − y)·softplus(z), a zero-weight term skipped (so z = ±∞ with the matching y costs 0). */
-export function logisticTerm(z: number, y: number): number {
+function logisticTerm(z: number, y: number): number {
   let loss = 0;
   if (y !== 0) loss += y * softplus(-z);
   if (y !== 1) loss += (1 - y) * softplus(z);

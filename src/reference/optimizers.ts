@@ -175,6 +175,12 @@ export function optimizerStep(
   }
 }
 
+/**
+ * The twin of the schedule shaders/optimizer.wgsl evaluates from its Hyper
+ * block: the learning rate stays apart, as it does there. The product's one
+ * Schedule (src/optimizers/optimizers.ts) carries its learning rate; this
+ * twin shares no code with it on purpose.
+ */
 export type Schedule =
   | { kind: 'constant' }
   | { kind: 'exponentialDecay'; decaySteps: number; decayRate: number; staircase: boolean };

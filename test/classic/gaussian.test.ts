@@ -25,12 +25,12 @@ import {
   type MomentsOptions,
 } from '../../src/classic/gaussian.js';
 import { cholesky, choleskyLogDet, invertLower, NotPositiveDefiniteError, solveLower } from '../../src/classic/linalg.js';
-import { head, imageSet, type ImageSet } from '../../src/classic/types.js';
+import { firstImages as head, imageSet, type ImageSet } from '../../src/data/images.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { assertClose } from '../../src/reference/compare.js';
 import { fitGaussianCpu, scoreGaussianCpu, type GaussianCpuModel } from '../../src/reference/gaussian.js';
-import type { Rng } from '../../src/reference/rng.js';
+import type { TestRng as Rng } from '../../src/reference/test-rng.js';
 import { mnistDir } from '../helpers.js';
 import { expectNoGpuErrors, makeRng, useRuntime } from '../kernels/gpu.js';
 import { hasPackedDot } from '../../src/gpu/features.js';

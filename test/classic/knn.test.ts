@@ -6,7 +6,7 @@
  * boundary, where a wrong tie-break would show.
  */
 import { describe, expect, it } from 'vitest';
-import { head, imageSet, pick, type ImageSet } from '../../src/classic/types.js';
+import { firstImages as head, imageSet, pick, type ImageSet } from '../../src/data/images.js';
 import {
   CPU_TILE,
   GPU_TILE,
@@ -19,7 +19,7 @@ import {
 import { loadMnist } from '../../src/data/mnist.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { nearestNeighbourCpu } from '../../src/reference/knn.js';
-import type { Rng } from '../../src/reference/rng.js';
+import type { TestRng as Rng } from '../../src/reference/test-rng.js';
 import { mnistDir } from '../helpers.js';
 import { expectNoGpuErrors, makeRng, useRuntime } from '../kernels/gpu.js';
 import { hasPackedDot } from '../../src/gpu/features.js';

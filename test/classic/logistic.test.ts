@@ -14,7 +14,7 @@ import {
   trainLogisticRows,
   type LogisticRows,
 } from '../../src/classic/logistic.js';
-import { head, imageSet, type ImageSet } from '../../src/classic/types.js';
+import { firstImages as head, imageSet, type ImageSet } from '../../src/data/images.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { featureStats, preprocessCpu } from '../../src/data/preprocess.js';
 import { assertClose } from '../../src/reference/compare.js';

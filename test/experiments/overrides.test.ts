@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getExperiment, type NeuralExperiment, type SweepExperiment } from '../../src/experiments/registry.js';
-import { firstImages, ignoredByClassic, limitImages, withLearningRate, withSettings } from '../../src/experiments/overrides.js';
+import { firstImages } from '../../src/data/images.js';
+import { ignoredByClassic, limitImages, withLearningRate, withSettings } from '../../src/experiments/overrides.js';
 import { closestMatches, didYouMean, editDistance } from '../../src/experiments/suggest.js';
 import { exponentialDecay, sgd } from '../../src/optimizers/optimizers.js';
 import type { LabeledImages } from '../../src/data/mnist.js';

@@ -12,7 +12,7 @@ import { advanceStep, gatherInputs, gatherTargets, type GatherShape } from '../.
 import { createStepState, readStepState, resetStepState } from '../../src/ops/step.js';
 import { assertClose } from '../../src/reference/compare.js';
 import { expectNoGpuErrors, makeRng, outputF32, TOL, useRuntime } from './gpu.js';
-import type { Rng } from '../../src/reference/rng.js';
+import type { TestRng as Rng } from '../../src/reference/test-rng.js';
 
 const rt = useRuntime();
 

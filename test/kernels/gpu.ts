@@ -6,7 +6,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { createRuntime } from '../../src/gpu/device.js';
 import type { Runtime, RuntimeOptions } from '../../src/gpu/runtime.js';
-import { makeRng, type Rng } from '../../src/reference/rng.js';
+import { makeRng, type TestRng as Rng } from '../../src/reference/test-rng.js';
 
 /** Default tolerances for f32 GPU results against f64 twins. */
 export const TOL = { atol: 1e-5, rtol: 1e-4 } as const;

@@ -12,7 +12,7 @@ import { KernelTuner, jsonFileStore, type DispatchTimer, type TuneRecord, type T
 import { DENSE_FORWARD, denseForward } from '../../src/ops/dense.js';
 import { applicableVariants } from '../../src/ops/family.js';
 import { SOURCES_HASH } from '../../src/ops/sources.js';
-import { makeRng } from '../../src/reference/rng.js';
+import { makeRng } from '../../src/reference/test-rng.js';
 
 function memoryStore(): TuneStore & { records: Record<string, TuneRecord>; saves: number } {
   const store = {

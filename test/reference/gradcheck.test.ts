@@ -27,7 +27,7 @@ import {
   type ActivationName,
   type Conv2dShape,
   type Pool2dShape,
-  type Rng,
+  type TestRng as Rng,
 } from '../../src/reference/index.js';
 
 const TOL = 1e-6;

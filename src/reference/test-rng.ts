@@ -1,9 +1,10 @@
 /**
- * A tiny seeded pseudo-random generator for tests (mulberry32 style: a 32-bit
- * counter stepped by an odd constant, then scrambled by xor-shift-multiply).
+ * The tests' seeded pseudo-random generator, kept apart from the product's
+ * (src/data/random.ts) like every twin here: mulberry32 style, a 32-bit
+ * counter stepped by an odd constant, then scrambled by xor-shift-multiply.
  * Not cryptographic; just reproducible.
  */
-export interface Rng {
+export interface TestRng {
   /** Uniform in [0, 1). */
   next(): number;
   /** Standard normal N(0, 1) (Box–Muller). */
@@ -14,7 +15,7 @@ export interface Rng {
   int(n: number): number;
 }
 
-export function makeRng(seed: number): Rng {
+export function makeRng(seed: number): TestRng {
   let state = seed >>> 0;
   let spareNormal: number | undefined;
 
@@ -50,14 +51,14 @@ export function makeRng(seed: number): Rng {
 }
 
 /** A Float64Array of n standard normals times `scale`. */
-export function randomNormalArray(rng: Rng, n: number, scale = 1): Float64Array {
+export function randomNormalArray(rng: TestRng, n: number, scale = 1): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = scale * rng.normal();
   return a;
 }
 
 /** A Float64Array of n uniforms in [lo, hi). */
-export function randomUniformArray(rng: Rng, n: number, lo: number, hi: number): Float64Array {
+export function randomUniformArray(rng: TestRng, n: number, lo: number, hi: number): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.uniform(lo, hi);
   return a;
