@@ -22,7 +22,10 @@ const IDX_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-i
  * reader then says which file is missing).
  */
 export function isIdxFolder(path: string): boolean {
-  if (!existsSync(path) || !statSync(path).isDirectory()) return false;
+  // A path that does not exist is taken as the MNIST folder meant (its error says so and names --data),
+  // unless it names a file of another kind.
+  if (!existsSync(path)) return !path.includes(',') && !/\.(npz|npy|csv)$/i.test(path);
+  if (!statSync(path).isDirectory()) return false;
   const entries = readdirSync(path, { withFileTypes: true });
   if (entries.some((e) => IDX_NAMES.some((n) => e.name === n || e.name === `${n}.gz`))) return true;
   const folders = entries.filter((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(path, e.name)).isDirectory())));
