@@ -103,8 +103,6 @@ export class Runtime {
   readonly boundsChecks: boolean;
   private readonly kernels = new Map<string, Kernel>();
   private readonly pending = new Map<string, Promise<Kernel>>();
-  /** Shader modules by source text. */
-  private readonly modules = new Map<string, GPUShaderModule>();
   private lostError: DeviceLostError | undefined;
   private destroyed = false;
   /** Callback for uncaptured validation errors; by default they are collected in `errors`. */
@@ -168,11 +166,6 @@ export class Runtime {
     }
   }
 
-  /** Shader modules made so far: one per distinct source text, however many pipelines use it. */
-  get shaderModuleCount(): number {
-    return this.modules.size;
-  }
-
   /** Every pipeline built so far, in the order they were first requested. */
   get builtKernels(): readonly Kernel[] {
     return [...this.kernels.values()];
@@ -201,12 +194,7 @@ export class Runtime {
         throw new Error(`Program '${spec.name}' sets override '${name}', which its WGSL does not declare.`);
       }
     }
-    // Pipelines that differ only in their override constants (shapes, activation codes) share one module.
-    let module = this.modules.get(source);
-    if (!module) {
-      module = this.device.createShaderModule({ code: source, label: spec.name });
-      this.modules.set(source, module);
-    }
+    const module = this.device.createShaderModule({ code: source, label: spec.name });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === 'error');
     if (errors.length) {
@@ -361,7 +349,6 @@ export class Runtime {
     this.destroyed = true;
     this.pool.destroyAll();
     this.kernels.clear();
-    this.modules.clear();
     this.device.destroy();
   }
 }
