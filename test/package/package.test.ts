@@ -11,7 +11,8 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { build } from 'vite';
+import { build, preview } from 'vite';
+import { collectErrors, hasChromium, launchChromium } from '../browser/app.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mnistDir } from '../helpers.js';
 
@@ -122,6 +123,49 @@ describe('the packed package', () => {
     // What Vite leaves for a Node module imported into a browser build.
     expect(bundle).not.toMatch(/__vite-browser-external|from ['"]node:|import\(['"]node:|from ['"]webgpu['"]/);
   }, 60_000);
+
+  it.skipIf(!hasChromium)('a Vite app that imports the package trains in headless Chromium (WebGPU)', async () => {
+    const web = join(app, 'train-web');
+    mkdirSync(web);
+    writeFileSync(join(web, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+    // Separable made-up data: class c has its bright features at j % 4 == c.
+    writeFileSync(join(web, 'main.js'), [
+      "import { createRuntime, Dataset, dense, sequential, sgd } from 'shaderprop';",
+      'try {',
+      '  const rt = await createRuntime({ autotune: false });',
+      '  const n = 256, f = 16;',
+      '  const x = new Float32Array(n * f), y = new Uint32Array(n);',
+      '  for (let i = 0; i < n; i++) { y[i] = i % 4; for (let j = 0; j < f; j++) x[i * f + j] = (j % 4 === y[i] ? 1 : 0) + 0.1 * Math.sin(7 * i + j); }',
+      "  const data = Dataset.create(rt, { x, y, shape: [f], classes: 4, name: 'bands' });",
+      "  const model = sequential([dense(4, 'softmax')], { inputShape: [f], runtime: rt, seed: 1 });",
+      "  model.compile({ optimizer: sgd({ learningRate: 0.5 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });",
+      '  const before = await model.evaluate(data);',
+      '  await model.fit(data, { epochs: 5, batchSize: 32 });',
+      '  const after = await model.evaluate(data);',
+      '  document.body.dataset.result = JSON.stringify({ before: before.loss, after: after.loss, accuracy: after.accuracy, adapter: rt.adapter.name });',
+      '} catch (error) {',
+      '  document.body.dataset.result = JSON.stringify({ error: String(error) });',
+      '}',
+    ].join('\n'));
+    await build({ root: web, configFile: false, logLevel: 'silent', build: { outDir: join(web, 'out'), target: 'es2022', minify: false } });
+    const server = await preview({ root: web, configFile: false, logLevel: 'silent', build: { outDir: join(web, 'out') }, preview: { port: 0, host: '127.0.0.1' } });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors = collectErrors(page);
+      await page.goto(server.resolvedUrls!.local[0]!);
+      await page.waitForSelector('body[data-result]', { timeout: 90_000, state: 'attached' }).catch((error: Error) => {
+        throw new Error(`${error.message}; the page's errors: ${errors.join(' | ') || 'none'}`);
+      });
+      const result = JSON.parse((await page.getAttribute('body', 'data-result'))!) as { error?: string; before: number; after: number; accuracy: number };
+      expect(result.error).toBeUndefined();
+      expect(result.after).toBeLessThan(result.before);
+      expect(result.accuracy).toBeGreaterThan(0.9);
+    } finally {
+      await browser.close();
+      await new Promise<void>((done) => server.httpServer.close(() => done()));
+    }
+  }, 150_000);
 
   it.skipIf(!mnistDir())('runs the README example with Node (on 600 MNIST images, one epoch)', () => {
     let code = readmeExample();
