@@ -33,7 +33,7 @@
  * The CPU twin is src/reference/gaussian.ts (two-pass moments, Cholesky and a
  * forward substitution per test image, no Gram matrices and no inverse).
  */
-import source from '../../shaders/classic/gaussian.wgsl?raw';
+import { WGSL } from '../ops/sources.js';
 import { formatBytes } from '../gpu/buffers.js';
 import type { Runtime } from '../gpu/runtime.js';
 import { grid1d } from '../ops/common.js';
@@ -41,6 +41,9 @@ import { cholesky, choleskyLogDet, invertLower, NotPositiveDefiniteError } from 
 import type { ImageSet } from '../data/images.js';
 import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
+
+/** The baseline's kernels (shaders/classic/), from the one list of sources the shader view reads. */
+const source = WGSL.classicGaussian;
 
 /** The notebook's λ: 4000·I added to every covariance (pixel values are 0–255). */
 export const DEFAULT_REGULARIZATION = 4000;

@@ -10,13 +10,16 @@
  * and equal distances go to the lowest train index, so the result is the same
  * on every adapter and equals the CPU twin's (src/reference/knn.ts).
  */
-import knnSource from '../../shaders/classic/knn.wgsl?raw';
+import { WGSL } from '../ops/sources.js';
 import { formatBytes } from '../gpu/buffers.js';
 import type { BindingSpec, ProgramSpec } from '../gpu/program.js';
 import type { Dispatch, Kernel, Runtime } from '../gpu/runtime.js';
 import type { ImageSet } from '../data/images.js';
 import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
+
+/** The baseline's kernels (shaders/classic/), from the one list of sources the shader view reads. */
+const knnSource = WGSL.classicKnn;
 
 export interface NearestResult {
   /** Train index of each test row's nearest neighbour (the lowest one on ties). */

@@ -4,9 +4,12 @@
  * of the summary the CPU reads, the kernels for one problem size, and the
  * dispatch lists of a trial, an accepted step, the test pass and the scores.
  */
-import source from '../../shaders/classic/logistic.wgsl?raw';
+import { WGSL } from '../ops/sources.js';
 import type { ProgramSpec } from '../gpu/program.js';
 import type { Dispatch, Kernel, Runtime } from '../gpu/runtime.js';
+
+/** The baseline's kernels (shaders/classic/), from the one list of sources the shader view reads. */
+const source = WGSL.classicLogistic;
 
 /** Threads per workgroup of the per-sample and per-feature kernels. */
 const THREADS = 64;

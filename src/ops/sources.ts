@@ -12,6 +12,9 @@ import stepState from '../../shaders/lib/step_state.wgsl?raw';
 import activation from '../../shaders/activation.wgsl?raw';
 import batch from '../../shaders/batch.wgsl?raw';
 import bias from '../../shaders/bias.wgsl?raw';
+import classicGaussian from '../../shaders/classic/gaussian.wgsl?raw';
+import classicKnn from '../../shaders/classic/knn.wgsl?raw';
+import classicLogistic from '../../shaders/classic/logistic.wgsl?raw';
 import conv2d from '../../shaders/conv2d.wgsl?raw';
 import conv2dGemm from '../../shaders/conv2d_gemm.wgsl?raw';
 import conv2dQuad from '../../shaders/conv2d_quad.wgsl?raw';
@@ -35,6 +38,9 @@ export const WGSL = {
   activation,
   batch,
   bias,
+  classicGaussian,
+  classicKnn,
+  classicLogistic,
   conv2d,
   conv2dGemm,
   conv2dQuad,
@@ -60,6 +66,9 @@ export const WGSL_FILES: Record<keyof typeof WGSL, string> = {
   activation: 'shaders/activation.wgsl',
   batch: 'shaders/batch.wgsl',
   bias: 'shaders/bias.wgsl',
+  classicGaussian: 'shaders/classic/gaussian.wgsl',
+  classicKnn: 'shaders/classic/knn.wgsl',
+  classicLogistic: 'shaders/classic/logistic.wgsl',
   conv2d: 'shaders/conv2d.wgsl',
   conv2dGemm: 'shaders/conv2d_gemm.wgsl',
   conv2dQuad: 'shaders/conv2d_quad.wgsl',
