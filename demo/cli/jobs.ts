@@ -16,12 +16,12 @@
  * "Could not run", as an id that fails in a run in one process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment, SweepExperiment } from '../../src/experiments/registry.js';
-import type { ExperimentResult, RunReport, SweepResult } from '../../src/experiments/result.js';
+import type { ExperimentResult, SweepResult } from '../../src/experiments/result.js';
 import type { RunSettings } from '../../src/experiments/overrides.js';
-import { readManifest } from './run-folder.js';
+import { readManifest, readReport } from './run-folder.js';
 
 /** The settings of `run` that the parts take over. */
 export interface JobsRunOptions {
@@ -208,15 +208,6 @@ function relabel(skipped: { id: string; reason: string }[], part: Part): { id: s
   return skipped.map((s) => ({ id: s.id === part.experiment.id ? part.label : `${part.label}: ${s.id}`, reason: s.reason }));
 }
 
-function readReport(folder: string): RunReport | null {
-  const path = join(folder, 'report.json');
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunReport;
-  } catch {
-    return null;
-  }
-}
 
 /** Every part's results, a sweep's cells merged per seed into one result, in the order of the parts. */
 export function mergeOutcomes(

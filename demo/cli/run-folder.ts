@@ -13,6 +13,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { RunReport } from '../../src/experiments/result.js';
 
 const LOCK_FILE = 'shaderprop.lock';
 export const MANIFEST_FILE = 'run.json';
@@ -203,4 +204,15 @@ export function removeIfEmpty(dir: string): void {
   try {
     if (readdirSync(dir).length === 0) rmdirSync(dir);
   } catch { /* not ours to clean */ }
+}
+
+/** The report.json a run folder holds, or null when it has none or it cannot be read. */
+export function readReport(dir: string): RunReport | null {
+  const path = join(dir, 'report.json');
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunReport;
+  } catch {
+    return null;
+  }
 }

@@ -18,14 +18,14 @@
  * MNIST-shaped data (src/experiments/bench.ts), optionally beside the same
  * model in TensorFlow.js (bench/tfjs.ts, a development dependency).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import type { Callback } from '../../src/model/history.js';
 import type { Experiment } from '../../src/experiments/registry.js';
-import { acquireLock, clearFolder, inspectFolder, makeFolder, MANIFEST_FILE, newestRun, removeIfEmpty, RunFolderError, type RunManifest } from './run-folder.js';
+import { acquireLock, clearFolder, inspectFolder, makeFolder, MANIFEST_FILE, newestRun, readReport, removeIfEmpty, RunFolderError, type RunManifest } from './run-folder.js';
 import type { ExperimentResult, RunReport } from '../../src/experiments/result.js';
 import { applyConventions } from './conventions.js';
 import { loadLibrary, type Library } from './library.js';
@@ -339,7 +339,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
     adapter: '—', quick: !!opts.quick, results: [], skipped: [], settings,
   };
   // A resume keeps the results of the run's other ids.
-  const earlier = opts.resume ? readEarlierReport(outDir) : null;
+  const earlier = opts.resume ? readReport(outDir) : null;
   const others = earlier
     ? {
       results: earlier.results.filter((r) => !ids.includes(r.id)), skipped: earlier.skipped.filter((r) => !ids.includes(idOfLabel(r.id))),
@@ -547,16 +547,6 @@ function spreadLine(s: SeedSpread): Record<string, unknown> {
   };
 }
 
-/** The report.json a resumed folder holds, if any. */
-function readEarlierReport(dir: string): RunReport | null {
-  const path = join(dir, 'report.json');
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunReport;
-  } catch {
-    return null;
-  }
-}
 
 /** Shows the cursor and turns line wrap back on (a progress bar hides the one and turns off the other). */
 function restoreTerminal(): void {
