@@ -31,7 +31,7 @@ export interface Throughput {
   /** Dispatches of one training step. */
   dispatchesPerStep: number;
   /** The variant chosen for each kernel family and shape this model ran, and how it was chosen. */
-  variants: { family: string; shape: string; variant: string; how: string }[];
+  variants: { family: string; shape: string; variant: string; how: string; clock?: string }[];
 }
 
 export interface ThroughputOptions {
@@ -113,7 +113,7 @@ export async function measureThroughput(rt: Runtime, id: string, options: Throug
       first ??= model.lastFitStats;
     });
     const infer = await timed(make, batch, seconds, maxSamples, (data) => model.predict(data, { batchSize: batch }));
-    const variants = rt.tuner.usedSince(mark).map((c) => ({ family: c.family, shape: c.shape, variant: c.variant, how: c.how }));
+    const variants = rt.tuner.usedSince(mark).map((c) => ({ family: c.family, shape: c.shape, variant: c.variant, how: c.how, ...(c.clock ? { clock: c.clock } : {}) }));
     return {
       id, batch, train: train.perSecond, infer: infer.perSecond, trainSeconds: train.seconds, trainSamples: train.samples,
       startupSeconds: first?.startupSeconds ?? NaN, tuningSeconds: first?.tuningSeconds ?? 0, dispatchesPerStep: first?.dispatchesPerStep ?? 0,

@@ -57,3 +57,46 @@ export async function timeDispatches(rt: Runtime, dispatches: readonly Dispatch[
     querySet.destroy();
   }
 }
+
+/**
+ * Seconds one run of `dispatches` takes on the GPU, from timestamps written at
+ * the start and end of one pass that runs them `reps` times; null when the
+ * device has no timestamp queries or the stamps cannot be trusted (zero, or
+ * longer than the wall-clock time around them: browsers round stamps, and a
+ * driver may report a reversed pair). `wall` is the wall-clock seconds of the
+ * whole submit, which every adapter has.
+ */
+export async function timeRepeats(rt: Runtime, dispatches: readonly Dispatch[], reps: number): Promise<{ gpu: number | null; wall: number }> {
+  await rt.sync();
+  if (!canTimeDispatches(rt)) {
+    const start = performance.now();
+    rt.submit(dispatches, reps);
+    await rt.sync();
+    return { gpu: null, wall: (performance.now() - start) / 1000 / reps };
+  }
+  const querySet = rt.device.createQuerySet({ type: 'timestamp', count: 2, label: 'tuning timestamps' });
+  const resolved = rt.pool.alloc(16, GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, 'tuning timestamps');
+  try {
+    const encoder = rt.device.createCommandEncoder({ label: 'timed repeats' });
+    const pass = encoder.beginComputePass({ label: 'timed repeats', timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+    for (let r = 0; r < reps; r++) {
+      for (const d of dispatches) {
+        pass.setPipeline(d.kernel.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+      }
+    }
+    pass.end();
+    encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+    const start = performance.now();
+    rt.queue.submit([encoder.finish()]);
+    await rt.sync();
+    const wall = (performance.now() - start) / 1000;
+    const [begin, end] = new BigUint64Array(await rt.read(resolved, 16));
+    const gpu = end! > begin! ? Number(end! - begin!) / 1e9 : 0;
+    return { gpu: gpu > 0 && gpu <= wall * 1.05 ? gpu / reps : null, wall: wall / reps };
+  } finally {
+    rt.pool.destroy(resolved);
+    querySet.destroy();
+  }
+}

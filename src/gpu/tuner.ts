@@ -9,10 +9,15 @@
  * hash of the shader sources: a changed shader is tuned again.
  *
  * Timing: every candidate's dispatches are submitted `reps` times in one
- * command buffer and the tuner waits for the queue (wall clock over repeated
- * submits, which every adapter has); `reps` grows until one measurement lasts
- * about 2 ms, so launch overhead and the clock's grain do not decide. Three
- * rounds, the candidates interleaved, the median of each.
+ * compute pass; `reps` grows until one measurement lasts about 2 ms, so
+ * launch overhead and the clock's grain do not decide. The time is the GPU's
+ * own, from timestamps at the start and end of the pass, where the adapter
+ * has 'timestamp-query' (Dawn's rounding of them is turned off in Node);
+ * otherwise, or where the stamps are not usable, the wall clock over the
+ * submit, which every adapter has. Three rounds, the candidates interleaved,
+ * the median of each. On a GPU the first measurement of a runtime is preceded
+ * by about 0.1 s of work, so that clocks ramping up from idle do not favour
+ * whichever variant runs last.
  *
  * With autotuning off (`autotune: false`, `SHADERPROP_AUTOTUNE=0`) the first
  * candidate wins: families list their variants in the order that suits the
@@ -21,7 +26,9 @@
  * The same cache gives the same choices, hence the same arithmetic: one seed
  * still gives bit-identical weights on one adapter.
  */
+import { isCpuAdapter } from './features.js';
 import type { Dispatch, Runtime } from './runtime.js';
+import { timeRepeats } from './timing.js';
 
 /** One variant offered for a (family, shape): how to record its dispatches. */
 export interface TuneCandidate {
@@ -39,7 +46,11 @@ export interface TuneRecord {
   /** Median microseconds per run of each variant timed. */
   micros: Record<string, number>;
   measured: string;
+  /** What timed them: the GPU's timestamps or the wall clock (absent in records written before it was kept). */
+  clock?: Clock;
 }
+
+export type Clock = 'gpu timestamps' | 'wall clock';
 
 /** Where choices outlive the process. */
 export interface TuneStore {
@@ -47,8 +58,11 @@ export interface TuneStore {
   save(records: Record<string, TuneRecord>): Promise<void>;
 }
 
-/** Seconds one run of `dispatches` takes, measured over `reps` repeats (injectable for tests). */
-export type DispatchTimer = (rt: Runtime, dispatches: readonly Dispatch[], reps: number) => Promise<number>;
+/**
+ * Seconds one run of `dispatches` takes, measured over `reps` repeats
+ * (injectable for tests); with the clock that measured it where the timer says.
+ */
+export type DispatchTimer = (rt: Runtime, dispatches: readonly Dispatch[], reps: number) => Promise<number | { seconds: number; clock: Clock }>;
 
 /** What was chosen for one (family, shape), for reports and `--json`. */
 export interface Choice {
@@ -57,6 +71,7 @@ export interface Choice {
   variant: string;
   how: 'measured' | 'cached' | 'fixed' | 'requested' | 'only';
   micros?: Record<string, number>;
+  clock?: Clock;
 }
 
 export interface TunerOptions {
@@ -67,6 +82,8 @@ export interface TunerOptions {
   target?: number;
   /** Rounds per candidate (default 3). */
   rounds?: number;
+  /** Seconds of work before a runtime's first measurement (default 0.1 on GPUs, 0 on CPU emulations). */
+  warmup?: number;
 }
 
 /** Wall clock over `reps` repeats in one submit, waiting for the queue. */
@@ -75,7 +92,13 @@ export const wallClockTimer: DispatchTimer = async (rt, dispatches, reps) => {
   const start = performance.now();
   rt.submit(dispatches, reps);
   await rt.sync();
-  return (performance.now() - start) / 1000 / reps;
+  return { seconds: (performance.now() - start) / 1000 / reps, clock: 'wall clock' };
+};
+
+/** The GPU's timestamps around the repeats where the adapter has them, else the wall clock (the default timer). */
+export const adapterTimer: DispatchTimer = async (rt, dispatches, reps) => {
+  const { gpu, wall } = await timeRepeats(rt, dispatches, reps);
+  return gpu !== null ? { seconds: gpu, clock: 'gpu timestamps' } : { seconds: wall, clock: 'wall clock' };
 };
 
 export class KernelTuner {
@@ -92,10 +115,11 @@ export class KernelTuner {
   private timing: Promise<unknown> = Promise.resolve();
   private records: Record<string, TuneRecord> | undefined;
   private readonly timer: DispatchTimer;
+  private warmedUp = false;
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly rt: Runtime, readonly options: TunerOptions) {
-    this.timer = options.timer ?? wallClockTimer;
+    this.timer = options.timer ?? adapterTimer;
   }
 
   /** The adapter part of every key. */
@@ -137,17 +161,17 @@ export class KernelTuner {
     const storeKey = `${this.adapterKey} ${key}`;
     const stored = (await this.load())[storeKey];
     if (stored && stored.sources === sources && candidates.some((c) => c.variant === stored.variant)) {
-      return record({ family, shape, variant: stored.variant, how: 'cached', micros: stored.micros });
+      return record({ family, shape, variant: stored.variant, how: 'cached', micros: stored.micros, ...(stored.clock ? { clock: stored.clock } : {}) });
     }
-    const micros = await this.measure(candidates);
+    const { micros, clock } = await this.measure(candidates);
     const ranked = Object.entries(micros).sort((x, y) => x[1] - y[1]);
     // Every candidate failed to build or run: the fixed choice, whose error the caller then sees.
     const variant = ranked[0]?.[0] ?? candidates[0]!.variant;
     if (ranked.length > 0) {
-      this.records![storeKey] = { variant, sources, micros, measured: new Date().toISOString() };
+      this.records![storeKey] = { variant, sources, micros, measured: new Date().toISOString(), ...(clock ? { clock } : {}) };
       this.persist();
     }
-    return record({ family, shape, variant, how: 'measured', micros });
+    return record({ family, shape, variant, how: 'measured', micros, ...(clock ? { clock } : {}) });
   }
 
   /** The choices used by calls after `mark` (a value of `calls`). */
@@ -178,8 +202,8 @@ export class KernelTuner {
     this.saving = this.saving.then(() => store.save(records)).catch(() => {});
   }
 
-  /** Median microseconds per run of each candidate that builds and runs. */
-  private async measure(candidates: readonly TuneCandidate[]): Promise<Record<string, number>> {
+  /** Median microseconds per run of each candidate that builds and runs, and the clock that timed them. */
+  private async measure(candidates: readonly TuneCandidate[]): Promise<{ micros: Record<string, number>; clock: Clock | undefined }> {
     const target = this.options.target ?? 0.002;
     const rounds = this.options.rounds ?? 3;
     const temporary: GPUBuffer[] = [];
@@ -188,7 +212,8 @@ export class KernelTuner {
       temporary.push(buffer);
       return buffer;
     };
-    const live: { variant: string; dispatches: Dispatch[]; reps: number; times: number[] }[] = [];
+    const live: Timed[] = [];
+    const clocks = new Set<Clock>();
     try {
       const built = await Promise.all(candidates.map(async (c) => {
         try {
@@ -204,7 +229,7 @@ export class KernelTuner {
       await previous;
       const started = performance.now();
       try {
-        await this.timeAll(built, live, target, rounds);
+        await this.timeAll(built, live, target, rounds, clocks);
       } finally {
         this.tuningSeconds += (performance.now() - started) / 1000;
         done();
@@ -217,7 +242,32 @@ export class KernelTuner {
       const sorted = [...c.times].sort((a, b) => a - b);
       micros[c.variant] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1e7) / 10;
     }
-    return micros;
+    // One clock for all of them, or the wall clock where some runs had no usable stamps.
+    const clock = clocks.size === 0 ? undefined : clocks.size === 1 ? [...clocks][0] : 'wall clock';
+    return { micros, clock };
+  }
+
+  /** Runs one measurement; a timer that gives only seconds is a wall clock. */
+  private async time(dispatches: readonly Dispatch[], reps: number, clocks: Set<Clock>): Promise<number> {
+    const result = await this.timer(this.rt, dispatches, reps);
+    if (typeof result === 'number') return result;
+    clocks.add(result.clock);
+    return result.seconds;
+  }
+
+  /** Keeps a GPU busy for the warm-up seconds once per runtime, so its clocks are up before the first timing. */
+  private async warmUp(dispatches: readonly Dispatch[]): Promise<void> {
+    if (this.warmedUp) return;
+    this.warmedUp = true;
+    const seconds = this.options.warmup ?? (isCpuAdapter(this.rt) ? 0 : 0.1);
+    if (seconds <= 0) return;
+    const start = performance.now();
+    let reps = 1;
+    while ((performance.now() - start) / 1000 < seconds) {
+      this.rt.submit(dispatches, reps);
+      await this.rt.sync();
+      reps = Math.min(reps * 2, 1000);
+    }
   }
 
   /**
@@ -226,11 +276,13 @@ export class KernelTuner {
    * A candidate whose run fails is left out.
    */
   private async timeAll(built: ({ variant: string; dispatches: Dispatch[] } | undefined)[],
-    live: { variant: string; dispatches: Dispatch[]; reps: number; times: number[] }[], target: number, rounds: number): Promise<void> {
+    live: Timed[], target: number, rounds: number, clocks: Set<Clock>): Promise<void> {
+    const first = built.find((b) => b !== undefined);
+    if (first) await this.warmUp(first.dispatches).catch(() => {});
     for (const b of built) {
       if (!b) continue;
       try {
-        const once = await this.timer(this.rt, b.dispatches, 1);
+        const once = await this.time(b.dispatches, 1, new Set());
         const reps = Math.max(1, Math.min(1000, Math.ceil(target / Math.max(once, 1e-7))));
         live.push({ ...b, reps, times: [] });
       } catch {
@@ -238,10 +290,17 @@ export class KernelTuner {
       }
     }
     for (let r = 0; r < rounds; r++) {
-      for (const c of live) c.times.push(await this.timer(this.rt, c.dispatches, c.reps));
+      for (const c of live) c.times.push(await this.time(c.dispatches, c.reps, clocks));
     }
   }
 
+}
+
+interface Timed {
+  variant: string;
+  dispatches: Dispatch[];
+  reps: number;
+  times: number[];
 }
 
 /** A store of records in a JSON file (Node), written atomically and merged with what other processes wrote. */

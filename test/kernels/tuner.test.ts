@@ -5,10 +5,10 @@
  * sources change, leaves out a variant that fails to build, and the same
  * cache gives bit-identical training on one adapter.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRuntime, Dataset, dense, flatten, sequential, sgd } from '../../src/index.js';
 import type { Dispatch, Runtime } from '../../src/gpu/runtime.js';
-import { KernelTuner, jsonFileStore, type DispatchTimer, type TuneRecord, type TuneStore } from '../../src/gpu/tuner.js';
+import { adapterTimer, KernelTuner, jsonFileStore, type DispatchTimer, type TuneRecord, type TuneStore } from '../../src/gpu/tuner.js';
 import { DENSE_FORWARD, denseForward } from '../../src/ops/dense.js';
 import { applicableVariants } from '../../src/ops/family.js';
 import { SOURCES_HASH } from '../../src/ops/sources.js';
@@ -41,10 +41,18 @@ function fakeTimer(seconds: Record<string, number>, calls: string[] = []): Dispa
 const shape = { batch: 8, inputs: 12, units: 16 };
 
 async function forwardKernel(rt: Runtime): Promise<string> {
-  const buf = rt.storage(8 * 16 * 4, 'any');
-  const d = await denseForward(rt, shape, { name: 'relu' }, { inp: buf, weight: buf, bias: buf, out: buf });
-  rt.pool.release(buf);
+  const io = forwardBuffers(rt);
+  const d = await denseForward(rt, shape, { name: 'relu' }, io);
+  for (const buf of Object.values(io)) rt.pool.release(buf);
   return d.kernel.spec.name;
+}
+
+/** Separate buffers for a dense forward of `shape` (a pass may not read and write one buffer). */
+function forwardBuffers(rt: Runtime): { inp: GPUBuffer; weight: GPUBuffer; bias: GPUBuffer; out: GPUBuffer } {
+  return {
+    inp: rt.storage(shape.batch * shape.inputs * 4, 'x'), weight: rt.storage(shape.inputs * shape.units * 4, 'w'),
+    bias: rt.storage(shape.units * 4, 'b'), out: rt.storage(shape.batch * shape.units * 4, 'y'),
+  };
 }
 
 describe('kernel tuner', () => {
@@ -133,7 +141,7 @@ describe('kernel tuner', () => {
     expect(Object.keys(await store.load()).sort()).toEqual(['a', 'b']);
   });
 
-  it('with autotuning on (wall clock) and one cache, the same seed trains to bit-identical weights', async () => {
+  it('with autotuning on (the adapter\'s own clock) and one cache, the same seed trains to bit-identical weights', async () => {
     const store = memoryStore();
     const rng = makeRng(5);
     const n = 96, features = 20;
@@ -158,5 +166,58 @@ describe('kernel tuner', () => {
       }
     }
     weights[0]!.forEach((w, i) => expect(Array.from(weights[1]![i]!)).toEqual(Array.from(w)));
+  });
+
+  it('times by the GPU\'s timestamps where the adapter has them, else the wall clock, and keeps which in the record', async () => {
+    const store = memoryStore();
+    const rt = await createRuntime({ autotune: true, tuneStore: store });
+    try {
+      await forwardKernel(rt);
+      const choice = [...rt.tuner.choices.values()].find((c) => c.family === 'dense.forward')!;
+      expect(choice.how).toBe('measured');
+      // Stamps that are missing or rounded to nothing fall back to the wall clock, on any adapter.
+      expect(['gpu timestamps', 'wall clock']).toContain(choice.clock);
+      if (!rt.features.has('timestamp-query')) expect(choice.clock).toBe('wall clock');
+      for (const seconds of Object.values(choice.micros!)) expect(seconds).toBeGreaterThan(0);
+      await rt.tuner.flush();
+      expect(Object.values(store.records).find((r) => r.variant === choice.variant)?.clock).toBe(choice.clock);
+      const io = forwardBuffers(rt);
+      const d = await denseForward(rt, shape, { name: 'relu' }, io, 'x', 'general');
+      const run = await adapterTimer(rt, [d], 3);
+      expect(typeof run === 'number' ? run : run.seconds).toBeGreaterThan(0);
+      for (const buf of Object.values(io)) rt.pool.release(buf);
+    } finally {
+      rt.destroy();
+    }
+  });
+
+  it('keeps the adapter busy before its first measurement only (the warm-up), and not at all when told 0', async () => {
+    const rt = await createRuntime({ autotune: false });
+    try {
+      const io = forwardBuffers(rt);
+      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+      const submit = vi.spyOn(rt, 'submit');
+      const submitsAtTiming: number[] = [];
+      const timer: DispatchTimer = async () => {
+        submitsAtTiming.push(submit.mock.calls.length);
+        return 0.001;
+      };
+      const candidates = [{ variant: 'a', build: async () => [ok] }, { variant: 'b', build: async () => [ok] }];
+      const warm = new KernelTuner(rt, { autotune: true, timer, warmup: 0.02 });
+      await warm.choose('test.family', 'one', candidates, 'hash');
+      expect(submitsAtTiming[0]).toBeGreaterThan(0);
+      const before = submit.mock.calls.length;
+      await warm.choose('test.family', 'two', candidates, 'hash');
+      expect(submit.mock.calls.length).toBe(before); // once per tuner
+      submit.mockClear();
+      submitsAtTiming.length = 0;
+      const cold = new KernelTuner(rt, { autotune: true, timer, warmup: 0 });
+      await cold.choose('test.family', 'one', candidates, 'hash');
+      expect(submitsAtTiming.every((n) => n === 0)).toBe(true);
+      submit.mockRestore();
+      for (const buf of Object.values(io)) rt.pool.release(buf);
+    } finally {
+      rt.destroy();
+    }
   });
 });
