@@ -19,6 +19,8 @@
 #   2. torch_bench.py (PyTorch eager and CUDA graph; the kit carries a copy);
 #   3. bench/epochs.ts: epoch times and time to 99 %;
 #   4. the test suite on this adapter (vitest, files in parallel);
+#   5. (only when STEPS names it) `registry`: notebook ids at full size with
+#      `shaderprop run --seeds --jobs`, for the table of notebook numbers;
 #
 # and leaves three files in $OUT: run.log (everything printed), results.json
 # (every step's results) and summary.md (one table with the ratios, from
@@ -55,6 +57,7 @@ if [ "$QUICK" = 1 ]; then
   TORCH_TIMEOUT=${TORCH_TIMEOUT:-120}
   EPOCHS_TIMEOUT=${EPOCHS_TIMEOUT:-150}
   TESTS_TIMEOUT=${TESTS_TIMEOUT:-300}
+  REGISTRY_TIMEOUT=${REGISTRY_TIMEOUT:-300}
 else
   # About 8 minutes in all, inside a 10-minute limit on one command.
   BENCH_TIMEOUT=${BENCH_TIMEOUT:-180}
@@ -249,7 +252,7 @@ say "MNIST: ${MNIST:-not found (bench/epochs.ts will say so)}"
 # --- the steps ----------------------------------------------------------------
 STATUS=""
 LOGS="$WORK/logs"
-# STEPS: which of them to run (default all): bench torch epochs tests.
+# STEPS: which of them to run (default: bench torch epochs tests; registry only when named).
 STEPS=" ${STEPS:-bench torch epochs tests} "
 wanted() { case "$STEPS" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 mkdir -p "$LOGS"
@@ -319,15 +322,30 @@ else
   say "step tests: skipped (no vitest in the kit's node_modules)"
 fi
 
+# 5. Notebook ids at full size, with seed spreads (STEPS="registry"; the run's summary table goes into summary.md).
+if wanted registry; then
+  # shellcheck disable=SC2206
+  REG_IDS=(${REGISTRY_IDS:-'s*'})
+  REG=(run "${REG_IDS[@]}" --out "$WORK/registry" --seeds "${REGISTRY_SEEDS:-3}" --jobs "${REGISTRY_JOBS:-4}" --json)
+  [ "$QUICK" = 1 ] && REG+=(--quick)
+  [ -n "$MNIST" ] && REG+=(--data "$MNIST")
+  step registry "${REGISTRY_TIMEOUT:-540}" "$NODE" demo/cli/shaderprop.mjs "${REG[@]}"
+  [ -f "$WORK/registry/report.json" ] && cp "$WORK/registry/report.json" "$LOGS/registry.json"
+  [ -f "$WORK/registry/summary.md" ] && cp "$WORK/registry/summary.md" "$LOGS/registry.md"
+fi
+
 # --- results: at most three files ------------------------------------------------
 "$NODE" --import ./demo/register.mjs bench/gpu/summary.ts --bench "$LOGS/bench.json" --torch "$LOGS/torch.out" \
   --epochs "$LOGS/epochs.json" --epochs-warm "$LOGS/epochs-warm.json" --tests "$LOGS/tests.out" > "$OUT/summary.md" 2>> "$OUT/run.log"
+if [ -f "$LOGS/registry.md" ]; then
+  { echo; echo "## Notebook ids at full size (shaderprop run, ${REGISTRY_SEEDS:-3} seeds)"; echo; cat "$LOGS/registry.md"; echo; } >> "$OUT/summary.md"
+fi
 "$NODE" -e '
   const fs = require("node:fs"), dir = process.argv[1];
   const read = (f) => { try { return fs.readFileSync(dir + "/" + f, "utf8"); } catch { return null; } };
   const json = (f) => { const t = read(f); try { return t && JSON.parse(t); } catch { return null; } };
   const lines = (f) => (read(f) || "").split("\n").filter((l) => l.startsWith("{")).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
-  fs.writeFileSync(process.argv[2], JSON.stringify({ bench: json("bench.json"), torch: lines("torch.out"), epochs: json("epochs.json"), epochsWarm: json("epochs-warm.json"), tests: read("tests.tail") }, null, 1));
+  fs.writeFileSync(process.argv[2], JSON.stringify({ bench: json("bench.json"), torch: lines("torch.out"), epochs: json("epochs.json"), epochsWarm: json("epochs-warm.json"), tests: read("tests.tail"), registry: json("registry.json") }, null, 1));
 ' "$LOGS" "$OUT/results.json"
 cat "$OUT/summary.md"
 say "done: $STATUS"
