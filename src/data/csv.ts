@@ -14,7 +14,7 @@
  * - Empty lines are skipped; every other line needs as many cells as the first.
  */
 import { getPlatform } from '../platform/platform.js';
-import type { LabeledData } from './labeled.js';
+import type { LabeledData } from './dataset.js';
 
 export interface CsvOptions {
   /** The label column: a header name, or a 0-based index (default: the column named 'label', else 0). */

@@ -24,6 +24,20 @@ export interface DatasetSource {
   name?: string;
 }
 
+/** Samples and class labels, as `Dataset.create` takes them. */
+export interface LabeledData extends DatasetSource {
+  x: Uint8Array | Float32Array;
+  y: Uint32Array;
+  /** Shape of one sample, e.g. [28, 28] (images) or [784] (a CSV row). */
+  shape: number[];
+  /** max label + 1, or the number of class folders. */
+  classes: number;
+  count: number;
+  name: string;
+  /** For a PNG folder whose sub-folders are not numbers: the class of each index. */
+  classNames?: string[];
+}
+
 export interface DatasetOptions {
   /** How the kernels normalise samples; default `{ kind: 'raw' }`. */
   preprocessing?: Preprocessing;

@@ -16,23 +16,11 @@
  *   4. exactly two arrays: the 1-D one (or (N, 1)) is the labels, the other the images.
  */
 import { getPlatform } from '../platform/platform.js';
-import type { DatasetSource } from './dataset.js';
+import type { LabeledData } from './dataset.js';
 import type { LabeledImages } from './mnist.js';
 import { readNpyFile, readNpzFile, type NpyArray } from './npy.js';
 
-/** Samples and class labels, as `Dataset.create` takes them. */
-export interface LabeledData extends DatasetSource {
-  x: Uint8Array | Float32Array;
-  y: Uint32Array;
-  /** Shape of one sample, e.g. [28, 28] (images) or [784] (a CSV row). */
-  shape: number[];
-  /** max label + 1, or the number of class folders. */
-  classes: number;
-  count: number;
-  name: string;
-  /** For a PNG folder whose sub-folders are not numbers: the class of each index. */
-  classNames?: string[];
-}
+export type { LabeledData } from './dataset.js';
 
 /** A data file's training split, and its test split where the file has one (an `.npz` with x_test/y_test). */
 export interface LoadedData {

@@ -18,7 +18,7 @@
  */
 import { convertIndexedToRgb, decode } from 'fast-png';
 import { getPlatform } from '../platform/platform.js';
-import type { LabeledData } from './labeled.js';
+import type { LabeledData } from './dataset.js';
 
 export interface PngFolderOptions {
   /** 'gray' (default): one channel, shape [h, w]; 'rgb': shape [h, w, 3]. */

@@ -5,7 +5,6 @@
 import type { ClassificationReport } from '../metrics/classification.js';
 import type { SampleImage } from '../metrics/samples.js';
 import type { RunSettings } from './overrides.js';
-import type { SeedSpread } from './seeds.js';
 
 export type { SampleImage } from '../metrics/samples.js';
 
@@ -176,4 +175,29 @@ export interface RunReport {
    * each id's first seed, whose pictures the report shows.
    */
   spreads?: SeedSpread[];
+}
+
+/** The test accuracies of one id over its seeds, and every seed's whole result. */
+export interface SeedSpread {
+  id: string;
+  /** The notebook's test accuracy, or null where it reported none. */
+  reported: number | null;
+  /** The seeds, in the order run (seed, seed+1, ...), of the runs that finished. */
+  seeds: number[];
+  /** Test accuracy of each seed's compared model, in the order of `seeds`. */
+  accuracies: number[];
+  mean: number;
+  /** Sample standard deviation (divides by n − 1; 0 for one seed). */
+  sd: number;
+  min: number;
+  max: number;
+  /**
+   * Whether the notebook's number lies in [min, max] of the seeds: the test the
+   * summary table shows. null where the notebook reported no number.
+   */
+  notebookInRange: boolean | null;
+  /** Whether it lies in mean ± 2 sd (given beside, not used by the table). */
+  notebookWithinTwoSd: boolean | null;
+  /** Every seed's result, in the order of `seeds`. */
+  results: ExperimentResult[];
 }

@@ -2,32 +2,10 @@
  * One id trained with several seeds (`shaderprop run --seeds N`): the spread
  * of its test accuracy, and whether the notebook's number lies inside it.
  */
-import type { ExperimentResult } from './result.js';
+import type { ExperimentResult, SeedSpread } from './result.js';
 
-/** The test accuracies of one id over its seeds, and every seed's whole result. */
-export interface SeedSpread {
-  id: string;
-  /** The notebook's test accuracy, or null where it reported none. */
-  reported: number | null;
-  /** The seeds, in the order run (seed, seed+1, ...), of the runs that finished. */
-  seeds: number[];
-  /** Test accuracy of each seed's compared model, in the order of `seeds`. */
-  accuracies: number[];
-  mean: number;
-  /** Sample standard deviation (divides by n − 1; 0 for one seed). */
-  sd: number;
-  min: number;
-  max: number;
-  /**
-   * Whether the notebook's number lies in [min, max] of the seeds: the test the
-   * summary table shows. null where the notebook reported no number.
-   */
-  notebookInRange: boolean | null;
-  /** Whether it lies in mean ± 2 sd (given beside, not used by the table). */
-  notebookWithinTwoSd: boolean | null;
-  /** Every seed's result, in the order of `seeds`. */
-  results: ExperimentResult[];
-}
+export type { SeedSpread } from './result.js';
+
 
 /** Mean and sample standard deviation (n − 1; 0 for fewer than two values). */
 export function meanAndSd(values: readonly number[]): { mean: number; sd: number } {
