@@ -43,7 +43,7 @@ export class ActivationLayer extends Layer {
   }
 
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
-    if (io.activationAbsorbed) {
+    if (!io.fusion.forwardActivation) {
       throw new Error(`Layer '${this.name}': a final Activation cannot be absorbed by the loss; use the activation argument of the previous layer.`);
     }
     const count = io.batch * sizeOf(input);
@@ -51,7 +51,7 @@ export class ActivationLayer extends Layer {
   }
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
-    if (io.gradientGated) return [];
+    if (io.fusion.outputGradient === 'activation-applied') return [];
     const count = io.batch * sizeOf(input);
     return [await activationBackward(rt, this.spec, { count, columns: input[input.length - 1]! }, { y: io.output, grad: io.doutput }, `${this.name} backward`)];
   }

@@ -86,8 +86,9 @@ export class Conv2d extends Layer {
     ];
   }
 
+  /** The activation the kernels apply: none when the loss absorbs it; softmax runs as its own kernel. */
   private split(io: LayerIO): { fused: ActivationSpec; separate: ActivationSpec | null } {
-    if (io.activationAbsorbed || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
+    if (!io.fusion.forwardActivation || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
     if (this.spec.name === 'softmax') return { fused: { name: 'linear' }, separate: this.spec };
     return { fused: this.spec, separate: null };
   }
@@ -116,7 +117,7 @@ export class Conv2d extends Layer {
     const { fused, separate } = this.split(io);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
-    if (act.name !== 'linear' && !io.gradientGated) {
+    if (act.name !== 'linear' && io.fusion.outputGradient === 'raw') {
       list.push(await activationBackward(rt, act, { count: io.batch * sizeOf(out), columns: this.filters }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
     // Both parameter gradients sum over B·OH·OW terms; the weight gradient's family gives the bias

@@ -4,6 +4,7 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import type { ActivationSpec } from '../ops/common.js';
 import { denseBackwardInputList, denseBackwardWeightList, denseForwardList, type DenseRunOptions } from '../ops/dense.js';
+import type { FusionOptions } from '../model/fusion.js';
 import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
@@ -49,7 +50,7 @@ export class Dense extends Layer {
 
   /** The activation the kernels apply: none when the loss absorbs it; softmax runs as its own kernel. */
   private split(io: LayerIO): { fused: ActivationSpec; separate: ActivationSpec | null } {
-    if (io.activationAbsorbed || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
+    if (!io.fusion.forwardActivation || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
     if (this.spec.name === 'softmax') return { fused: { name: 'linear' }, separate: this.spec };
     return { fused: this.spec, separate: null };
   }
@@ -76,16 +77,25 @@ export class Dense extends Layer {
     const { fused, separate } = this.split(io);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
-    if (act.name !== 'linear' && !io.gradientGated) {
+    if (act.name !== 'linear' && io.fusion.outputGradient === 'raw') {
       list.push(await activationBackward(rt, act, { count: io.batch * this.units, columns: this.units }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
     // The weight gradient's family gives the bias gradient too (inside the product where its variant can).
     list.push(...(await denseBackwardWeightList(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, dbias: io.grads[1]! },
       `${this.name} backward weight`, scratch(io))));
     if (io.dinput) {
-      list.push(...(await denseBackwardInputList(rt, shape, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, scratch(io))));
+      // With the previous layer's activation folded in: dinp = (dout · Wᵀ) ⊙ act'(input).
+      const previous = io.fusion.inputGradient === 'apply-previous-activation' ? io.fusion.previousActivation : null;
+      list.push(...(await denseBackwardInputList(rt, shape,
+        { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput, ...(previous ? { activationGrad: { activation: previous, y: io.input } } : {}) },
+        `${this.name} backward input`, scratch(io))));
     }
     return list;
+  }
+
+  /** Activations whose derivative is a function of the output y, applied in the input gradient's epilogue. */
+  override foldsInputActivation(activation: ActivationSpec, options: FusionOptions): boolean {
+    return options.foldActivations && (activation.name === 'relu' || activation.name === 'sigmoid' || activation.name === 'tanh');
   }
 
   override describe(): string {
