@@ -2,14 +2,15 @@
 //
 //   dense_forward          out[b, o]     = act(Σ_i inp[b, i] · weight[i, o] + bias[o])
 //   dense_backward_input   dinp[b, i]    = Σ_o dout[b, o] · weight[i, o]      dinp = dout · weightᵀ
+//   dense_backward_input_act_grad  the same, times act'(y[b, i]), y (B, IN) the previous layer's output
 //   dense_backward_weight  dweight[i, o] = Σ_b inp[b, i] · dout[b, o]         dweight = inpᵀ · dout
 //   (the bias gradient, Σ_b dout[b, o], is bias_backward in bias.wgsl)
 //
 // In the backward kernels `dout` is the gradient with respect to the
 // pre-activation sum: activation_backward (activation.wgsl) has already
-// multiplied dL/dy by act'(y). dense_backward_input_act_grad also applies the
-// previous layer's act'(y) to what it writes (that layer then skips its
-// activation pass). Accumulate rule: gradients are written with `=`,
+// multiplied dL/dy by act'(y) (or the input gradient of the next layer did, in
+// its epilogue, as the act_grad entry point here does for the previous layer:
+// that layer then skips its activation pass). Accumulate rule: gradients are written with `=`,
 // never `+=`. One step computes the whole gradient of its batch, and nothing
 // sums across steps, so the optimizer never has to zero them.
 //

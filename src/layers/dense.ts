@@ -5,7 +5,7 @@ import { activationBackward, activationForward } from '../ops/activation.js';
 import type { ActivationSpec } from '../ops/common.js';
 import { denseBackwardInputList, denseBackwardWeightList, denseForwardList, type DenseRunOptions } from '../ops/dense.js';
 import type { FusionOptions } from '../model/fusion.js';
-import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
+import { describeActivation, kernelActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
 export interface DenseOptions {
@@ -48,16 +48,9 @@ export class Dense extends Layer {
     ];
   }
 
-  /** The activation the kernels apply: none when the loss absorbs it; softmax runs as its own kernel. */
-  private split(io: LayerIO): { fused: ActivationSpec; separate: ActivationSpec | null } {
-    if (!io.fusion.forwardActivation || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
-    if (this.spec.name === 'softmax') return { fused: { name: 'linear' }, separate: this.spec };
-    return { fused: this.spec, separate: null };
-  }
-
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
-    const { fused, separate } = this.split(io);
+    const { fused, separate } = kernelActivation(this.spec, io.fusion);
     if (!separate) {
       return denseForwardList(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`, scratch(io));
     }
@@ -74,7 +67,7 @@ export class Dense extends Layer {
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
-    const { fused, separate } = this.split(io);
+    const { fused, separate } = kernelActivation(this.spec, io.fusion);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
     if (act.name !== 'linear' && io.fusion.outputGradient === 'raw') {
