@@ -2,12 +2,15 @@
 //
 //   dense_forward          out[b, o]     = act(Σ_i inp[b, i] · weight[i, o] + bias[o])
 //   dense_backward_input   dinp[b, i]    = Σ_o dout[b, o] · weight[i, o]      dinp = dout · weightᵀ
+//   dense_backward_input_act_grad  the same, times act'(y[b, i]), y (B, IN) the previous layer's output
 //   dense_backward_weight  dweight[i, o] = Σ_b inp[b, i] · dout[b, o]         dweight = inpᵀ · dout
 //   (the bias gradient, Σ_b dout[b, o], is bias_backward in bias.wgsl)
 //
 // In the backward kernels `dout` is the gradient with respect to the
 // pre-activation sum: activation_backward (activation.wgsl) has already
-// multiplied dL/dy by act'(y). Accumulate rule: gradients are written with `=`,
+// multiplied dL/dy by act'(y) (or the input gradient of the next layer did, in
+// its epilogue, as the act_grad entry point here does for the previous layer:
+// that layer then skips its activation pass). Accumulate rule: gradients are written with `=`,
 // never `+=`. One step computes the whole gradient of its batch, and nothing
 // sums across steps, so the optimizer never has to zero them.
 //
@@ -76,15 +79,10 @@ fn store_out(row: u32, col0: u32, sums: vec4f) {
 @group(0) @binding(1) var<storage, read> weight_t: array<f32>;       // (IN, OUT), read as its transpose
 @group(0) @binding(2) var<storage, read_write> dinp: array<f32>;     // (B, IN)
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn dense_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let id = unfold_invocation(gid, groups, WG_Y);
-  let i0 = id.x * 4u;
-  let b0 = id.y * 4u;
-  if (i0 >= IN || b0 >= B) { return; }
+// The four rows' sums of one thread's block, dinp[b0 + r, i0 .. i0 + 3] in column r.
+fn dinp_block(b0: u32, i0: u32) -> mat4x4f {
   let rows = clamped4(b0, B) * OUT;      // start of each dout row
   let w_rows = clamped4(i0, IN) * OUT;   // start of weight rows i0 .. i0 + 3
-  // acc_r holds dinp[b0 + r, i0 .. i0 + 3]
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
@@ -96,16 +94,50 @@ fn dense_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_
     acc2 += dout[rows.z + o] * w;
     acc3 += dout[rows.w + o] * w;
   }
-  store_dinp(b0, i0, acc0);
-  store_dinp(b0 + 1u, i0, acc1);
-  store_dinp(b0 + 2u, i0, acc2);
-  store_dinp(b0 + 3u, i0, acc3);
+  return mat4x4f(acc0, acc1, acc2, acc3);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn dense_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
+  let i0 = id.x * 4u;
+  let b0 = id.y * 4u;
+  if (i0 >= IN || b0 >= B) { return; }
+  let acc = dinp_block(b0, i0);
+  store_dinp(b0, i0, acc[0]);
+  store_dinp(b0 + 1u, i0, acc[1]);
+  store_dinp(b0 + 2u, i0, acc[2]);
+  store_dinp(b0 + 3u, i0, acc[3]);
 }
 
 fn store_dinp(row: u32, col0: u32, sums: vec4f) {
   if (row >= B) { return; }
   for (var c = 0u; c < 4u; c++) {
     if (col0 + c < IN) { dinp[row * IN + col0 + c] = sums[c]; }
+  }
+}
+
+// dense_backward_input_act_grad: dinp = (dout · weightᵀ) ⊙ act'(y), y the previous layer's output (B, IN)
+@group(0) @binding(3) var<storage, read> act_y: array<f32>;          // (B, IN)
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn dense_backward_input_act_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
+  let i0 = id.x * 4u;
+  let b0 = id.y * 4u;
+  if (i0 >= IN || b0 >= B) { return; }
+  let acc = dinp_block(b0, i0);
+  store_dinp_act_grad(b0, i0, acc[0]);
+  store_dinp_act_grad(b0 + 1u, i0, acc[1]);
+  store_dinp_act_grad(b0 + 2u, i0, acc[2]);
+  store_dinp_act_grad(b0 + 3u, i0, acc[3]);
+}
+
+fn store_dinp_act_grad(row: u32, col0: u32, sums: vec4f) {
+  if (row >= B) { return; }
+  for (var c = 0u; c < 4u; c++) {
+    let e = row * IN + col0 + c;
+    if (col0 + c < IN) { dinp[e] = sums[c] * activation_grad_from_output(act_y[e]); }
   }
 }
 

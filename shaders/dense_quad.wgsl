@@ -8,6 +8,8 @@
 //   dense_quad_forward           inp        weight     out        IN   1    OUT  1    (+ bias, activation)
 //   dense_quad_backward_input    dout       weightᵀ    dinp       OUT  1    1    OUT
 //   dense_quad_backward_weight   inpᵀ       dout       dweight    1    IN   OUT  1
+//   dense_quad_backward_input_act_grad: the input gradient times act'(y), y
+//   the previous layer's output (M × N, binding 3), from that layer's outputs
 //
 // The three entry points share the product (`product` below) and differ in
 // their strides (override constants) and in what they store.
@@ -118,6 +120,7 @@ fn product(group: vec3u, lane: u32, sg_lane: u32) -> Tile {
 // All three write c at binding 2; the forward reads its bias at binding 3.
 @group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;   // (M, N)
 @group(0) @binding(3) var<storage, read> bias: array<f32>;          // (N), dense_quad_forward only
+@group(0) @binding(3) var<storage, read> act_y: array<f32>;         // (M, N), dense_quad_backward_input_act_grad only
 
 // dense_quad_forward: out = act(inp · weight + bias)
 @compute @workgroup_size(WG_X)
@@ -139,6 +142,25 @@ fn dense_quad_backward_input(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
                              @builtin(local_invocation_index) lane: u32,
                              @builtin(subgroup_invocation_id) sg_lane: u32) {
   store_tile(product(unfold_workgroup(wid, groups), lane, sg_lane));
+}
+
+// act'(y) at row m (clamped) and the thread's columns (clamped).
+fn act_grad_row(m: u32, cols: vec4u) -> vec4f {
+  let row = min(m, M - 1u) * N;
+  return activation_grad_from_output4(vec4f(act_y[row + cols.x], act_y[row + cols.y], act_y[row + cols.z], act_y[row + cols.w]));
+}
+
+@compute @workgroup_size(WG_X)
+fn dense_quad_backward_input_act_grad(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) groups: vec3u,
+                                      @builtin(local_invocation_index) lane: u32,
+                                      @builtin(subgroup_invocation_id) sg_lane: u32) {
+  var t = product(unfold_workgroup(wid, groups), lane, sg_lane);
+  let cols = min(t.n, vec4u(N - 1u));
+  t.lo = mat4x4f(t.lo[0] * act_grad_row(t.m0, cols), t.lo[1] * act_grad_row(t.m0 + 1u, cols),
+                 t.lo[2] * act_grad_row(t.m0 + 2u, cols), t.lo[3] * act_grad_row(t.m0 + 3u, cols));
+  t.hi = mat4x4f(t.hi[0] * act_grad_row(t.m0 + 4u, cols), t.hi[1] * act_grad_row(t.m0 + 5u, cols),
+                 t.hi[2] * act_grad_row(t.m0 + 6u, cols), t.hi[3] * act_grad_row(t.m0 + 7u, cols));
+  store_tile(t);
 }
 
 @compute @workgroup_size(WG_X)

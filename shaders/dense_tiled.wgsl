@@ -5,6 +5,7 @@
 //   dense_tiled_forward          out  = act(inp · weight + bias)     (B, IN) · (IN, OUT)
 //   dense_tiled_backward_input   dinp = dout · weightᵀ               (B, OUT) · (OUT, IN)
 //   dense_tiled_backward_weight  dweight = inpᵀ · dout               (IN, B) · (B, OUT)
+//   dense_tiled_backward_input_act_grad: dinp ⊙ act'(y), y the previous layer's output
 //
 // Every thread owns a 4×4 block of its output and walks the shared axis four
 // at a time: it loads a 4×4 block of each operand (8 vec4 loads) and does 64
@@ -67,16 +68,11 @@ fn dense_tiled_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 @group(0) @binding(1) var<storage, read> weight_t: array<vec4f>;     // (IN, OUT / 4), read as its transpose
 @group(0) @binding(2) var<storage, read_write> dinp: array<vec4f>;   // (B, IN / 4)
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn dense_tiled_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let id = unfold_invocation(gid, groups, WG_Y);
-  let i4 = id.x;          // input columns 4·i4 .. 4·i4 + 3
-  let b0 = id.y * 4u;
-  if (i4 >= IN / 4u || b0 >= B) { return; }
+// dinp[b0 + r, 4·i4 .. 4·i4 + 3] in column r.
+fn tiled_dinp_block(i4: u32, b0: u32) -> mat4x4f {
   let out4 = OUT / 4u;
   let w_rows = i4 * 4u * out4;
   let d_row = b0 * out4;  // dout rows b0 .. b0 + 3 start at d_row + r · out4
-  // acc_r holds dinp[b0 + r, 4·i4 .. 4·i4 + 3]
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
@@ -89,11 +85,39 @@ fn dense_tiled_backward_input(@builtin(global_invocation_id) gid: vec3u, @builti
     acc2 += dout[d_row + 2u * out4 + k4] * w;
     acc3 += dout[d_row + 3u * out4 + k4] * w;
   }
+  return mat4x4f(acc0, acc1, acc2, acc3);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn dense_tiled_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
+  let i4 = id.x;          // input columns 4·i4 .. 4·i4 + 3
+  let b0 = id.y * 4u;
+  if (i4 >= IN / 4u || b0 >= B) { return; }
+  let acc = tiled_dinp_block(i4, b0);
   let in4 = IN / 4u;
-  dinp[b0 * in4 + i4] = acc0;
-  dinp[(b0 + 1u) * in4 + i4] = acc1;
-  dinp[(b0 + 2u) * in4 + i4] = acc2;
-  dinp[(b0 + 3u) * in4 + i4] = acc3;
+  dinp[b0 * in4 + i4] = acc[0];
+  dinp[(b0 + 1u) * in4 + i4] = acc[1];
+  dinp[(b0 + 2u) * in4 + i4] = acc[2];
+  dinp[(b0 + 3u) * in4 + i4] = acc[3];
+}
+
+// dense_tiled_backward_input_act_grad: dinp = (dout · weightᵀ) ⊙ act'(y), y the previous layer's output
+@group(0) @binding(3) var<storage, read> act_y: array<vec4f>;        // (B, IN / 4)
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn dense_tiled_backward_input_act_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
+  let i4 = id.x;
+  let b0 = id.y * 4u;
+  if (i4 >= IN / 4u || b0 >= B) { return; }
+  let acc = tiled_dinp_block(i4, b0);
+  let in4 = IN / 4u;
+  let e0 = b0 * in4 + i4;
+  dinp[e0] = acc[0] * activation_grad_from_output4(act_y[e0]);
+  dinp[e0 + in4] = acc[1] * activation_grad_from_output4(act_y[e0 + in4]);
+  dinp[e0 + 2u * in4] = acc[2] * activation_grad_from_output4(act_y[e0 + 2u * in4]);
+  dinp[e0 + 3u * in4] = acc[3] * activation_grad_from_output4(act_y[e0 + 3u * in4]);
 }
 
 // dense_tiled_backward_weight

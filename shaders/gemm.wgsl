@@ -40,6 +40,12 @@
 // gemm_reduce.wgsl does). One dispatch fewer per layer, and the same order of
 // additions as the weight gradient's.
 //
+// The input gradient of a dense layer may carry the previous layer's
+// activation derivative in its epilogue (gemm_act_grad, SPLIT = 1; with split
+// K, gemm_reduce_act_grad): c = (a · b) ⊙ act'(y), y that layer's output at
+// binding 3, act' from y (activation_grad_from_output, shaders/lib/
+// activation_fn.wgsl). The previous layer then skips its own activation pass.
+//
 // The grid's y axis (row tiles) may be folded into z when it passes the
 // adapter's limit per dimension (shaders/lib/grid.wgsl).
 //
@@ -70,6 +76,7 @@ var<workgroup> b_tile: array<vec4f, 256>; // [k][n]: TK × TN
 @group(0) @binding(2) var<storage, read_write> c_mat: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> bias_grad: array<f32>; // gemm_bias_grad (in place of bias)
+@group(0) @binding(3) var<storage, read> act_y: array<f32>;           // gemm_act_grad: (M, N), act'(y) multiplies c
 
 // acc[i·2 + h] holds c[row0 + row(i), col0 + 64h + tx·4 + j] for j = 0..3 in its lanes.
 var<private> acc: array<vec4f, 16>;
@@ -203,6 +210,22 @@ fn gemm_bias_grad(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) 
       if (n < N) {
         if (m < M) { c_mat[m * N + n] = acc_at(i, j); } else if (m == M) { bias_grad[n] = acc_at(i, j); }
       }
+    }
+  }
+}
+
+// c = (a · b) ⊙ act'(y) (SPLIT = 1 only): a dense input gradient with the previous layer's activation derivative.
+@compute @workgroup_size(16, 16)
+fn gemm_act_grad(@builtin(workgroup_id) group: vec3u, @builtin(num_workgroups) groups: vec3u,
+                 @builtin(local_invocation_id) local: vec3u, @builtin(local_invocation_index) t: u32) {
+  let tile = tile_of(group, groups);
+  if (!tile.inside) { return; }
+  tile_product(tile, local.x, local.y, t);
+  for (var i = 0u; i < BLOCK; i++) {
+    let m = tile.row0 + own(i, local.y);
+    for (var j = 0u; j < BLOCK; j++) {
+      let n = tile.col0 + own(j, local.x);
+      if (m < M && n < N) { c_mat[m * N + n] = acc_at(i, j) * activation_grad_from_output(act_y[m * N + n]); }
     }
   }
 }

@@ -7,6 +7,7 @@ export { createRuntime, defaultRuntime } from './gpu/device.js';
 export { Runtime, DeviceLostError, type Dispatch, type Kernel, type AdapterDescription } from './gpu/runtime.js';
 export { BufferPool } from './gpu/buffers.js';
 export * from './layers/index.js';
+export type { LayerFusion, FusionOptions } from './model/fusion.js';
 export * from './losses/losses.js';
 export * from './optimizers/optimizers.js';
 export * from './init/initializers.js';

@@ -1,6 +1,7 @@
 /** Activation names as users write them, and the Activation layer. */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
+import type { LayerFusion } from '../model/fusion.js';
 import type { Activation, ActivationSpec } from '../ops/common.js';
 import { Layer, sizeOf, type LayerIO, type Shape } from './layer.js';
 
@@ -18,6 +19,17 @@ export function resolveActivation(value: ActivationInput): ActivationSpec {
 /** Leaky ReLU with slope `alpha` below zero (Keras's LeakyReLU default is 0.3). */
 export function leakyRelu(alpha = 0.3): ActivationSpec {
   return { name: 'leakyRelu', alpha };
+}
+
+/**
+ * How a layer with activation `spec` applies it, given its fusion record:
+ * `fused` in its kernels' epilogue (linear where the loss absorbs it), or
+ * `separate`, a kernel of its own after them (softmax, which works on rows).
+ */
+export function kernelActivation(spec: ActivationSpec, fusion: LayerFusion): { fused: ActivationSpec; separate: ActivationSpec | null } {
+  if (!fusion.forwardActivation || spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
+  if (spec.name === 'softmax') return { fused: { name: 'linear' }, separate: spec };
+  return { fused: spec, separate: null };
 }
 
 export function describeActivation(a: ActivationSpec): string {
@@ -43,7 +55,7 @@ export class ActivationLayer extends Layer {
   }
 
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
-    if (io.activationAbsorbed) {
+    if (!io.fusion.forwardActivation) {
       throw new Error(`Layer '${this.name}': a final Activation cannot be absorbed by the loss; use the activation argument of the previous layer.`);
     }
     const count = io.batch * sizeOf(input);
@@ -51,7 +63,7 @@ export class ActivationLayer extends Layer {
   }
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
-    if (io.gradientGated) return [];
+    if (io.fusion.outputGradient === 'activation-applied') return [];
     const count = io.batch * sizeOf(input);
     return [await activationBackward(rt, this.spec, { count, columns: input[input.length - 1]! }, { y: io.output, grad: io.doutput }, `${this.name} backward`)];
   }

@@ -11,7 +11,7 @@ import {
   conv2dBackwardInputList, conv2dBackwardWeightList, conv2dForwardList, conv2dGeometry,
   type Conv2dShape, type Padding,
 } from '../ops/conv2d.js';
-import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
+import { describeActivation, kernelActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, sizeOf, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
 export interface Conv2dOptions {
@@ -86,16 +86,10 @@ export class Conv2d extends Layer {
     ];
   }
 
-  private split(io: LayerIO): { fused: ActivationSpec; separate: ActivationSpec | null } {
-    if (io.activationAbsorbed || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
-    if (this.spec.name === 'softmax') return { fused: { name: 'linear' }, separate: this.spec };
-    return { fused: this.spec, separate: null };
-  }
-
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const s = this.shapeFor(io.batch, input);
     const count = io.batch * sizeOf(this.outputShape(input));
-    const { fused, separate } = this.split(io);
+    const { fused, separate } = kernelActivation(this.spec, io.fusion);
     if (!separate) {
       return conv2dForwardList(rt, s, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`);
     }
@@ -113,10 +107,10 @@ export class Conv2d extends Layer {
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const s = this.shapeFor(io.batch, input);
     const out = this.outputShape(input);
-    const { fused, separate } = this.split(io);
+    const { fused, separate } = kernelActivation(this.spec, io.fusion);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
-    if (act.name !== 'linear' && !io.gradientGated) {
+    if (act.name !== 'linear' && io.fusion.outputGradient === 'raw') {
       list.push(await activationBackward(rt, act, { count: io.batch * sizeOf(out), columns: this.filters }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
     // Both parameter gradients sum over B·OH·OW terms; the weight gradient's family gives the bias

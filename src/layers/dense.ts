@@ -4,7 +4,8 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import type { ActivationSpec } from '../ops/common.js';
 import { denseBackwardInputList, denseBackwardWeightList, denseForwardList, type DenseRunOptions } from '../ops/dense.js';
-import { describeActivation, resolveActivation, type ActivationInput } from './activations.js';
+import type { FusionOptions } from '../model/fusion.js';
+import { describeActivation, kernelActivation, resolveActivation, type ActivationInput } from './activations.js';
 import { Layer, LayerShapeError, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
 export interface DenseOptions {
@@ -47,16 +48,9 @@ export class Dense extends Layer {
     ];
   }
 
-  /** The activation the kernels apply: none when the loss absorbs it; softmax runs as its own kernel. */
-  private split(io: LayerIO): { fused: ActivationSpec; separate: ActivationSpec | null } {
-    if (io.activationAbsorbed || this.spec.name === 'linear') return { fused: { name: 'linear' }, separate: null };
-    if (this.spec.name === 'softmax') return { fused: { name: 'linear' }, separate: this.spec };
-    return { fused: this.spec, separate: null };
-  }
-
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
-    const { fused, separate } = this.split(io);
+    const { fused, separate } = kernelActivation(this.spec, io.fusion);
     if (!separate) {
       return denseForwardList(rt, shape, fused, { inp: io.input, weight: io.params[0]!, bias: io.params[1]!, out: io.output }, `${this.name} forward`, scratch(io));
     }
@@ -73,19 +67,28 @@ export class Dense extends Layer {
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const shape = { batch: io.batch, inputs: input[0]!, units: this.units };
-    const { fused, separate } = this.split(io);
+    const { fused, separate } = kernelActivation(this.spec, io.fusion);
     const act = separate ?? fused;
     const list: Dispatch[] = [];
-    if (act.name !== 'linear' && !io.gradientGated) {
+    if (act.name !== 'linear' && io.fusion.outputGradient === 'raw') {
       list.push(await activationBackward(rt, act, { count: io.batch * this.units, columns: this.units }, { y: io.output, grad: io.doutput }, `${this.name} ${act.name} backward`));
     }
     // The weight gradient's family gives the bias gradient too (inside the product where its variant can).
     list.push(...(await denseBackwardWeightList(rt, shape, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, dbias: io.grads[1]! },
       `${this.name} backward weight`, scratch(io))));
     if (io.dinput) {
-      list.push(...(await denseBackwardInputList(rt, shape, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, scratch(io))));
+      // With the previous layer's activation folded in: dinp = (dout · Wᵀ) ⊙ act'(input).
+      const previous = io.fusion.inputGradient === 'apply-previous-activation' ? io.fusion.previousActivation : null;
+      list.push(...(await denseBackwardInputList(rt, shape,
+        { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput, ...(previous ? { activationGrad: { activation: previous, y: io.input } } : {}) },
+        `${this.name} backward input`, scratch(io))));
     }
     return list;
+  }
+
+  /** Activations whose derivative is a function of the output y, applied in the input gradient's epilogue. */
+  override foldsInputActivation(activation: ActivationSpec, options: FusionOptions): boolean {
+    return options.foldActivations && (activation.name === 'relu' || activation.name === 'sigmoid' || activation.name === 'tanh');
   }
 
   override describe(): string {

@@ -7,6 +7,7 @@
  */
 import type { BoundResource, Dispatch, Runtime } from '../gpu/runtime.js';
 import type { Initializer, InitializerName } from '../init/initializers.js';
+import type { FusionOptions, LayerFusion } from '../model/fusion.js';
 import type { ActivationSpec } from '../ops/common.js';
 
 export type Shape = readonly number[];
@@ -32,16 +33,13 @@ export interface LayerIO {
   /** Views of this layer's parameters and their gradients, in `params()` order. */
   params: BoundResource[];
   grads: BoundResource[];
-  /** The loss applies this layer's activation itself (the last layer only): emit pre-activations. */
-  activationAbsorbed: boolean;
   /**
-   * The layer before ends in relu and leaves relu's derivative to this layer's
-   * backward pass (only where `gatesRelu`: max pooling, whose gradient goes to
-   * window maxima, which relu' passes exactly where the pooled value is > 0).
+   * What this layer does about activations, as the model's fusion pass
+   * (src/model/fusion.ts) decided: whether its forward applies its own
+   * activation, whether dL/doutput already includes act'(output), and whether
+   * it applies the previous layer's act'(input) to the gradient it passes back.
    */
-  gatesInputRelu: boolean;
-  /** dL/doutput arrives already multiplied by relu'(output) (the next layer gates it): skip the activation's backward. */
-  gradientGated: boolean;
+  fusion: LayerFusion;
   /** Per-layer buffers that forward and backward share (e.g. maxpool's argmax), allocated with `alloc`. */
   scratch: Map<string, GPUBuffer>;
   alloc(bytes: number, label: string): GPUBuffer;
@@ -63,8 +61,6 @@ export abstract class Layer {
   readonly aliasesOutput: boolean = false;
   /** dinput is doutput, transformed in place (Flatten, Reshape, Activation). */
   readonly aliasesGradient: boolean = false;
-  /** Can apply a preceding relu's derivative in its own backward pass (LayerIO.gatesInputRelu). */
-  readonly gatesRelu: boolean = false;
 
   constructor(name?: string) {
     this.name = name ?? '';
@@ -73,6 +69,15 @@ export abstract class Layer {
   /** The activation applied last by this layer. */
   get activation(): ActivationSpec {
     return { name: 'linear' };
+  }
+
+  /**
+   * Whether this layer can apply the previous layer's activation derivative,
+   * act'(input), to the input gradient it computes (the fusion pass then lets
+   * that layer skip its activation's backward). Default: it cannot.
+   */
+  foldsInputActivation(_activation: ActivationSpec, _options: FusionOptions): boolean {
+    return false;
   }
 
   /** Output shape for an input shape (without the batch axis); throws LayerShapeError. */

@@ -1,5 +1,6 @@
 /** Max pooling, NHWC. Kernels: shaders/pool.wgsl; twin: src/reference/pool.ts. */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
+import type { ActivationSpec } from '../ops/common.js';
 import type { Padding } from '../ops/conv2d.js';
 import { maxPool2dBackward, maxPool2dForward, pool2dGeometry, type Pool2dShape } from '../ops/pool.js';
 import { imageShape, pair } from './conv2d.js';
@@ -19,13 +20,17 @@ export class MaxPool2d extends Layer {
   readonly poolSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
-  override readonly gatesRelu = true;
 
   constructor(options: MaxPool2dOptions = {}) {
     super(options.name);
     this.poolSize = pair(options.poolSize ?? 2, 'maxPool2d poolSize');
     this.strides = pair(options.strides ?? this.poolSize, 'maxPool2d strides');
     this.padding = options.padding ?? 'valid';
+  }
+
+  /** Relu only: the gradient goes to window maxima, which relu' passes exactly where the pooled value is > 0. */
+  override foldsInputActivation(activation: ActivationSpec): boolean {
+    return activation.name === 'relu';
   }
 
   shapeFor(batch: number, input: Shape): Pool2dShape {
@@ -56,7 +61,8 @@ export class MaxPool2d extends Layer {
 
   async forward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {
     const s = this.shapeFor(io.batch, input);
-    return [await maxPool2dForward(rt, s, { inp: io.input, out: io.output, argmax: this.argmax(io, input) }, `${this.name} forward`, io.gatesInputRelu)];
+    return [await maxPool2dForward(rt, s, { inp: io.input, out: io.output, argmax: this.argmax(io, input) }, `${this.name} forward`,
+      io.fusion.inputGradient === 'apply-previous-activation')];
   }
 
   async backward(rt: Runtime, input: Shape, io: LayerIO): Promise<Dispatch[]> {

@@ -102,7 +102,7 @@ export async function inspectStep({ gpu, optimizer, stream, chosen, batch }: Sin
   for (let i = 0; i <= last; i++) {
     const layer = layout.layers[i]!;
     const views = layout.params[i]!;
-    const absorbed = i === last && ws.loss.absorbsActivation;
+    const absorbed = !ws.fusion[i]!.forwardActivation; // the loss applies this (last) layer's activation
     let delta: LayerStep['delta'] = null;
     if (views.length) {
       // What the layer's backward read as dL/d(output) and turned, in place, into dL/d(pre-activation).

@@ -12,6 +12,7 @@
 import type { BoundResource, Dispatch, Runtime } from '../gpu/runtime.js';
 import type { Layer, LayerIO, Shape } from '../layers/layer.js';
 import { sizeOf } from '../layers/layer.js';
+import { planFusion, type LayerFusion } from './fusion.js';
 import { activationForward } from '../ops/activation.js';
 import { advanceStep, gatherInputs, gatherTargets, scatterRows } from '../ops/batch.js';
 import type { ActivationSpec } from '../ops/common.js';
@@ -72,6 +73,8 @@ export class Workspace {
   backward: Dispatch[] = [];
   /** Applies the absorbed output activation, for predict. */
   outputActivation: Dispatch[] = [];
+  /** Per layer, what it does about activations (src/model/fusion.ts). */
+  readonly fusion: readonly LayerFusion[];
   private readonly owned: GPUBuffer[] = [];
 
   private constructor(
@@ -121,6 +124,8 @@ export class Workspace {
       if (dinputs[i]) doutput = dinputs[i]!;
     }
     this.dinputs = dinputs;
+    // Fusion is decided once, here; each layer gets its own record.
+    this.fusion = planFusion(layers, loss, { inputGradients: dinputs.map((d) => d !== null) });
   }
 
   static async create(rt: Runtime, batch: number, targetWidth: number, layout: ModelLayout, loss: LossPlan): Promise<Workspace> {
@@ -140,9 +145,7 @@ export class Workspace {
       doutput: { buffer: last ? this.dz : this.dinputs[i + 1]! },
       params: params[i]!.map((p) => view(paramBuffer, p)),
       grads: params[i]!.map((p) => view(gradBuffer, p)),
-      activationAbsorbed: last && this.loss.absorbsActivation,
-      gatesInputRelu: this.gatesInputRelu(i),
-      gradientGated: !last && this.gatesInputRelu(i + 1),
+      fusion: this.fusion[i]!,
       scratch: this.scratch(i),
       alloc: (bytes, label) => {
         const buffer = this.rt.storage(bytes, label);
@@ -150,16 +153,6 @@ export class Workspace {
         return buffer;
       },
     };
-  }
-
-  /**
-   * Whether layer i applies the relu of layer i − 1 in its backward pass
-   * (saving a pass over that layer's output): layer i can (max pooling), layer
-   * i − 1 ends in relu, and layer i's input gradient is computed at all.
-   */
-  private gatesInputRelu(i: number): boolean {
-    const { layers } = this.layout;
-    return i > 0 && layers[i]!.gatesRelu && layers[i - 1]!.activation.name === 'relu' && this.dinputs[i] !== null;
   }
 
   private readonly scratches = new Map<number, Map<string, GPUBuffer>>();

@@ -14,6 +14,10 @@
  * - 'tiled' (shaders/dense_tiled.wgsl, vec4) for shapes whose batch, inputs
  *   and units are all multiples of 4;
  * - 'general' (shaders/dense.wgsl) for any shape on any device.
+ * The input gradient may carry the previous layer's activation derivative in
+ * its epilogue, dinp = (dout · weightᵀ) ⊙ act'(y) (every variant has it: an
+ * `_act_grad` entry point, or split K's reduce pass); the tuner keys that
+ * product apart (' act-grad').
  * By default ('auto') the runtime's tuner times the variants that apply on
  * the adapter in use and keeps the fastest; `variant` picks one by hand.
  */
@@ -61,36 +65,47 @@ async function quadProduct(
   shapes: { a: number[]; b: number[]; c: number[] },
   activation: ActivationSpec | undefined,
   label: string,
+  activationGrad?: ActivationGrad,
 ): Promise<Dispatch> {
   const forward = entry === 'forward';
+  const actGrad = entry === 'backward_input' && activationGrad !== undefined;
   // One thread per 4 columns, in whole quads, at most 16: a narrow c (10 classes) keeps few idle threads.
   const threads = Math.min(16, 4 * Math.ceil(p.N / (4 * QUAD_COLS)));
   const kernel = await rt.kernel({
-    name: `dense_quad_${entry}`,
+    name: `dense_quad_${entry}${actGrad ? '_act_grad' : ''}`,
     sources: [WGSL.activationFn, WGSL.grid, WGSL.denseQuad],
     foldY: true,
-    entryPoint: `dense_quad_${entry}`,
+    entryPoint: `dense_quad_${entry}${actGrad ? '_act_grad' : ''}`,
     workgroupSize: [threads],
     bindings: [
       { name: 'a_mat', kind: 'read-only-storage' },
       { name: 'b_mat', kind: 'read-only-storage' },
       { name: 'c_mat', kind: 'storage' },
       ...(forward ? [{ name: 'bias', kind: 'read-only-storage' } as const] : []),
+      ...(actGrad ? [{ name: 'act_y', kind: 'read-only-storage' } as const] : []),
     ],
     overrides: {
       ...p, ...(activation ? activationOverrides(activation) : {}),
+      ...(actGrad ? activationOverrides(activationGrad.activation) : {}),
       // A folded grid (Runtime.dispatch) has workgroups past the last row: those need the checks.
       FULL: p.M % QUAD_ROWS === 0 && p.N % (threads * QUAD_COLS) === 0 && Math.ceil(p.M / QUAD_ROWS) <= rt.limits.maxComputeWorkgroupsPerDimension ? 1 : 0,
     },
   });
   const resources = [shaped(bindings.a, shapes.a), shaped(bindings.b, shapes.b), shaped(bindings.c, shapes.c)];
   if (forward) resources.push(shaped(bindings.bias!, [p.N]));
+  if (actGrad) resources.push(shaped(activationGrad.y, shapes.c));
   return rt.dispatch(kernel, resources, [Math.ceil(p.N / (threads * QUAD_COLS)), Math.ceil(p.M / QUAD_ROWS), 1], label);
 }
 
 function groups(cols: number, rows: number, tiled: boolean): [number, number, number] {
   const wg = tiled ? WG_TILED : WG_GENERAL;
   return [Math.ceil(cols / TILE / wg[0]), Math.ceil(rows / TILE / wg[1]), 1];
+}
+
+/** The previous layer's activation and output, whose derivative act'(y) the input gradient's epilogue applies. */
+export interface ActivationGrad {
+  activation: ActivationSpec;
+  y: Resource;
 }
 
 function program(tiled: boolean, entry: string) {
@@ -122,6 +137,8 @@ interface Operands {
   a: Resource; b: Resource; c: Resource; bias?: Resource;
   /** The weight gradient's product can also give the bias gradient (Σ over the batch of dout). */
   dbias?: Resource;
+  /** The input gradient's epilogue: times act'(y) of the layer before. */
+  activationGrad?: ActivationGrad;
   shapes: { a: number[]; b: number[]; c: number[] };
 }
 
@@ -135,6 +152,7 @@ function gemmProduct(rt: Runtime, product: Product, s: DenseShape, o: Operands, 
     a: shaped(o.a, o.shapes.a), b: shaped(o.b, o.shapes.b), c: shaped(o.c, o.shapes.c),
     ...(product === 'forward' ? { bias: o.bias!, activation: activation ?? { name: 'linear' } } : {}),
     ...(o.dbias ? { dbias: o.dbias } : {}),
+    ...(product === 'backward_input' && o.activationGrad ? { activationGrad: o.activationGrad } : {}),
     block,
   }, label, split, alloc);
 }
@@ -147,21 +165,31 @@ async function plainProduct(rt: Runtime, product: Product, s: DenseShape, o: Ope
     backward_input: ['dout', 'weight_t', 'dinp'],
     backward_weight: ['inp_t', 'dout_w', 'dweight'],
   };
+  const actGrad = product === 'backward_input' ? o.activationGrad : undefined;
+  const entry = actGrad ? `${product}_act_grad` : product;
   const kernel = await rt.kernel({
-    ...program(tiled, product),
-    bindings: names[product].map((name, i, all) => ({ name, kind: i === all.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
-    overrides: { ...dims(s), ...(activation ? activationOverrides(activation) : {}) },
+    ...program(tiled, entry),
+    bindings: [
+      ...names[product].map((name, i, all) => ({ name, kind: i === all.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
+      ...(actGrad ? [{ name: 'act_y', kind: 'read-only-storage' } as const] : []),
+    ],
+    overrides: { ...dims(s), ...(activation ? activationOverrides(activation) : {}), ...(actGrad ? activationOverrides(actGrad.activation) : {}) },
   });
   const p = strided(product, s);
   const resources = product === 'forward'
     ? [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(o.bias!, [s.units]), shaped(o.c, o.shapes.c)]
     : [shaped(o.a, o.shapes.a), shaped(o.b, o.shapes.b), shaped(o.c, o.shapes.c)];
+  if (actGrad) resources.push(shaped(actGrad.y, o.shapes.c));
   // The kernels' rows: the output's rows, except the weight gradient's, whose rows are the inputs.
   return rt.dispatch(kernel, resources, groups(p.N, p.M, tiled), label);
 }
 
-/** What a dense family's variants are given: the shape, the operands, the activation (forward only). */
-interface DenseCall { shape: DenseShape; activation?: ActivationSpec }
+/**
+ * What a dense family's variants are given: the shape, the activation
+ * (forward only), and whether the input gradient's epilogue applies the
+ * previous layer's activation derivative (backward input only; its name).
+ */
+interface DenseCall { shape: DenseShape; activation?: ActivationSpec; activationGrad?: ActivationSpec }
 
 /** A product's dispatch, and the bias gradient's own pass after it where the product does not give it (shaders/bias.wgsl). */
 async function withBiasGrad(rt: Runtime, c: DenseCall, o: Operands, label: string, d: Dispatch): Promise<Dispatch[]> {
@@ -192,7 +220,7 @@ function denseVariants(product: Product): Variant<DenseCall, Operands>[] {
     {
       name: 'quad', files: ['activationFn', 'denseQuad'], applies: (rt) => subgroups(rt),
       record: async (rt, c, o, label) => withBiasGrad(rt, c, o, label, await quadProduct(rt, product, strided(product, c.shape),
-        { a: o.a, b: o.b, c: o.c, ...(o.bias ? { bias: o.bias } : {}) }, o.shapes, c.activation, label)),
+        { a: o.a, b: o.b, c: o.c, ...(o.bias ? { bias: o.bias } : {}) }, o.shapes, c.activation, label, o.activationGrad)),
     },
     {
       name: 'tiled', files: ['activationFn', 'denseTiled'],
@@ -211,7 +239,7 @@ function denseFamilyOf(product: Product, summary: string): KernelFamily<DenseCal
   return defineFamily({
     name: `dense.${product}`,
     summary,
-    shapeKey: (c) => `${c.shape.batch}x${c.shape.inputs}x${c.shape.units}`,
+    shapeKey: (c) => `${c.shape.batch}x${c.shape.inputs}x${c.shape.units}${c.activationGrad ? ' act-grad' : ''}`,
     variants: denseVariants(product),
     // CPU emulations: the quad kernels (measured fastest on SwiftShader); GPUs: workgroup-memory tiles.
     order: { cpu: ['quad', 'tiled', 'general', 'gemm', 'gemm128', 'gemm-splitk'], gpu: ['gemm', 'gemm128', 'gemm-splitk', 'tiled', 'general', 'quad'] },
@@ -240,11 +268,20 @@ export function denseForwardList(rt: Runtime, s: DenseShape, activation: Activat
   return runFamily(rt, DENSE_FORWARD, { shape: s, activation }, o, label, options);
 }
 
-/** dinp = dout · weightᵀ, as a list of dispatches. */
-export function denseBackwardInputList(rt: Runtime, s: DenseShape, r: { dout: Resource; weight: Resource; dinp: Resource },
+/**
+ * dinp = dout · weightᵀ, as a list of dispatches; with `activationGrad`,
+ * dinp = (dout · weightᵀ) ⊙ act'(y), y (batch, inputs) the previous layer's
+ * output (its activation's backward pass folded into this product).
+ */
+export async function denseBackwardInputList(rt: Runtime, s: DenseShape,
+  r: { dout: Resource; weight: Resource; dinp: Resource; activationGrad?: ActivationGrad },
   label = 'dense backward input', options: DenseRunOptions = {}): Promise<Dispatch[]> {
-  const o: Operands = { a: r.dout, b: r.weight, c: r.dinp, shapes: { a: [s.batch, s.units], b: [s.inputs, s.units], c: [s.batch, s.inputs] } };
-  return runFamily(rt, DENSE_BACKWARD_INPUT, { shape: s }, o, label, options);
+  if (r.activationGrad?.activation.name === 'softmax') throw new Error(`${label}: softmax's derivative is not elementwise; it cannot ride on the product.`);
+  const o: Operands = {
+    a: r.dout, b: r.weight, c: r.dinp, ...(r.activationGrad ? { activationGrad: r.activationGrad } : {}),
+    shapes: { a: [s.batch, s.units], b: [s.inputs, s.units], c: [s.batch, s.inputs] },
+  };
+  return runFamily(rt, DENSE_BACKWARD_INPUT, { shape: s, ...(r.activationGrad ? { activationGrad: r.activationGrad.activation } : {}) }, o, label, options);
 }
 
 /**
@@ -266,8 +303,9 @@ export async function denseForward(rt: Runtime, s: DenseShape, activation: Activ
   return only(await denseForwardList(rt, s, activation, r, label, { variant }), label);
 }
 
-/** dinp = dout · weightᵀ in one dispatch. */
-export async function denseBackwardInput(rt: Runtime, s: DenseShape, r: { dout: Resource; weight: Resource; dinp: Resource },
+/** dinp = dout · weightᵀ (⊙ act'(y) with `activationGrad`) in one dispatch. */
+export async function denseBackwardInput(rt: Runtime, s: DenseShape,
+  r: { dout: Resource; weight: Resource; dinp: Resource; activationGrad?: ActivationGrad },
   label = 'dense backward input', variant: GemmVariant = 'auto'): Promise<Dispatch> {
   return only(await denseBackwardInputList(rt, s, r, label, { variant }), label);
 }

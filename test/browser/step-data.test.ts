@@ -78,9 +78,11 @@ describe.skipIf(!dataDir)('step view data and live curves (Dawn in Node)', () =>
       const label = (name: string) => writers.get(name)?.map((w) => w.label);
       expect(entry('input')).toEqual(['gather_inputs']);
       expect(label('conv2d/output')).toEqual([expect.stringMatching(/^conv2d forward/)]);
-      // δ of the last layer: the loss's gradient; of the sigmoid conv layer: the activation's backward, in place.
+      // δ of the last layer: the loss's gradient; of the sigmoid conv layer: the dense layer's input gradient,
+      // which applies sigmoid'(y) in its epilogue (src/model/fusion.ts), through flatten.
       expect(entry('dense/delta')).toEqual(['softmax_cross_entropy']);
-      expect(label('conv2d/delta')).toEqual(['conv2d sigmoid backward']);
+      expect(label('conv2d/delta')).toEqual([expect.stringMatching(/^dense backward input/)]);
+      expect(entry('conv2d/delta')![0]).toMatch(/act_grad$/);
       expect(label('conv2d/kernel gradient')![0]).toMatch(/^conv2d backward weight/);
       expect(label('conv2d/bias gradient')![0]).toMatch(/^conv2d backward bias/);
       expect(entry('dense/kernel gradient')![0]).toMatch(/backward_weight|gemm/);
