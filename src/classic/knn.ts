@@ -10,16 +10,15 @@
  * and equal distances go to the lowest train index, so the result is the same
  * on every adapter and equals the CPU twin's (src/reference/knn.ts).
  */
-import { WGSL } from '../ops/sources.js';
 import { formatBytes } from '../gpu/buffers.js';
-import type { BindingSpec, ProgramSpec } from '../gpu/program.js';
-import type { Dispatch, Kernel, Runtime } from '../gpu/runtime.js';
+import type { Runtime } from '../gpu/runtime.js';
 import type { ImageSet } from '../data/images.js';
 import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
+import { runFamily } from '../ops/family.js';
+import { KNN_NEAREST, KNN_NORMS, KNN_REDUCE, KNN_ROW_THREADS, nearestSharedBytes, type NearestTile } from '../ops/classic/knn.js';
 
-/** The baseline's kernels (shaders/classic/), from the one list of sources the shader view reads. */
-const knnSource = WGSL.classicKnn;
+export type { NearestTile };
 
 export interface NearestResult {
   /** Train index of each test row's nearest neighbour (the lowest one on ties). */
@@ -36,16 +35,6 @@ export interface NearestResult {
  * workgroup memory.
  */
 export type NearestKernel = 'direct' | 'tiled';
-
-/** The shape of the work one workgroup does. */
-export interface NearestTile {
-  /** Test rows per workgroup, a multiple of 4 (each thread takes 4). */
-  test: number;
-  /** Train rows per workgroup and tile, a multiple of 4. */
-  train: number;
-  /** 'tiled' only: words (4 pixels each) of every row staged in workgroup memory per step. */
-  words: number;
-}
 
 export interface NearestNeighbourOptions {
   /**
@@ -94,7 +83,7 @@ const PAIRS_PER_CHUNK = 2 ** 26;
 /** Workgroups per nearest-kernel dispatch to aim for; the train set is cut into slices to reach it. */
 const TARGET_WORKGROUPS = 1024;
 /** Threads per workgroup of knn_norms and knn_reduce. */
-const ROW_THREADS = 64;
+const ROW_THREADS = KNN_ROW_THREADS;
 
 /** Exact 1-NN against one train set, kept on the GPU until `destroy()`. */
 export class NearestNeighbour {
@@ -115,7 +104,6 @@ export class NearestNeighbour {
     private readonly labels: Uint8Array,
     private readonly trainWords: GPUBuffer,
     private readonly trainNorms: GPUBuffer,
-    private readonly kernels: { norms: Kernel; nearest: Kernel; reduce: Kernel },
   ) {}
 
   /** Checks the train set, builds the pipelines, uploads the packed train set and computes its norms. */
@@ -153,8 +141,6 @@ export class NearestNeighbour {
     }
     // On SwiftShader dot4U8Packed is emulated, and unpacking each word once per load measured faster.
     const packedDot = options.packedDot ?? (available && !cpu);
-    const kernels = await buildKernels(rt, { count, words, kernel, tile, packedDot });
-
     const trainWords = rt.storage(packRows(train.images, count, features, words), 'knn train words');
     let trainNorms: GPUBuffer;
     try {
@@ -163,9 +149,15 @@ export class NearestNeighbour {
       rt.pool.destroy(trainWords);
       throw error;
     }
-    rt.submit([normsDispatch(rt, kernels.norms, trainWords, trainNorms, count, words, 'knn train norms')]);
+    try {
+      rt.submit(await normsDispatches(rt, trainWords, trainNorms, count, words, packedDot, 'knn train norms'));
+    } catch (error) {
+      rt.pool.destroy(trainWords);
+      rt.pool.destroy(trainNorms);
+      throw error;
+    }
     const labels = Uint8Array.from(train.labels.subarray(0, count));
-    return new NearestNeighbour(rt, count, features, words, kernel, tile, packedDot, labels, trainWords, trainNorms, kernels);
+    return new NearestNeighbour(rt, count, features, words, kernel, tile, packedDot, labels, trainWords, trainNorms);
   }
 
   /** The nearest train row of every test row. */
@@ -205,30 +197,22 @@ export class NearestNeighbour {
         const slices = slicesFor(rows);
         packRows(test.images.subarray(first * test.features), rows, test.features, words, packed);
         rt.write(testWords, packed.subarray(0, rows * words));
-        const dispatches: Dispatch[] = [
-          normsDispatch(rt, this.kernels.norms, testWords, testNorms, rows, words, 'knn test norms'),
-          rt.dispatch(
-            this.kernels.nearest,
-            [
-              { buffer: testWords, size: rows * words * 4, shape: [rows, words] },
-              { buffer: testNorms, size: rows * 4, shape: [rows] },
-              { buffer: this.trainWords, size: this.count * words * 4, shape: [this.count, words] },
-              { buffer: this.trainNorms, size: this.count * 4, shape: [this.count] },
-              { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
-            ],
-            [Math.ceil(rows / tile.test), slices, 1],
-            'knn nearest',
-          ),
-          rt.dispatch(
-            this.kernels.reduce,
-            [
-              { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
-              { buffer: nearest, offset: first * 8, size: rows * 8, shape: [rows, 2] },
-            ],
-            [Math.ceil(rows / ROW_THREADS), 1, 1],
-            'knn reduce',
-          ),
-        ];
+        const { packedDot } = this;
+        const dispatches = (await Promise.all([
+          normsDispatches(rt, testWords, testNorms, rows, words, packedDot, 'knn test norms'),
+          // The kernel chosen at create (both give the same exact distances).
+          runFamily(rt, KNN_NEAREST, { rows, train: this.count, words, slices, tile, packedDot }, {
+            testWords: { buffer: testWords, size: rows * words * 4, shape: [rows, words] },
+            testNorms: { buffer: testNorms, size: rows * 4, shape: [rows] },
+            trainWords: { buffer: this.trainWords, size: this.count * words * 4, shape: [this.count, words] },
+            trainNorms: { buffer: this.trainNorms, size: this.count * 4, shape: [this.count] },
+            partial: { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
+          }, 'knn nearest', { variant: this.kernel }),
+          runFamily(rt, KNN_REDUCE, { rows, slices, packedDot }, {
+            partial: { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
+            nearest: { buffer: nearest, offset: first * 8, size: rows * 8, shape: [rows, 2] },
+          }, 'knn reduce'),
+        ])).flat();
         rt.submit(dispatches);
         if (options.onProgress) {
           await rt.sync();
@@ -315,8 +299,6 @@ function packRows(
   return out;
 }
 
-/** Whether the adapter is a CPU rasteriser (SwiftShader, llvmpipe, WARP). */
-
 function checkTile(rt: Runtime, kernel: NearestKernel, tile: NearestTile): void {
   const { test, train, words } = tile;
   const limits = rt.limits;
@@ -342,7 +324,7 @@ function checkTile(rt: Runtime, kernel: NearestKernel, tile: NearestTile): void 
       `${threadsX * threadsY} threads per workgroup exceed this adapter's ${limits.maxComputeInvocationsPerWorkgroup}`,
     );
   }
-  const shared = (kernel === 'tiled' ? (test + 1 + train + 1) * words * 4 : 0) + test * 8;
+  const shared = nearestSharedBytes(kernel, tile);
   if (shared > limits.maxComputeWorkgroupStorageSize) {
     throw problem(
       `it needs ${shared} bytes of workgroup memory, more than this adapter's ${limits.maxComputeWorkgroupStorageSize}`,
@@ -350,80 +332,10 @@ function checkTile(rt: Runtime, kernel: NearestKernel, tile: NearestTile): void 
   }
 }
 
-async function buildKernels(
-  rt: Runtime,
-  s: { count: number; words: number; kernel: NearestKernel; tile: NearestTile; packedDot: boolean },
-): Promise<{ norms: Kernel; nearest: Kernel; reduce: Kernel }> {
-  const defines = { PACKED_DOT: s.packedDot };
-  const spec = (name: string, bindings: BindingSpec[], overrides: Record<string, number>, workgroupSize: [number, number?]): ProgramSpec => ({
-    name,
-    sources: [knnSource],
-    entryPoint: name,
-    bindings,
-    overrides,
-    defines,
-    workgroupSize,
-  });
-  const [norms, nearest, reduce] = await Promise.all([
-    rt.kernel(
-      spec(
-        'knn_norms',
-        [
-          { name: 'rows_words', kind: 'read-only-storage' },
-          { name: 'rows_norms', kind: 'storage' },
-        ],
-        { WORDS: s.words },
-        [ROW_THREADS],
-      ),
-    ),
-    rt.kernel(
-      spec(
-        `knn_nearest_${s.kernel}`,
-        [
-          { name: 'test_words', kind: 'read-only-storage' },
-          { name: 'test_norms', kind: 'read-only-storage' },
-          { name: 'train_words', kind: 'read-only-storage' },
-          { name: 'train_norms', kind: 'read-only-storage' },
-          { name: 'partial', kind: 'storage' },
-        ],
-        { TRAIN: s.count, WORDS: s.words, K_STEP: s.tile.words },
-        [s.tile.train / 4, s.tile.test / 4],
-      ),
-    ),
-    rt.kernel(
-      spec(
-        'knn_reduce',
-        [
-          { name: 'slice_best', kind: 'read-only-storage' },
-          { name: 'nearest', kind: 'storage' },
-        ],
-        {},
-        [ROW_THREADS],
-      ),
-    ),
-  ]);
-  return { norms, nearest, reduce };
-}
-
-/** knn_norms over `rows` packed rows, on a 2-D grid when one dimension is not enough. */
-function normsDispatch(
-  rt: Runtime,
-  kernel: Kernel,
-  words: GPUBuffer,
-  norms: GPUBuffer,
-  rows: number,
-  wordsPerRow: number,
-  label: string,
-): Dispatch {
-  const groups = Math.ceil(rows / ROW_THREADS);
-  const x = Math.min(groups, rt.limits.maxComputeWorkgroupsPerDimension);
-  return rt.dispatch(
-    kernel,
-    [
-      { buffer: words, size: rows * wordsPerRow * 4, shape: [rows, wordsPerRow] },
-      { buffer: norms, size: rows * 4, shape: [rows] },
-    ],
-    [x, Math.ceil(groups / x), 1],
-    label,
-  );
+/** knn.norms over `rows` packed rows. */
+function normsDispatches(rt: Runtime, words: GPUBuffer, norms: GPUBuffer, rows: number, wordsPerRow: number, packedDot: boolean, label: string) {
+  return runFamily(rt, KNN_NORMS, { rows, words: wordsPerRow, packedDot }, {
+    words: { buffer: words, size: rows * wordsPerRow * 4, shape: [rows, wordsPerRow] },
+    norms: { buffer: norms, size: rows * 4, shape: [rows] },
+  }, label);
 }
