@@ -141,8 +141,8 @@ export async function scoreGaussian(rt: Runtime, model: GaussianModel, test: Ima
  * Uploads the images once, packs them there (class by class, four examples
  * per word), runs one Gram dispatch per block and reads the results back once.
  */
-export async function classMoments(rt: Runtime, train: ImageSet, options: MomentsOptions = {}): Promise<ClassMoments> {
-  checkImageSet('fitGaussian: train', train);
+export async function classMoments(rt: Runtime, trainSet: ImageSet, options: MomentsOptions = {}): Promise<ClassMoments> {
+  const train = checkImageSet('fitGaussian: train', trainSet);
   const { count, features: D } = train;
   const labels = train.labels.subarray(0, count);
   let K = options.classes ?? 0;
@@ -304,9 +304,9 @@ export function gaussianFromMoments(moments: ClassMoments, regularization: numbe
  * q[n, c] = ‖A_c (x_n − μ_c)‖², the squared Mahalanobis distance of every
  * test image to every class, (N, K) in f32, computed on the GPU.
  */
-export async function squaredMahalanobis(rt: Runtime, model: GaussianModel, test: ImageSet, options: ScoreOptions = {}): Promise<Float32Array> {
+export async function squaredMahalanobis(rt: Runtime, model: GaussianModel, testSet: ImageSet, options: ScoreOptions = {}): Promise<Float32Array> {
   checkModel(model);
-  checkImageSet('scoreGaussian: test', test);
+  const test = checkImageSet('scoreGaussian: test', testSet);
   const { classes: K, features: D } = model;
   if (test.features !== D) {
     throw new RangeError(

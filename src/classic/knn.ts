@@ -107,8 +107,8 @@ export class NearestNeighbour {
   ) {}
 
   /** Checks the train set, builds the pipelines, uploads the packed train set and computes its norms. */
-  static async create(rt: Runtime, train: ImageSet, options: NearestNeighbourOptions = {}): Promise<NearestNeighbour> {
-    checkImageSet('NearestNeighbour train set', train);
+  static async create(rt: Runtime, trainSet: ImageSet, options: NearestNeighbourOptions = {}): Promise<NearestNeighbour> {
+    const train = checkImageSet('NearestNeighbour train set', trainSet);
     const { count, features } = train;
     if (features > MAX_FEATURES) {
       throw new RangeError(
@@ -161,9 +161,9 @@ export class NearestNeighbour {
   }
 
   /** The nearest train row of every test row. */
-  async query(test: ImageSet, options: QueryOptions = {}): Promise<NearestResult> {
+  async query(testSet: ImageSet, options: QueryOptions = {}): Promise<NearestResult> {
     if (this.destroyed) throw new Error('NearestNeighbour.query: this instance was destroyed; create a new one.');
-    checkImageSet('NearestNeighbour.query test set', test);
+    const test = checkImageSet('NearestNeighbour.query test set', testSet);
     if (test.features !== this.features) {
       throw new RangeError(
         `NearestNeighbour.query: test rows have ${test.features} features but the train rows have ${this.features}. ` +

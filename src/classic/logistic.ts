@@ -365,21 +365,21 @@ export class LogisticRegression {
 }
 
 /** Trains logistic regression on an image set (bytes), from zero weights. */
-export async function trainLogistic(rt: Runtime, train: ImageSet, options: LogisticOptions): Promise<LogisticModel> {
-  checkImageSet('trainLogistic train set', train);
+export async function trainLogistic(rt: Runtime, trainSet: ImageSet, options: LogisticOptions): Promise<LogisticModel> {
+  const train = checkImageSet('trainLogistic train set', trainSet);
   const outputs = checkTargets(options.targets);
   const stats =
     options.standardize === false ? undefined : (options.standardize ?? featureStats(train.images, train.count, train.features));
   const bias = options.bias ?? options.targets.kind === 'one-vs-all';
   let testRows: LogisticRows | undefined;
   if (options.test) {
-    checkImageSet('trainLogistic test set', options.test);
-    if (options.test.features !== train.features) {
+    const test = checkImageSet('trainLogistic test set', options.test);
+    if (test.features !== train.features) {
       throw new RangeError(
-        `trainLogistic: the test set has ${options.test.features} features per example, the training set ${train.features}.`,
+        `trainLogistic: the test set has ${test.features} features per example, the training set ${train.features}.`,
       );
     }
-    testRows = imageRows(options.test, options.targets, outputs);
+    testRows = imageRows(test, options.targets, outputs);
   }
   const engine = await LogisticRegression.create(rt, imageRows(train, options.targets, outputs), {
     bias,
@@ -400,9 +400,9 @@ export async function trainLogistic(rt: Runtime, train: ImageSet, options: Logis
 export async function predictLogistic(
   rt: Runtime,
   model: LogisticModel,
-  test: ImageSet,
+  testSet: ImageSet,
 ): Promise<{ scores: Float32Array; predictions: Uint8Array }> {
-  checkImageSet('predictLogistic test set', test);
+  const test = checkImageSet('predictLogistic test set', testSet);
   const K = model.outputs;
   if (!Number.isInteger(K) || K < 1 || model.weights.length % K !== 0 || model.bias.length !== K) {
     throw new RangeError(

@@ -9,7 +9,7 @@
  * A train row replaces the best so far only when strictly nearer, and rows
  * are visited in index order, so ties go to the lowest index.
  */
-import type { ImageSet } from '../data/images.js';
+import { imageFeatures, type ImageSet } from '../data/images.js';
 
 export interface NearestCpuResult {
   /** Train index of each test row's nearest neighbour. */
@@ -19,11 +19,11 @@ export interface NearestCpuResult {
 }
 
 export function nearestNeighbourCpu(train: ImageSet, test: ImageSet): NearestCpuResult {
-  if (train.features !== test.features) {
-    throw new RangeError(`nearestNeighbourCpu: train rows have ${train.features} features, test rows ${test.features}.`);
+  const F = imageFeatures(train);
+  if (F !== imageFeatures(test)) {
+    throw new RangeError(`nearestNeighbourCpu: train rows have ${F} features, test rows ${imageFeatures(test)}.`);
   }
   if (train.count < 1) throw new RangeError('nearestNeighbourCpu: the train set is empty.');
-  const F = train.features;
   const index = new Uint32Array(test.count);
   const distance = new Float64Array(test.count);
   for (let t = 0; t < test.count; t++) {

@@ -6,7 +6,7 @@
  */
 import type { Result } from 'vega-embed';
 import { fetchMnist } from '../../../src/data/mnist-browser.js';
-import type { LabeledImages } from '../../../src/data/mnist.js';
+import type { ImageSet } from '../../../src/data/mnist.js';
 import { EXPERIMENTS, hasValidation, type ClassicExperiment, type Experiment } from '../../../src/experiments/registry.js';
 import type { ClassicResult, ExperimentResult, HistoryJson, RunResult, SampleImage } from '../../../src/experiments/result.js';
 import { createRuntime } from '../../../src/gpu/device.js';
@@ -79,7 +79,7 @@ const classicUi = (() => {
 })();
 
 let rt: Runtime | undefined;
-let mnist: { train: LabeledImages; test: LabeledImages } | undefined;
+let mnist: { train: ImageSet; test: ImageSet } | undefined;
 let session: Session | undefined;
 /** What the page is doing; tests wait on body[data-state]. */
 type State = 'starting' | 'ready' | 'training' | 'working' | 'done' | 'error' | 'fatal';
