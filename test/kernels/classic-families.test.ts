@@ -14,6 +14,7 @@ import {
   LOGISTIC_COLUMN_SUMS, LOGISTIC_COPY, LOGISTIC_FINISH, LOGISTIC_GRADIENT, LOGISTIC_LOSS, LOGISTIC_SCORES, LOGISTIC_TRIAL,
 } from '../../src/ops/classic/logistic.js';
 import { assertClose } from '../../src/reference/compare.js';
+import { nearestNeighbour } from '../../src/classic/knn.js';
 import { expectNoGpuErrors, makeRng, normalF32, useRuntime } from './gpu.js';
 
 const rt = useRuntime();
@@ -306,5 +307,22 @@ describe('classic kernel families', () => {
       }
     }
     expectNoGpuErrors(r);
+  });
+
+  it('Runtime.watchSubmits sees the dispatches of a classic run: its families\' kernels, from shaders/classic/', async () => {
+    const r = rt();
+    const seen: string[] = [];
+    const stop = r.watchSubmits((list) => {
+      for (const d of list) seen.push(`${d.kernel.spec.entryPoint} ${d.kernel.spec.sources.map((text) => text === WGSL.classicKnn ? 'knn.wgsl' : '?').join()}`);
+    });
+    const set = { images: randomBytes(8, 40 * 6), labels: new Uint8Array(40), count: 40, rows: 2, cols: 3 };
+    try {
+      await nearestNeighbour(r, set, { ...set, count: 10 }, { kernel: 'direct' });
+    } finally {
+      stop();
+    }
+    expect(seen).toEqual(['knn_norms knn.wgsl', 'knn_norms knn.wgsl', 'knn_nearest_direct knn.wgsl', 'knn_reduce knn.wgsl']);
+    await nearestNeighbour(r, set, set);
+    expect(seen).toHaveLength(4);
   });
 });
