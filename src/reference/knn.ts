@@ -9,7 +9,7 @@
  * A train row replaces the best so far only when strictly nearer, and rows
  * are visited in index order, so ties go to the lowest index.
  */
-import { imageFeatures, type ImageSet } from '../data/images.js';
+import type { ImageSet } from '../data/images.js';
 
 export interface NearestCpuResult {
   /** Train index of each test row's nearest neighbour. */
@@ -19,9 +19,9 @@ export interface NearestCpuResult {
 }
 
 export function nearestNeighbourCpu(train: ImageSet, test: ImageSet): NearestCpuResult {
-  const F = imageFeatures(train);
-  if (F !== imageFeatures(test)) {
-    throw new RangeError(`nearestNeighbourCpu: train rows have ${F} features, test rows ${imageFeatures(test)}.`);
+  const F = train.rows * train.cols;
+  if (F !== test.rows * test.cols) {
+    throw new RangeError(`nearestNeighbourCpu: train rows have ${F} features, test rows ${test.rows * test.cols}.`);
   }
   if (train.count < 1) throw new RangeError('nearestNeighbourCpu: the train set is empty.');
   const index = new Uint32Array(test.count);
