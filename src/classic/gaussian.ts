@@ -31,7 +31,9 @@
  *    f64 on the CPU.
  *
  * The CPU twin is src/reference/gaussian.ts (two-pass moments, Cholesky and a
- * forward substitution per test image, no Gram matrices and no inverse).
+ * forward substitution per test image, no Gram matrices and no inverse). The
+ * GPU steps are the kernel families gaussian.pack, gaussian.gram and
+ * gaussian.score of src/ops/classic/gaussian.ts.
  */
 import { formatBytes } from '../gpu/buffers.js';
 import type { Runtime } from '../gpu/runtime.js';

@@ -8,7 +8,9 @@
  * with a fused argmin (one best pair per test row and train slice, never a
  * distance matrix), and the reduction over slices. Distances are u32 and exact,
  * and equal distances go to the lowest train index, so the result is the same
- * on every adapter and equals the CPU twin's (src/reference/knn.ts).
+ * on every adapter and equals the CPU twin's (src/reference/knn.ts). The three
+ * kernels are the families knn.norms, knn.nearest ('direct' or 'tiled', chosen
+ * here and named) and knn.reduce of src/ops/classic/knn.ts.
  */
 import { formatBytes } from '../gpu/buffers.js';
 import type { Runtime } from '../gpu/runtime.js';
@@ -106,7 +108,10 @@ export class NearestNeighbour {
     private readonly trainNorms: GPUBuffer,
   ) {}
 
-  /** Checks the train set, builds the pipelines, uploads the packed train set and computes its norms. */
+  /**
+   * Checks the train set (once: a CheckedImageSet is taken as it is), uploads it packed and computes its norms;
+   * the search's pipelines are built at the first query.
+   */
   static async create(rt: Runtime, trainSet: ImageSet, options: NearestNeighbourOptions = {}): Promise<NearestNeighbour> {
     const train = checkImageSet('NearestNeighbour train set', trainSet);
     const { count, features } = train;
