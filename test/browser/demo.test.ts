@@ -579,6 +579,11 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       await page.click(`[data-tab=${tab}]`);
       expect(await page.textContent(`#tab-${tab}`)).toContain('apply to neural models');
     }
+    // The shader view lists the kernels this run dispatched: the knn families' pipelines.
+    await page.click('[data-tab=shaders]');
+    const shaders = await page.textContent('#tab-shaders');
+    expect(shaders).toContain('The kernels the last run of s003-1nn dispatched');
+    for (const entry of ['knn_norms', 'knn_reduce']) expect(shaders).toContain(entry);
     expect(await page.isDisabled('#time-step')).toBe(true);
     expect(await page.isDisabled('#run-step')).toBe(true);
     await page.click('[data-tab=training]');
