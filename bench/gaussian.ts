@@ -25,7 +25,7 @@ import {
   scoresFromMahalanobis,
   squaredMahalanobis,
 } from '../src/classic/gaussian.js';
-import { firstImages, imageSet } from '../src/data/images.js';
+import { firstImages } from '../src/data/images.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { createRuntime } from '../src/gpu/device.js';
 
@@ -41,8 +41,8 @@ const { values } = parseArgs({
 const beside = resolve(import.meta.dirname, '../../shared/mnist');
 const dir = values.data ?? process.env.MNIST_DIR ?? (existsSync(beside) ? beside : undefined);
 const mnist = await loadMnist(dir ? { dir } : {});
-const train = firstImages(imageSet(mnist.train), Number(values.train ?? mnist.train.count));
-const test = firstImages(imageSet(mnist.test), Number(values.test ?? mnist.test.count));
+const train = firstImages(mnist.train, Number(values.train ?? mnist.train.count));
+const test = firstImages(mnist.test, Number(values.test ?? mnist.test.count));
 const say = (line: string) => {
   if (!values.json) console.log(line);
 };

@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { trainLogistic, type LogisticModel, type LogisticStep } from '../src/classic/logistic.js';
-import { firstImages, imageSet } from '../src/data/images.js';
+import { firstImages } from '../src/data/images.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { createRuntime } from '../src/gpu/device.js';
 
@@ -49,8 +49,8 @@ if (!existsSync(dir)) {
 }
 const rt = await createRuntime();
 const mnist = await loadMnist({ dir });
-const train = values.train ? firstImages(imageSet(mnist.train), Number(values.train)) : imageSet(mnist.train);
-const test = imageSet(mnist.test);
+const train = values.train ? firstImages(mnist.train, Number(values.train)) : mnist.train;
+const test = mnist.test;
 const log = (line: string) => (values.json ? console.error(line) : console.log(line));
 log(`adapter ${rt.adapter.name}; ${train.count} training and ${test.count} test images`);
 

@@ -19,7 +19,7 @@ export { toTopology, fromTopology, type SequentialTopology, type KerasLayerConfi
 export { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type BatchLogs, type EpochProgress } from './model/history.js';
 export { Dataset, type DatasetOptions, type DatasetSource } from './data/dataset.js';
 export { loadMnist, type MnistOptions } from './data/mnist.js';
-export type { LabeledImages } from './data/images.js';
+export { imageFeatures, type ImageSet, type LabeledImages } from './data/images.js';
 export { MNIST_FILES, MNIST_SHA256 } from './data/mnist-files.js';
 export { featureStats, preprocessCpu, type Preprocessing, type FeatureStats } from './data/preprocess.js';
 export { validationSplit, shuffledSplit, balancedSubset } from './data/split.js';

@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabeledData } from '../../src/data/labeled.js';
-import type { LabeledImages } from '../../src/data/mnist.js';
+import type { ImageSet } from '../../src/data/mnist.js';
 
 const IDX_NAMES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
 
@@ -41,7 +41,7 @@ export function pngHint(path: string): string {
     : '';
 }
 
-function reorder(images: LabeledImages, order: ArrayLike<number>, name: string): LabeledImages {
+function reorder(images: ImageSet, order: ArrayLike<number>, name: string): ImageSet {
   const size = images.rows * images.cols;
   const pixels = new Uint8Array(order.length * size);
   const labels = new Uint8Array(order.length);
@@ -56,13 +56,13 @@ function reorder(images: LabeledImages, order: ArrayLike<number>, name: string):
 /** Train and test images for the registry's models from `dataPath` (and `testPath`), with a line saying what was read. */
 export async function loadOwnImages(
   dataPath: string, testPath: string | undefined, options: { seed: number; labelColumn?: string | number },
-): Promise<{ data: { train: LabeledImages; test: LabeledImages }; description: string }> {
+): Promise<{ data: { train: ImageSet; test: ImageSet }; description: string }> {
   const [{ loadLabeledData, toLabeledImages }, { Rng }] = await Promise.all([import('../../src/data/labeled.js'), import('../../src/data/random.js')]);
   const load = (path: string) => loadLabeledData(path, options.labelColumn === undefined ? {} : { labelColumn: options.labelColumn });
   const fit = (data: LabeledData) => toLabeledImages(data, { rows: 28, cols: 28, classes: 10, what: 'each registry model (MNIST-shaped)' });
   const loaded = await load(dataPath);
   let train = fit(loaded.train);
-  let test: LabeledImages;
+  let test: ImageSet;
   let testText: string;
   if (testPath) {
     const other = await load(testPath);
@@ -76,7 +76,7 @@ export async function loadOwnImages(
     if (train.count < 6) throw new Error(`${dataPath}: ${train.count} image(s) are too few to hold out a test set; give at least 6, or a test set with --test PATH.`);
     const split = shuffledSplit(train.count, 1 / 6, options.seed);
     test = reorder(train, split.validation, `${train.name} (held out)`);
-    train = reorder(train, split.train, train.name);
+    train = reorder(train, split.train, train.name ?? 'train');
     testText = `${test.count} test images held out from it (a random sixth, seed ${options.seed}; give --test PATH for a test set of your own)`;
   }
   const rng = new Rng(options.seed).fork('own data order');

@@ -23,6 +23,17 @@
 // column_sums for the bias), finish_gradient, and logistic_scores on the new
 // gradient for the next step's direction.
 //
+// The kernels (src/ops/classic/logistic.ts: one kernel family each):
+//   logistic_scores       out[i, k] = Σ_d x̃[i, d] · p[k, d] + p_b[k]     p the parameters (z) or the gradient (u)
+//   logistic_loss         z' = z − t_k·u[i, k];  r = σ(z') − y;  terms[i, k] = y·softplus(−z') + (1 − y)·softplus(z')
+//                           terms[i, K] = 1 where sample i is misclassified
+//   logistic_gradient     partials[c, k, d] = Σ_{i in chunk c} x̃[i, d] · r[i, k]
+//   column_sums           sums[OUT_OFFSET + c] = SCALE · Σ_r values[r, c]     a tree per column (many rows)
+//   column_sums_in_order  sums[OUT_OFFSET + c] = SCALE · Σ_r values[r, c]     rows added in order (few rows)
+//   make_trial            trial_k = p_k − t_k · g_k;   summary[NORM_OFFSET + k] = ‖trial w_k‖²
+//   copy_values           to[i] = from[i]
+//   finish_gradient       g_w[k] += (λ/N) · w_k;   summary[NORM_OFFSET + k] = ‖g_k‖²
+//
 // Layouts (f32 unless said; D4 = words per sample row, DP = 4·D4 = features
 // padded to a multiple of 4 with zero features whose scale is 0, so padding
 // never contributes):

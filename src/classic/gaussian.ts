@@ -31,19 +31,18 @@
  *    f64 on the CPU.
  *
  * The CPU twin is src/reference/gaussian.ts (two-pass moments, Cholesky and a
- * forward substitution per test image, no Gram matrices and no inverse).
+ * forward substitution per test image, no Gram matrices and no inverse). The
+ * GPU steps are the kernel families gaussian.pack, gaussian.gram and
+ * gaussian.score of src/ops/classic/gaussian.ts.
  */
-import { WGSL } from '../ops/sources.js';
 import { formatBytes } from '../gpu/buffers.js';
 import type { Runtime } from '../gpu/runtime.js';
-import { grid1d } from '../ops/common.js';
+import { runFamily } from '../ops/family.js';
+import { GAUSSIAN_GRAM, GAUSSIAN_PACK, GAUSSIAN_SCORE, GAUSSIAN_TILE } from '../ops/classic/gaussian.js';
 import { cholesky, choleskyLogDet, invertLower, NotPositiveDefiniteError } from './linalg.js';
 import type { ImageSet } from '../data/images.js';
 import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
-
-/** The baseline's kernels (shaders/classic/), from the one list of sources the shader view reads. */
-const source = WGSL.classicGaussian;
 
 /** The notebook's λ: 4000·I added to every covariance (pixel values are 0–255). */
 export const DEFAULT_REGULARIZATION = 4000;
@@ -52,9 +51,7 @@ export const DEFAULT_REGULARIZATION = 4000;
 export const MAX_BLOCK_EXAMPLES = Math.floor((2 ** 32 - 1) / (255 * 255) / 4) * 4;
 
 /** Output tile of gaussian_gram, and images / rows of A_c per tile of gaussian_score (see the WGSL). */
-const TILE = 32;
-/** Threads per workgroup of gaussian_pack. */
-const PACK_THREADS = 64;
+const TILE = GAUSSIAN_TILE;
 /** Multiply-adds per gaussian_score dispatch: about a second on a CPU driver, so no submit runs for minutes. */
 const SCORE_WORK_PER_DISPATCH = 2 ** 30;
 
@@ -146,8 +143,8 @@ export async function scoreGaussian(rt: Runtime, model: GaussianModel, test: Ima
  * Uploads the images once, packs them there (class by class, four examples
  * per word), runs one Gram dispatch per block and reads the results back once.
  */
-export async function classMoments(rt: Runtime, train: ImageSet, options: MomentsOptions = {}): Promise<ClassMoments> {
-  checkImageSet('fitGaussian: train', train);
+export async function classMoments(rt: Runtime, trainSet: ImageSet, options: MomentsOptions = {}): Promise<ClassMoments> {
+  const train = checkImageSet('fitGaussian: train', trainSet);
   const { count, features: D } = train;
   const labels = train.labels.subarray(0, count);
   let K = options.classes ?? 0;
@@ -197,38 +194,10 @@ export async function classMoments(rt: Runtime, train: ImageSet, options: Moment
   }
   const groups = slots.length / 4;
   const DP = Math.ceil((D + 1) / 4) * 4; // x̃ = (x, 1), rounded up to whole words
-  const tiles = Math.ceil(DP / TILE);
   const imageBytes = count * D;
   checkBinding(rt, imageBytes, 'the training images', 'Fit on a subset of the examples or of the pixels.');
   checkBinding(rt, groups * DP * 4, 'the packed training images', 'Fit on a subset of the examples or of the pixels.');
   checkBinding(rt, blocks.length * DP * DP * 4, 'the Gram matrices', 'Fit on fewer pixels or classes.');
-
-  const pack = await rt.kernel({
-    name: 'gaussian_pack',
-    sources: [source],
-    entryPoint: 'gaussian_pack',
-    bindings: [
-      { name: 'images', kind: 'read-only-storage' },
-      { name: 'order', kind: 'read-only-storage' },
-      { name: 'packed_out', kind: 'storage' },
-    ],
-    overrides: { D, DP, GROUPS: groups },
-    defines: { PACKED_DOT: false },
-    workgroupSize: [PACK_THREADS],
-  });
-  const gram = await rt.kernel({
-    name: 'gaussian_gram',
-    sources: [source],
-    entryPoint: 'gaussian_gram',
-    bindings: [
-      { name: 'packed_in', kind: 'read-only-storage' },
-      { name: 'block', kind: 'uniform' },
-      { name: 'gram', kind: 'storage' },
-    ],
-    overrides: { DP, TILES: tiles },
-    defines: { PACKED_DOT: packedDot },
-    workgroupSize: [8, 8],
-  });
 
   const owned: GPUBuffer[] = [];
   const keep = (buffer: GPUBuffer) => (owned.push(buffer), buffer);
@@ -237,13 +206,12 @@ export async function classMoments(rt: Runtime, train: ImageSet, options: Moment
     const order = keep(rt.storage(Uint32Array.from(slots), 'gaussian train order'));
     const packed = keep(rt.storage(groups * DP * 4, 'gaussian packed train'));
     const gramOut = keep(rt.storage(blocks.length * DP * DP * 4, 'gaussian gram'));
-    rt.submit([rt.dispatch(pack, [images, order, packed], grid1d(groups * DP, PACK_THREADS), 'gaussian pack')]);
-    const pairs = (tiles * (tiles + 1)) / 2;
-    blocks.forEach((block, index) => {
+    rt.submit(await runFamily(rt, GAUSSIAN_PACK, { D, DP, groups }, { images, order, packed }, 'gaussian pack'));
+    for (const [index, block] of blocks.entries()) {
       const uniform = keep(rt.uniform(new Uint32Array([block.firstGroup, block.groups, index, 0]), `gaussian gram block ${index}`));
       // One submit per block (per class on MNIST: about 2 s each on a CPU driver), never one long one.
-      rt.submit([rt.dispatch(gram, [packed, uniform, gramOut], [pairs, 1, 1], `gaussian gram class ${block.classIndex}`)]);
-    });
+      rt.submit(await runFamily(rt, GAUSSIAN_GRAM, { DP, packedDot }, { packed, block: uniform, gram: gramOut }, `gaussian gram class ${block.classIndex}`));
+    }
     const raw = new Uint32Array(await rt.read(gramOut, blocks.length * DP * DP * 4));
     return assembleMoments(raw, blocks, K, D, DP, counts);
   } finally {
@@ -338,9 +306,9 @@ export function gaussianFromMoments(moments: ClassMoments, regularization: numbe
  * q[n, c] = ‖A_c (x_n − μ_c)‖², the squared Mahalanobis distance of every
  * test image to every class, (N, K) in f32, computed on the GPU.
  */
-export async function squaredMahalanobis(rt: Runtime, model: GaussianModel, test: ImageSet, options: ScoreOptions = {}): Promise<Float32Array> {
+export async function squaredMahalanobis(rt: Runtime, model: GaussianModel, testSet: ImageSet, options: ScoreOptions = {}): Promise<Float32Array> {
   checkModel(model);
-  checkImageSet('scoreGaussian: test', test);
+  const test = checkImageSet('scoreGaussian: test', testSet);
   const { classes: K, features: D } = model;
   if (test.features !== D) {
     throw new RangeError(
@@ -378,21 +346,6 @@ export async function squaredMahalanobis(rt: Runtime, model: GaussianModel, test
     }
   }
 
-  const kernel = await rt.kernel({
-    name: 'gaussian_score',
-    sources: [source],
-    entryPoint: 'gaussian_score',
-    bindings: [
-      { name: 'test', kind: 'read-only-storage' },
-      { name: 'means', kind: 'read-only-storage' },
-      { name: 'factor_t', kind: 'read-only-storage' },
-      { name: 'chunk', kind: 'uniform' },
-      { name: 'q', kind: 'storage' },
-    ],
-    overrides: { D, K, DQ },
-    defines: { PACKED_DOT: false },
-    workgroupSize: [8, 8],
-  });
   const owned: GPUBuffer[] = [];
   const keep = (buffer: GPUBuffer) => (owned.push(buffer), buffer);
   try {
@@ -403,13 +356,8 @@ export async function squaredMahalanobis(rt: Runtime, model: GaussianModel, test
     for (let first = 0; first < N; first += chunkImages) {
       const end = Math.min(N, first + chunkImages);
       const chunk = keep(rt.uniform(new Uint32Array([first, end, 0, 0]), `gaussian score images ${first}–${end - 1}`));
-      const dispatch = rt.dispatch(
-        kernel,
-        [testBuffer, meanBuffer, factorBuffer, chunk, q],
-        [Math.ceil((end - first) / TILE), K, 1],
-        `gaussian score images ${first}–${end - 1}`,
-      );
-      rt.submit([dispatch]);
+      rt.submit(await runFamily(rt, GAUSSIAN_SCORE, { D, K, images: end - first },
+        { test: testBuffer, means: meanBuffer, factorT: factorBuffer, chunk, q }, `gaussian score images ${first}–${end - 1}`));
       if (options.onProgress) {
         await rt.sync();
         options.onProgress(end, N);

@@ -8,18 +8,19 @@
  * with a fused argmin (one best pair per test row and train slice, never a
  * distance matrix), and the reduction over slices. Distances are u32 and exact,
  * and equal distances go to the lowest train index, so the result is the same
- * on every adapter and equals the CPU twin's (src/reference/knn.ts).
+ * on every adapter and equals the CPU twin's (src/reference/knn.ts). The three
+ * kernels are the families knn.norms, knn.nearest ('direct' or 'tiled', chosen
+ * here and named) and knn.reduce of src/ops/classic/knn.ts.
  */
-import { WGSL } from '../ops/sources.js';
 import { formatBytes } from '../gpu/buffers.js';
-import type { BindingSpec, ProgramSpec } from '../gpu/program.js';
-import type { Dispatch, Kernel, Runtime } from '../gpu/runtime.js';
+import type { Runtime } from '../gpu/runtime.js';
 import type { ImageSet } from '../data/images.js';
 import { checkImageSet } from './types.js';
 import { hasPackedDot, isCpuAdapter } from '../gpu/features.js';
+import { runFamily } from '../ops/family.js';
+import { KNN_NEAREST, KNN_NORMS, KNN_REDUCE, KNN_ROW_THREADS, nearestSharedBytes, type NearestTile } from '../ops/classic/knn.js';
 
-/** The baseline's kernels (shaders/classic/), from the one list of sources the shader view reads. */
-const knnSource = WGSL.classicKnn;
+export type { NearestTile };
 
 export interface NearestResult {
   /** Train index of each test row's nearest neighbour (the lowest one on ties). */
@@ -36,16 +37,6 @@ export interface NearestResult {
  * workgroup memory.
  */
 export type NearestKernel = 'direct' | 'tiled';
-
-/** The shape of the work one workgroup does. */
-export interface NearestTile {
-  /** Test rows per workgroup, a multiple of 4 (each thread takes 4). */
-  test: number;
-  /** Train rows per workgroup and tile, a multiple of 4. */
-  train: number;
-  /** 'tiled' only: words (4 pixels each) of every row staged in workgroup memory per step. */
-  words: number;
-}
 
 export interface NearestNeighbourOptions {
   /**
@@ -94,7 +85,7 @@ const PAIRS_PER_CHUNK = 2 ** 26;
 /** Workgroups per nearest-kernel dispatch to aim for; the train set is cut into slices to reach it. */
 const TARGET_WORKGROUPS = 1024;
 /** Threads per workgroup of knn_norms and knn_reduce. */
-const ROW_THREADS = 64;
+const ROW_THREADS = KNN_ROW_THREADS;
 
 /** Exact 1-NN against one train set, kept on the GPU until `destroy()`. */
 export class NearestNeighbour {
@@ -115,12 +106,14 @@ export class NearestNeighbour {
     private readonly labels: Uint8Array,
     private readonly trainWords: GPUBuffer,
     private readonly trainNorms: GPUBuffer,
-    private readonly kernels: { norms: Kernel; nearest: Kernel; reduce: Kernel },
   ) {}
 
-  /** Checks the train set, builds the pipelines, uploads the packed train set and computes its norms. */
-  static async create(rt: Runtime, train: ImageSet, options: NearestNeighbourOptions = {}): Promise<NearestNeighbour> {
-    checkImageSet('NearestNeighbour train set', train);
+  /**
+   * Checks the train set (once: a CheckedImageSet is taken as it is), uploads it packed and computes its norms;
+   * the search's pipelines are built at the first query.
+   */
+  static async create(rt: Runtime, trainSet: ImageSet, options: NearestNeighbourOptions = {}): Promise<NearestNeighbour> {
+    const train = checkImageSet('NearestNeighbour train set', trainSet);
     const { count, features } = train;
     if (features > MAX_FEATURES) {
       throw new RangeError(
@@ -153,8 +146,6 @@ export class NearestNeighbour {
     }
     // On SwiftShader dot4U8Packed is emulated, and unpacking each word once per load measured faster.
     const packedDot = options.packedDot ?? (available && !cpu);
-    const kernels = await buildKernels(rt, { count, words, kernel, tile, packedDot });
-
     const trainWords = rt.storage(packRows(train.images, count, features, words), 'knn train words');
     let trainNorms: GPUBuffer;
     try {
@@ -163,15 +154,21 @@ export class NearestNeighbour {
       rt.pool.destroy(trainWords);
       throw error;
     }
-    rt.submit([normsDispatch(rt, kernels.norms, trainWords, trainNorms, count, words, 'knn train norms')]);
+    try {
+      rt.submit(await normsDispatches(rt, trainWords, trainNorms, count, words, packedDot, 'knn train norms'));
+    } catch (error) {
+      rt.pool.destroy(trainWords);
+      rt.pool.destroy(trainNorms);
+      throw error;
+    }
     const labels = Uint8Array.from(train.labels.subarray(0, count));
-    return new NearestNeighbour(rt, count, features, words, kernel, tile, packedDot, labels, trainWords, trainNorms, kernels);
+    return new NearestNeighbour(rt, count, features, words, kernel, tile, packedDot, labels, trainWords, trainNorms);
   }
 
   /** The nearest train row of every test row. */
-  async query(test: ImageSet, options: QueryOptions = {}): Promise<NearestResult> {
+  async query(testSet: ImageSet, options: QueryOptions = {}): Promise<NearestResult> {
     if (this.destroyed) throw new Error('NearestNeighbour.query: this instance was destroyed; create a new one.');
-    checkImageSet('NearestNeighbour.query test set', test);
+    const test = checkImageSet('NearestNeighbour.query test set', testSet);
     if (test.features !== this.features) {
       throw new RangeError(
         `NearestNeighbour.query: test rows have ${test.features} features but the train rows have ${this.features}. ` +
@@ -205,30 +202,22 @@ export class NearestNeighbour {
         const slices = slicesFor(rows);
         packRows(test.images.subarray(first * test.features), rows, test.features, words, packed);
         rt.write(testWords, packed.subarray(0, rows * words));
-        const dispatches: Dispatch[] = [
-          normsDispatch(rt, this.kernels.norms, testWords, testNorms, rows, words, 'knn test norms'),
-          rt.dispatch(
-            this.kernels.nearest,
-            [
-              { buffer: testWords, size: rows * words * 4, shape: [rows, words] },
-              { buffer: testNorms, size: rows * 4, shape: [rows] },
-              { buffer: this.trainWords, size: this.count * words * 4, shape: [this.count, words] },
-              { buffer: this.trainNorms, size: this.count * 4, shape: [this.count] },
-              { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
-            ],
-            [Math.ceil(rows / tile.test), slices, 1],
-            'knn nearest',
-          ),
-          rt.dispatch(
-            this.kernels.reduce,
-            [
-              { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
-              { buffer: nearest, offset: first * 8, size: rows * 8, shape: [rows, 2] },
-            ],
-            [Math.ceil(rows / ROW_THREADS), 1, 1],
-            'knn reduce',
-          ),
-        ];
+        const { packedDot } = this;
+        const dispatches = (await Promise.all([
+          normsDispatches(rt, testWords, testNorms, rows, words, packedDot, 'knn test norms'),
+          // The kernel chosen at create (both give the same exact distances).
+          runFamily(rt, KNN_NEAREST, { rows, train: this.count, words, slices, tile, packedDot }, {
+            testWords: { buffer: testWords, size: rows * words * 4, shape: [rows, words] },
+            testNorms: { buffer: testNorms, size: rows * 4, shape: [rows] },
+            trainWords: { buffer: this.trainWords, size: this.count * words * 4, shape: [this.count, words] },
+            trainNorms: { buffer: this.trainNorms, size: this.count * 4, shape: [this.count] },
+            partial: { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
+          }, 'knn nearest', { variant: this.kernel }),
+          runFamily(rt, KNN_REDUCE, { rows, slices, packedDot }, {
+            partial: { buffer: partial, size: rows * slices * 8, shape: [rows, slices, 2] },
+            nearest: { buffer: nearest, offset: first * 8, size: rows * 8, shape: [rows, 2] },
+          }, 'knn reduce'),
+        ])).flat();
         rt.submit(dispatches);
         if (options.onProgress) {
           await rt.sync();
@@ -315,8 +304,6 @@ function packRows(
   return out;
 }
 
-/** Whether the adapter is a CPU rasteriser (SwiftShader, llvmpipe, WARP). */
-
 function checkTile(rt: Runtime, kernel: NearestKernel, tile: NearestTile): void {
   const { test, train, words } = tile;
   const limits = rt.limits;
@@ -342,7 +329,7 @@ function checkTile(rt: Runtime, kernel: NearestKernel, tile: NearestTile): void 
       `${threadsX * threadsY} threads per workgroup exceed this adapter's ${limits.maxComputeInvocationsPerWorkgroup}`,
     );
   }
-  const shared = (kernel === 'tiled' ? (test + 1 + train + 1) * words * 4 : 0) + test * 8;
+  const shared = nearestSharedBytes(kernel, tile);
   if (shared > limits.maxComputeWorkgroupStorageSize) {
     throw problem(
       `it needs ${shared} bytes of workgroup memory, more than this adapter's ${limits.maxComputeWorkgroupStorageSize}`,
@@ -350,80 +337,10 @@ function checkTile(rt: Runtime, kernel: NearestKernel, tile: NearestTile): void 
   }
 }
 
-async function buildKernels(
-  rt: Runtime,
-  s: { count: number; words: number; kernel: NearestKernel; tile: NearestTile; packedDot: boolean },
-): Promise<{ norms: Kernel; nearest: Kernel; reduce: Kernel }> {
-  const defines = { PACKED_DOT: s.packedDot };
-  const spec = (name: string, bindings: BindingSpec[], overrides: Record<string, number>, workgroupSize: [number, number?]): ProgramSpec => ({
-    name,
-    sources: [knnSource],
-    entryPoint: name,
-    bindings,
-    overrides,
-    defines,
-    workgroupSize,
-  });
-  const [norms, nearest, reduce] = await Promise.all([
-    rt.kernel(
-      spec(
-        'knn_norms',
-        [
-          { name: 'rows_words', kind: 'read-only-storage' },
-          { name: 'rows_norms', kind: 'storage' },
-        ],
-        { WORDS: s.words },
-        [ROW_THREADS],
-      ),
-    ),
-    rt.kernel(
-      spec(
-        `knn_nearest_${s.kernel}`,
-        [
-          { name: 'test_words', kind: 'read-only-storage' },
-          { name: 'test_norms', kind: 'read-only-storage' },
-          { name: 'train_words', kind: 'read-only-storage' },
-          { name: 'train_norms', kind: 'read-only-storage' },
-          { name: 'partial', kind: 'storage' },
-        ],
-        { TRAIN: s.count, WORDS: s.words, K_STEP: s.tile.words },
-        [s.tile.train / 4, s.tile.test / 4],
-      ),
-    ),
-    rt.kernel(
-      spec(
-        'knn_reduce',
-        [
-          { name: 'slice_best', kind: 'read-only-storage' },
-          { name: 'nearest', kind: 'storage' },
-        ],
-        {},
-        [ROW_THREADS],
-      ),
-    ),
-  ]);
-  return { norms, nearest, reduce };
-}
-
-/** knn_norms over `rows` packed rows, on a 2-D grid when one dimension is not enough. */
-function normsDispatch(
-  rt: Runtime,
-  kernel: Kernel,
-  words: GPUBuffer,
-  norms: GPUBuffer,
-  rows: number,
-  wordsPerRow: number,
-  label: string,
-): Dispatch {
-  const groups = Math.ceil(rows / ROW_THREADS);
-  const x = Math.min(groups, rt.limits.maxComputeWorkgroupsPerDimension);
-  return rt.dispatch(
-    kernel,
-    [
-      { buffer: words, size: rows * wordsPerRow * 4, shape: [rows, wordsPerRow] },
-      { buffer: norms, size: rows * 4, shape: [rows] },
-    ],
-    [x, Math.ceil(groups / x), 1],
-    label,
-  );
+/** knn.norms over `rows` packed rows. */
+function normsDispatches(rt: Runtime, words: GPUBuffer, norms: GPUBuffer, rows: number, wordsPerRow: number, packedDot: boolean, label: string) {
+  return runFamily(rt, KNN_NORMS, { rows, words: wordsPerRow, packedDot }, {
+    words: { buffer: words, size: rows * wordsPerRow * 4, shape: [rows, wordsPerRow] },
+    norms: { buffer: norms, size: rows * 4, shape: [rows] },
+  }, label);
 }

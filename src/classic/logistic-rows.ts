@@ -5,7 +5,7 @@
  */
 import { formatBytes } from '../gpu/buffers.js';
 import type { Runtime } from '../gpu/runtime.js';
-import type { ImageSet } from '../data/images.js';
+import type { CheckedImageSet } from './types.js';
 import type { DescentOptions, LogisticRows, LogisticTargets } from './logistic-types.js';
 
 const DEFAULTS = { steps: 200, alpha: 0.01, beta: 0.5, maxTrials: 60 } as const;
@@ -31,7 +31,8 @@ function labelTargets(labels: Uint8Array, count: number, targets: LogisticTarget
 }
 
 
-export function imageRows(set: ImageSet, targets: LogisticTargets, outputs: number): LogisticRows {
+/** The rows of a checked image set, with targets from its labels. */
+export function imageRows(set: CheckedImageSet, targets: LogisticTargets, outputs: number): LogisticRows {
   return {
     x: set.images.subarray(0, set.count * set.features),
     targets: labelTargets(set.labels, set.count, targets),

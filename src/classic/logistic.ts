@@ -25,7 +25,7 @@ import { affineFor, featureStats } from '../data/preprocess.js';
 import type { ImageSet } from '../data/images.js';
 import type { Runtime } from '../gpu/runtime.js';
 import {
-  buildKernels, recordPlans, summaryLayout, type EngineBuffers, type Layout, type Plans, type RowBuffers,
+  recordPlans, summaryLayout, type EngineBuffers, type Layout, type Plans, type RowBuffers,
 } from './logistic-kernels.js';
 import { checkDescent, checkRows, checkTargets, fits, imageRows, packRows, unpackParams } from './logistic-rows.js';
 import {
@@ -109,7 +109,6 @@ export class LogisticRegression {
     const chunks = Math.ceil(train.count / chunk);
     const paramCount = K * paddedFeatures + K;
     const layout = summaryLayout(K);
-    const testCount = test?.count;
 
     // Check every binding against the adapter before allocating anything.
     const rowBytes = paddedFeatures * (f32Input ? 4 : 1);
@@ -122,8 +121,6 @@ export class LogisticRegression {
     }
     fits(rt, `the gradient's partial sums (${chunks} chunks × ${K} × ${paddedFeatures} f32)`, chunks * K * paddedFeatures * 4,
       'Use fewer features or outputs.');
-
-    const kernels = await buildKernels(rt, { words, K, f32Input, bias, lambda, N: train.count, chunk, testN: testCount, layout });
 
     const shiftScale = new Float32Array(2 * paddedFeatures);
     if (standardize) {
@@ -162,7 +159,7 @@ export class LogisticRegression {
         summary: storage(new Float32Array(layout.length), 'logistic summary'),
         gradientPartials: storage(chunks * K * paddedFeatures * 4, 'logistic gradient partials'),
       };
-      const plans = recordPlans(rt, kernels, { trainRows, testRows, buffers, K, words, chunks, bias });
+      const plans = await recordPlans(rt, { trainRows, testRows, buffers, K, words, f32Input, chunk, bias, lambda, layout });
       return new LogisticRegression(rt, features, K, bias, lambda, paddedFeatures, trainRows, testRows, buffers, plans);
     } catch (error) {
       for (const buffer of owned) rt.pool.destroy(buffer);
@@ -368,21 +365,21 @@ export class LogisticRegression {
 }
 
 /** Trains logistic regression on an image set (bytes), from zero weights. */
-export async function trainLogistic(rt: Runtime, train: ImageSet, options: LogisticOptions): Promise<LogisticModel> {
-  checkImageSet('trainLogistic train set', train);
+export async function trainLogistic(rt: Runtime, trainSet: ImageSet, options: LogisticOptions): Promise<LogisticModel> {
+  const train = checkImageSet('trainLogistic train set', trainSet);
   const outputs = checkTargets(options.targets);
   const stats =
     options.standardize === false ? undefined : (options.standardize ?? featureStats(train.images, train.count, train.features));
   const bias = options.bias ?? options.targets.kind === 'one-vs-all';
   let testRows: LogisticRows | undefined;
   if (options.test) {
-    checkImageSet('trainLogistic test set', options.test);
-    if (options.test.features !== train.features) {
+    const test = checkImageSet('trainLogistic test set', options.test);
+    if (test.features !== train.features) {
       throw new RangeError(
-        `trainLogistic: the test set has ${options.test.features} features per example, the training set ${train.features}.`,
+        `trainLogistic: the test set has ${test.features} features per example, the training set ${train.features}.`,
       );
     }
-    testRows = imageRows(options.test, options.targets, outputs);
+    testRows = imageRows(test, options.targets, outputs);
   }
   const engine = await LogisticRegression.create(rt, imageRows(train, options.targets, outputs), {
     bias,
@@ -403,9 +400,9 @@ export async function trainLogistic(rt: Runtime, train: ImageSet, options: Logis
 export async function predictLogistic(
   rt: Runtime,
   model: LogisticModel,
-  test: ImageSet,
+  testSet: ImageSet,
 ): Promise<{ scores: Float32Array; predictions: Uint8Array }> {
-  checkImageSet('predictLogistic test set', test);
+  const test = checkImageSet('predictLogistic test set', testSet);
   const K = model.outputs;
   if (!Number.isInteger(K) || K < 1 || model.weights.length % K !== 0 || model.bias.length !== K) {
     throw new RangeError(

@@ -9,7 +9,7 @@
  */
 import type { Runtime } from '../gpu/runtime.js';
 import { formatBytes } from '../gpu/buffers.js';
-import type { LabeledImages } from './images.js';
+import type { ImageSet } from './images.js';
 import { affineFor, featureStats, type Affine, type FeatureStats, type Preprocessing } from './preprocess.js';
 
 export interface DatasetSource {
@@ -180,10 +180,10 @@ export class Dataset {
       storedLabels, preprocessing, stats);
   }
 
-  /** MNIST images (or any LabeledImages) as a dataset of shape [rows, cols] (or `shape`). */
+  /** MNIST images (or any ImageSet) as a dataset of shape [rows, cols] (or `shape`). */
   static fromImages(
     rt: Runtime,
-    images: LabeledImages,
+    images: ImageSet,
     options: DatasetOptions & { shape?: readonly number[]; classes?: number } = {},
   ): Dataset {
     return Dataset.create(

@@ -17,7 +17,7 @@
  */
 import { getPlatform } from '../platform/platform.js';
 import type { LabeledData } from './dataset.js';
-import type { LabeledImages } from './mnist.js';
+import type { ImageSet } from './mnist.js';
 import { readNpyFile, readNpzFile, type NpyArray } from './npy.js';
 
 export type { LabeledData } from './dataset.js';
@@ -146,7 +146,7 @@ export async function loadLabeledData(path: string, options: LoadDataOptions = {
  * Float samples are taken as pixel values: all within [0, 1] they are scaled by
  * 255, otherwise they must lie within [0, 255]; either way they are rounded.
  */
-export function toLabeledImages(data: LabeledData, fit: { rows: number; cols: number; classes: number; what?: string }): LabeledImages {
+export function toLabeledImages(data: LabeledData, fit: { rows: number; cols: number; classes: number; what?: string }): ImageSet {
   const { rows, cols, classes } = fit;
   const what = fit.what ?? 'the model';
   const pixels = rows * cols;

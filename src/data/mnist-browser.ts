@@ -11,7 +11,7 @@
  * (fetch, crypto.subtle, DecompressionStream, caches), so the tests run it in Node.
  */
 import { gunzip, isGzip, parseIdx } from './idx.js';
-import type { LabeledImages } from './images.js';
+import type { ImageSet } from './images.js';
 import { checkImages, checkLabels } from './mnist.js';
 import { MNIST_FILES, MNIST_SHA256 } from './mnist-files.js';
 
@@ -160,7 +160,7 @@ async function loadFile(base: string, options: BrowserMnistOptions, cache: ByteC
   }
 }
 
-async function loadSplit(imagesBase: string, labelsBase: string, name: string, options: BrowserMnistOptions, cache: ByteCache | null): Promise<LabeledImages> {
+async function loadSplit(imagesBase: string, labelsBase: string, name: string, options: BrowserMnistOptions, cache: ByteCache | null): Promise<ImageSet> {
   const images = await loadFile(imagesBase, options, cache);
   const labels = await loadFile(labelsBase, options, cache);
   checkImages(images, imagesBase);
@@ -176,7 +176,7 @@ async function loadSplit(imagesBase: string, labelsBase: string, name: string, o
  * The MNIST training (60,000) and test (10,000) sets for a page: from the
  * cache, else `local`, else the mirrors; what was fetched is cached.
  */
-export async function fetchMnist(options: BrowserMnistOptions = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
+export async function fetchMnist(options: BrowserMnistOptions = {}): Promise<{ train: ImageSet; test: ImageSet }> {
   const cache = options.cache === undefined ? ((await cacheStorage()) ?? null) : options.cache;
   const train = await loadSplit(MNIST_FILES.trainImages, MNIST_FILES.trainLabels, 'mnist-train', options, cache);
   const test = await loadSplit(MNIST_FILES.testImages, MNIST_FILES.testLabels, 'mnist-test', options, cache);

@@ -4,10 +4,10 @@
  */
 import { getPlatform } from '../platform/platform.js';
 import { readIdxFile, type IdxArray } from './idx.js';
-import type { LabeledImages } from './images.js';
+import type { ImageSet } from './images.js';
 import { MNIST_FILES } from './mnist-files.js';
 
-export type { LabeledImages } from './images.js';
+export type { ImageSet, LabeledImages } from './images.js';
 
 export interface MnistOptions {
   /** Folder holding the four files; defaults to the MNIST_DIR environment variable. */
@@ -84,7 +84,7 @@ export function checkLabels(array: IdxArray, path: string): void {
   }
 }
 
-function takeSubset(split: LabeledImages, n: number | undefined, option: string): LabeledImages {
+function takeSubset(split: ImageSet, n: number | undefined, option: string): ImageSet {
   if (n === undefined) return split;
   if (!Number.isInteger(n) || n < 0 || n > split.count) {
     throw new RangeError(
@@ -101,7 +101,7 @@ function takeSubset(split: LabeledImages, n: number | undefined, option: string)
   };
 }
 
-async function loadSplit(dir: string, imagesBase: string, labelsBase: string, name: string): Promise<LabeledImages> {
+async function loadSplit(dir: string, imagesBase: string, labelsBase: string, name: string): Promise<ImageSet> {
   const [imagesPath, labelsPath] = await Promise.all([locate(dir, imagesBase), locate(dir, labelsBase)]);
   const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
   checkImages(images, imagesPath);
@@ -121,7 +121,7 @@ async function loadSplit(dir: string, imagesBase: string, labelsBase: string, na
  * preferring `<file>.gz` over `<file>` when both exist; `subset.train = n` keeps the
  * first n training examples (likewise `subset.test`), after the whole files are checked.
  */
-export async function loadMnist(options: MnistOptions = {}): Promise<{ train: LabeledImages; test: LabeledImages }> {
+export async function loadMnist(options: MnistOptions = {}): Promise<{ train: ImageSet; test: ImageSet }> {
   const dir = await resolveDir(options.dir, options.download);
   const platform = await getPlatform();
   // In a browser a folder URL need not answer HEAD; there the per-file check speaks.

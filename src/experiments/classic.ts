@@ -9,7 +9,8 @@
 import type { Runtime } from '../gpu/runtime.js';
 import { balancedSubset } from '../data/split.js';
 import { classificationReport, confusionMatrix } from '../metrics/classification.js';
-import { firstImages, imageSet, pick, type ImageSet, type LabeledImages } from '../data/images.js';
+import { firstImages, imageFeatures, pick, type ImageSet } from '../data/images.js';
+import { checkImageSet, type CheckedImageSet } from '../classic/types.js';
 import { predictLogistic, trainLogistic, type LogisticStep } from '../classic/logistic.js';
 import { fitGaussian, scoreGaussian } from '../classic/gaussian.js';
 import { NearestNeighbour } from '../classic/knn.js';
@@ -21,7 +22,7 @@ import { countClasses, pickSamples } from '../metrics/samples.js';
 export interface ClassicRunOptions {
   runtime: Runtime;
   /** The full MNIST train and test sets; quick mode takes the first images of each. */
-  mnist: { train: LabeledImages; test: LabeledImages };
+  mnist: { train: ImageSet; test: ImageSet };
   quick?: boolean;
   /** Seeds the balanced subsets (default 1). */
   seed?: number;
@@ -31,8 +32,8 @@ export interface ClassicRunOptions {
 /** What one method produced on its test set. */
 interface Outcome {
   method: string;
-  train: ImageSet;
-  test: ImageSet;
+  train: CheckedImageSet;
+  test: CheckedImageSet;
   /** The class each test image belongs to, as the method sees it (0/1 for a binary task). */
   labels: Uint8Array;
   predictions: Uint8Array;
@@ -53,10 +54,11 @@ export async function runClassic(e: ClassicExperiment, options: ClassicRunOption
   const seed = options.seed ?? 1;
   const log = options.log ?? (() => {});
   const quick = options.quick ? e.quick : undefined;
-  const fullTrain = imageSet(mnist.train);
-  const fullTest = imageSet(mnist.test);
-  const train = quick ? firstImages(fullTrain, quick.train) : fullTrain;
-  const test = quick ? firstImages(fullTest, quick.test) : fullTest;
+  // Each set is checked once here; the methods' entry points take the checked sets without checking again.
+  const fullTrain = checkImageSet(`${e.id}: train set`, mnist.train);
+  const fullTest = checkImageSet(`${e.id}: test set`, mnist.test);
+  const train = quick ? checkImageSet(`${e.id}: train set`, firstImages(fullTrain, quick.train)) : fullTrain;
+  const test = quick ? checkImageSet(`${e.id}: test set`, firstImages(fullTest, quick.test)) : fullTest;
 
   const started = performance.now();
   const outcome = await run(rt, e.spec, { train, test, fullTrain, fullTest, quick, seed, log, id: e.id });
@@ -78,7 +80,7 @@ export async function runClassic(e: ClassicExperiment, options: ClassicRunOption
     classification: classificationReport(labels, predictions, classes),
     classDistribution: { train: countClasses(trainLabels, classes), test: countClasses(labels, classes) },
     imageShape: [mnist.test.rows, mnist.test.cols],
-    samples: pickSamples(outcome.test.images, outcome.test.features, labels, predictions),
+    samples: pickSamples(outcome.test.images, imageFeatures(outcome.test), labels, predictions),
     ...(outcome.steps ? { steps: outcome.steps } : {}),
     ...(outcome.means ? { means: outcome.means } : {}),
     ...(outcome.evaluations ? { evaluations: outcome.evaluations } : {}),
@@ -87,10 +89,10 @@ export async function runClassic(e: ClassicExperiment, options: ClassicRunOption
 
 interface Context {
   id: string;
-  train: ImageSet;
-  test: ImageSet;
-  fullTrain: ImageSet;
-  fullTest: ImageSet;
+  train: CheckedImageSet;
+  test: CheckedImageSet;
+  fullTrain: CheckedImageSet;
+  fullTest: CheckedImageSet;
   quick: ClassicExperiment['quick'] | undefined;
   seed: number;
   log: (line: string) => void;
@@ -187,8 +189,10 @@ async function gaussian(rt: Runtime, spec: Extract<ClassicSpec, { algorithm: 'ga
 
 async function nearest(rt: Runtime, spec: Extract<ClassicSpec, { algorithm: 'nearest-neighbour' }>, c: Context): Promise<Outcome> {
   const perClass = c.quick?.perClass ?? spec.perClass;
-  const train = pick(c.fullTrain, balancedSubset(c.fullTrain.labels.subarray(0, c.fullTrain.count), perClass.train, c.seed));
-  const test = pick(c.fullTest, balancedSubset(c.fullTest.labels.subarray(0, c.fullTest.count), perClass.test, c.seed));
+  const train = checkImageSet(`${c.id}: balanced train subset`,
+    pick(c.fullTrain, balancedSubset(c.fullTrain.labels.subarray(0, c.fullTrain.count), perClass.train, c.seed)));
+  const test = checkImageSet(`${c.id}: balanced test subset`,
+    pick(c.fullTest, balancedSubset(c.fullTest.labels.subarray(0, c.fullTest.count), perClass.test, c.seed)));
   c.log(`${c.id}: balanced subset, ${train.count} train × ${test.count} test`);
   const subset = await query(rt, train, test);
   const evaluations: ClassicEvaluation[] = [{
@@ -215,7 +219,7 @@ async function nearest(rt: Runtime, spec: Extract<ClassicSpec, { algorithm: 'nea
   };
 }
 
-async function query(rt: Runtime, train: ImageSet, test: ImageSet) {
+async function query(rt: Runtime, train: CheckedImageSet, test: CheckedImageSet) {
   const start = performance.now();
   const nn = await NearestNeighbour.create(rt, train);
   try {

@@ -4,7 +4,7 @@
  * `run --lr --batch-size --train-images --test-images` and the browser demo's
  * fields both go through here.
  */
-import { firstImages, type LabeledImages } from '../data/images.js';
+import { firstImages, type ImageSet } from '../data/images.js';
 import type { Optimizer, Schedule } from '../optimizers/optimizers.js';
 import type { Experiment, TrainSpec } from './registry.js';
 
@@ -61,6 +61,6 @@ export function ignoredByClassic(settings: RunSettings): string[] {
 }
 
 /** MNIST cut to `settings`' numbers of train and test images. */
-export function limitImages<T extends { train: LabeledImages; test: LabeledImages }>(mnist: T, settings: RunSettings): T {
+export function limitImages<T extends { train: ImageSet; test: ImageSet }>(mnist: T, settings: RunSettings): T {
   return { ...mnist, train: firstImages(mnist.train, settings.trainImages), test: firstImages(mnist.test, settings.testImages) };
 }

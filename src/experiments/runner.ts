@@ -8,7 +8,7 @@
  * (Node), and are skipped when it is not (a browser tab).
  */
 import type { Runtime } from '../gpu/runtime.js';
-import { firstImages, type LabeledImages } from '../data/images.js';
+import { firstImages, type ImageSet } from '../data/images.js';
 import { Dataset } from '../data/dataset.js';
 import { sequential } from '../model/sequential.js';
 import { History, TrainingDivergedError, TrainingInterruptedError, type Callback, type EpochLogs, type EpochProgress } from '../model/history.js';
@@ -22,7 +22,7 @@ import type { ExperimentResult, HistoryJson, RunResult, SweepCell, SweepResult }
 export interface RunnerOptions {
   runtime: Runtime;
   /** The full MNIST train and test sets; quick mode takes the first images of each. */
-  mnist: { train: LabeledImages; test: LabeledImages };
+  mnist: { train: ImageSet; test: ImageSet };
   quick?: boolean;
   /** Overrides the entry's (or quick mode's) number of epochs. */
   epochs?: number;

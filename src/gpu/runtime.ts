@@ -102,6 +102,7 @@ export class Runtime {
   /** Whether this runtime's shaders were compiled with Dawn's bounds checks (see RuntimeOptions.boundsChecks). */
   readonly boundsChecks: boolean;
   private readonly kernels = new Map<string, Kernel>();
+  private readonly submitWatchers = new Set<(dispatches: readonly Dispatch[]) => void>();
   private readonly pending = new Map<string, Promise<Kernel>>();
   private lostError: DeviceLostError | undefined;
   private destroyed = false;
@@ -264,9 +265,20 @@ export class Runtime {
     return { kernel, bindGroup, workgroups: [x, y, z], label, resources: bound };
   }
 
+  /**
+   * Calls `listener` with the dispatch list of every later `submit` (once per
+   * submit, whatever its `repeat`) until the returned function is called: how
+   * the page's shader view learns which kernels a classic run dispatched.
+   */
+  watchSubmits(listener: (dispatches: readonly Dispatch[]) => void): () => void {
+    this.submitWatchers.add(listener);
+    return () => this.submitWatchers.delete(listener);
+  }
+
   /** Encodes the dispatch lists `repeat` times into one command buffer and submits it. */
   submit(dispatches: readonly Dispatch[], repeat = 1): void {
     this.checkAlive();
+    for (const watch of this.submitWatchers) watch(dispatches);
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     for (let r = 0; r < repeat; r++) {

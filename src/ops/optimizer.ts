@@ -1,6 +1,15 @@
-/** Optimizer update kernels (shaders/optimizer.wgsl). */
+/**
+ * Optimizer update kernels (shaders/optimizer.wgsl), as the kernel family
+ * `optimizer.step` (src/ops/family.ts): 'vec4' (four values per load, where
+ * the count is a multiple of 4) and 'scalar' (the other counts). The step
+ * updates the parameters and slots in place, so a second run is a second
+ * step: exactly one variant applies to each shape, and the tuner never times
+ * (runs) it. Both read the same formula per value, so both give the same
+ * numbers.
+ */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { grid1d, type Resource } from './common.js';
+import { defineFamily, runFamily } from './family.js';
 import { WGSL } from './sources.js';
 
 export type OptimizerKind = 'sgd' | 'momentum' | 'momentumAverage' | 'nesterov' | 'rmsprop' | 'adam' | 'adagrad' | 'adadelta';
@@ -62,13 +71,12 @@ const WG = 64;
 /** Values (f32, or vec4 where the count allows) each thread updates (PER_THREAD in optimizer.wgsl). */
 const PER_THREAD = 16;
 
-export async function optimizerStep(
-  rt: Runtime,
-  kind: OptimizerKind,
-  s: { count: number; slots: number },
-  r: { param: Resource; grad: Resource; hyper: Resource; state: Resource; slot0?: Resource; slot1?: Resource },
-  label = `${kind} step`,
-): Promise<Dispatch> {
+/** What the family's variants take. */
+export interface OptimizerStepCall { kind: OptimizerKind; count: number; slots: number }
+export interface OptimizerStepOperands { param: Resource; grad: Resource; hyper: Resource; state: Resource; slot0?: Resource; slot1?: Resource }
+
+async function stepKernel(rt: Runtime, s: OptimizerStepCall, r: OptimizerStepOperands, label: string, vec: 1 | 4): Promise<Dispatch[]> {
+  const { kind } = s;
   const bindings = [
     { name: 'param', kind: 'storage' as const },
     { name: 'grad', kind: 'read-only-storage' as const },
@@ -83,10 +91,42 @@ export async function optimizerStep(
     entryPoint: ENTRY[kind],
     bindings,
     overrides: { COUNT: s.count },
-    defines: { VEC4: s.count % 4 === 0 },
+    defines: { VEC4: vec === 4 },
     workgroupSize: [WG],
   });
   const slots = [r.slot0, r.slot1].slice(0, s.slots);
   if (slots.some((slot) => !slot)) throw new Error(`${kind} needs ${s.slots} slot buffers.`);
-  return rt.dispatch(kernel, [r.param, r.grad, r.hyper, r.state, ...(slots as Resource[])], grid1d(Math.ceil(s.count / (s.count % 4 === 0 ? 4 : 1) / PER_THREAD), WG), label);
+  return [rt.dispatch(kernel, [r.param, r.grad, r.hyper, r.state, ...(slots as Resource[])], grid1d(Math.ceil(s.count / vec / PER_THREAD), WG), label)];
+}
+
+export const OPTIMIZER_STEP = defineFamily<OptimizerStepCall, OptimizerStepOperands>({
+  name: 'optimizer.step',
+  summary: 'param, slots = the optimizer\'s update from grad (in place)',
+  shapeKey: (s) => `${s.kind} ${s.count}`,
+  variants: [
+    {
+      name: 'vec4', files: ['stepState', 'optimizer'],
+      applies: (_rt, s) => s.count % 4 === 0 || `it needs a count divisible by 4, got ${s.count}`,
+      record: (rt, s, r, label) => stepKernel(rt, s, r, label, 4),
+    },
+    {
+      name: 'scalar', files: ['stepState', 'optimizer'],
+      // Not where vec4 applies: one candidate per shape, never timed (a timing run would be an extra step).
+      applies: (_rt, s) => s.count % 4 !== 0 || 'the count is divisible by 4: the vec4 variant does this step',
+      record: (rt, s, r, label) => stepKernel(rt, s, r, label, 1),
+    },
+  ],
+  order: { cpu: ['vec4', 'scalar'], gpu: ['vec4', 'scalar'] },
+});
+
+/** One optimizer step over `count` parameters, in place. */
+export async function optimizerStep(
+  rt: Runtime,
+  kind: OptimizerKind,
+  s: { count: number; slots: number },
+  r: OptimizerStepOperands,
+  label = `${kind} step`,
+): Promise<Dispatch> {
+  const [d] = await runFamily(rt, OPTIMIZER_STEP, { kind, count: s.count, slots: s.slots }, r, label);
+  return d!;
 }

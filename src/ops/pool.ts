@@ -1,7 +1,18 @@
-/** Max pooling kernels (shaders/pool.wgsl), NHWC. */
+/**
+ * Max pooling kernels (shaders/pool.wgsl), NHWC, as two kernel families
+ * (src/ops/family.ts):
+ * - `maxpool2d.forward`: 'vec4' (four channels per thread, where the channels
+ *   are a multiple of 4) and 'scalar' (any shape);
+ * - `maxpool2d.backward`: 'scatter' (one thread per window, where the windows
+ *   tile the image: stride = pool size) and 'gather' (one thread per input
+ *   element, any shape), each in vec4 form where the channels allow.
+ * Every variant gives the same numbers (maxima and their positions, and one
+ * gradient per input); the layer calls the family, the tuner picks.
+ */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { grid1d, shaped, type Resource } from './common.js';
 import { windowGeometry, type Padding } from './conv2d.js';
+import { defineFamily, runFamily, type RunOptions } from './family.js';
 import { WGSL } from './sources.js';
 
 export interface Pool2dShape {
@@ -23,10 +34,8 @@ export function pool2dGeometry(s: Pool2dShape) {
 }
 
 const WG = 64;
-/** Channels per thread: 4 (as vec4, the VEC4 define of pool.wgsl) where the channels allow, else 1. */
-function width(s: Pool2dShape): number {
-  return s.channels % 4 === 0 ? 4 : 1;
-}
+const vec4Applies = (s: Pool2dShape) => s.channels % 4 === 0 || `it needs channels divisible by 4, got ${s.channels}`;
+const shapeKey = (s: Pool2dShape) => `${s.batch}x${s.inH}x${s.inW}x${s.channels} ${s.poolH}x${s.poolW}/${s.strideH}x${s.strideW} ${s.padding}`;
 
 function overrides(s: Pool2dShape, reluGate = false) {
   const g = pool2dGeometry(s);
@@ -38,18 +47,13 @@ function overrides(s: Pool2dShape, reluGate = false) {
   };
 }
 
-/**
- * out = the window maxima, argmax = where they are. With `reluGate`, a window
- * whose maximum is not > 0 records no argmax, so that maxPool2dBackward also
- * applies the derivative of a relu before the pooling (see pool.wgsl).
- */
-export async function maxPool2dForward(
-  rt: Runtime,
-  s: Pool2dShape,
-  r: { inp: Resource; out: Resource; argmax: Resource },
-  label = 'maxpool2d forward',
-  reluGate = false,
-): Promise<Dispatch> {
+/** What the forward family's variants take: the shape and whether a relu gate is fused (see maxPool2dForward). */
+export interface Pool2dForwardCall { shape: Pool2dShape; reluGate: boolean }
+export interface Pool2dForwardOperands { inp: Resource; out: Resource; argmax: Resource }
+export interface Pool2dBackwardOperands { dout: Resource; argmax: Resource; dinp: Resource }
+
+async function forwardKernel(rt: Runtime, c: Pool2dForwardCall, r: Pool2dForwardOperands, label: string, vec: 1 | 4): Promise<Dispatch[]> {
+  const s = c.shape;
   const kernel = await rt.kernel({
     name: 'maxpool2d_forward',
     sources: [WGSL.pool],
@@ -59,28 +63,22 @@ export async function maxPool2dForward(
       { name: 'out', kind: 'storage' },
       { name: 'argmax', kind: 'storage' },
     ],
-    overrides: overrides(s, reluGate),
-    defines: { VEC4: width(s) === 4 },
+    overrides: overrides(s, c.reluGate),
+    defines: { VEC4: vec === 4 },
     workgroupSize: [WG],
   });
   const g = pool2dGeometry(s);
   const outShape = [s.batch, g.outH, g.outW, s.channels];
-  return rt.dispatch(
+  return [rt.dispatch(
     kernel,
     [shaped(r.inp, [s.batch, s.inH, s.inW, s.channels]), shaped(r.out, outShape), shaped(r.argmax, outShape)],
-    grid1d(s.batch * g.outH * g.outW * (s.channels / width(s)), WG),
+    grid1d(s.batch * g.outH * g.outW * (s.channels / vec), WG),
     label,
-  );
+  )];
 }
 
-export async function maxPool2dBackward(
-  rt: Runtime,
-  s: Pool2dShape,
-  r: { dout: Resource; argmax: Resource; dinp: Resource },
-  label = 'maxpool2d backward',
-): Promise<Dispatch> {
-  // Windows that tile the image: one thread per window (scatter), else one per input element (gather).
-  const disjoint = s.strideH === s.poolH && s.strideW === s.poolW;
+async function backwardKernel(rt: Runtime, s: Pool2dShape, r: Pool2dBackwardOperands, label: string, disjoint: boolean): Promise<Dispatch[]> {
+  const vec = s.channels % 4 === 0 ? 4 : 1;
   const entry = disjoint ? 'maxpool2d_backward_disjoint' : 'maxpool2d_backward';
   const kernel = await rt.kernel({
     name: entry,
@@ -92,16 +90,71 @@ export async function maxPool2dBackward(
       { name: 'dinp', kind: 'storage' },
     ],
     overrides: overrides(s),
-    defines: { VEC4: width(s) === 4 },
+    defines: { VEC4: vec === 4 },
     workgroupSize: [WG],
   });
   const g = pool2dGeometry(s);
   const outShape = [s.batch, g.outH, g.outW, s.channels];
   const threads = disjoint ? s.batch * g.outH * g.outW : s.batch * s.inH * s.inW;
-  return rt.dispatch(
+  return [rt.dispatch(
     kernel,
     [shaped(r.dout, outShape), shaped(r.argmax, outShape), shaped(r.dinp, [s.batch, s.inH, s.inW, s.channels])],
-    grid1d(threads * (s.channels / width(s)), WG),
+    grid1d(threads * (s.channels / vec), WG),
     label,
-  );
+  )];
+}
+
+export const MAXPOOL2D_FORWARD = defineFamily<Pool2dForwardCall, Pool2dForwardOperands>({
+  name: 'maxpool2d.forward',
+  summary: 'out = the maximum of each window, argmax = where it is',
+  shapeKey: (c) => `${shapeKey(c.shape)}${c.reluGate ? ' gated' : ''}`,
+  variants: [
+    { name: 'vec4', files: ['pool'], applies: (_rt, c) => vec4Applies(c.shape), record: (rt, c, r, label) => forwardKernel(rt, c, r, label, 4) },
+    { name: 'scalar', files: ['pool'], applies: () => true, record: (rt, c, r, label) => forwardKernel(rt, c, r, label, 1) },
+  ],
+  order: { cpu: ['vec4', 'scalar'], gpu: ['vec4', 'scalar'] },
+});
+
+export const MAXPOOL2D_BACKWARD = defineFamily<Pool2dShape, Pool2dBackwardOperands>({
+  name: 'maxpool2d.backward',
+  summary: 'dinp = dout routed to the argmax of each window',
+  shapeKey,
+  variants: [
+    {
+      name: 'scatter', files: ['pool'],
+      applies: (_rt, s) => (s.strideH === s.poolH && s.strideW === s.poolW) || 'it needs windows that tile the image (stride = pool size)',
+      record: (rt, s, r, label) => backwardKernel(rt, s, r, label, true),
+    },
+    { name: 'gather', files: ['pool'], applies: () => true, record: (rt, s, r, label) => backwardKernel(rt, s, r, label, false) },
+  ],
+  order: { cpu: ['scatter', 'gather'], gpu: ['scatter', 'gather'] },
+});
+
+/**
+ * out = the window maxima, argmax = where they are. With `reluGate`, a window
+ * whose maximum is not > 0 records no argmax, so that maxPool2dBackward also
+ * applies the derivative of a relu before the pooling (see pool.wgsl).
+ */
+export async function maxPool2dForward(
+  rt: Runtime,
+  s: Pool2dShape,
+  r: Pool2dForwardOperands,
+  label = 'maxpool2d forward',
+  reluGate = false,
+  options: RunOptions = {},
+): Promise<Dispatch> {
+  const [d] = await runFamily(rt, MAXPOOL2D_FORWARD, { shape: s, reluGate }, r, label, options);
+  return d!;
+}
+
+/** dinp = dout at each window's argmax, zero elsewhere. */
+export async function maxPool2dBackward(
+  rt: Runtime,
+  s: Pool2dShape,
+  r: Pool2dBackwardOperands,
+  label = 'maxpool2d backward',
+  options: RunOptions = {},
+): Promise<Dispatch> {
+  const [d] = await runFamily(rt, MAXPOOL2D_BACKWARD, s, r, label, options);
+  return d!;
 }

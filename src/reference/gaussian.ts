@@ -41,7 +41,7 @@ export interface GaussianCpuScores {
 
 export function fitGaussianCpu(train: ImageSet, options: { regularization?: number; classes?: number } = {}): GaussianCpuModel {
   const regularization = options.regularization ?? 4000;
-  const D = train.features;
+  const D = train.rows * train.cols;
   let K = options.classes ?? 0;
   if (options.classes === undefined) for (let n = 0; n < train.count; n++) K = Math.max(K, train.labels[n]! + 1);
   const counts = new Float64Array(K);

@@ -19,11 +19,11 @@ export interface NearestCpuResult {
 }
 
 export function nearestNeighbourCpu(train: ImageSet, test: ImageSet): NearestCpuResult {
-  if (train.features !== test.features) {
-    throw new RangeError(`nearestNeighbourCpu: train rows have ${train.features} features, test rows ${test.features}.`);
+  const F = train.rows * train.cols;
+  if (F !== test.rows * test.cols) {
+    throw new RangeError(`nearestNeighbourCpu: train rows have ${F} features, test rows ${test.rows * test.cols}.`);
   }
   if (train.count < 1) throw new RangeError('nearestNeighbourCpu: the train set is empty.');
-  const F = train.features;
   const index = new Uint32Array(test.count);
   const distance = new Float64Array(test.count);
   for (let t = 0; t < test.count; t++) {

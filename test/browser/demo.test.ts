@@ -14,7 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { experimentById, isClassic, Session, type Settings } from '../../demo/web/src/session.js';
-import { loadMnist, type LabeledImages } from '../../src/data/mnist.js';
+import { loadMnist, type ImageSet } from '../../src/data/mnist.js';
 import { balancedSubset } from '../../src/data/split.js';
 import type { ClassicExperiment } from '../../src/experiments/registry.js';
 import { createRuntime } from '../../src/gpu/device.js';
@@ -50,7 +50,7 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
   let page: Page;
   let errors: string[];
   let rt: Runtime;
-  let mnist: { train: LabeledImages; test: LabeledImages };
+  let mnist: { train: ImageSet; test: ImageSet };
   /** Requests the page made for MNIST files. */
   const dataRequests: string[] = [];
 
@@ -579,6 +579,11 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       await page.click(`[data-tab=${tab}]`);
       expect(await page.textContent(`#tab-${tab}`)).toContain('apply to neural models');
     }
+    // The shader view lists the kernels this run dispatched: the knn families' pipelines.
+    await page.click('[data-tab=shaders]');
+    const shaders = await page.textContent('#tab-shaders');
+    expect(shaders).toContain('The kernels the last run of s003-1nn dispatched');
+    for (const entry of ['knn_norms', 'knn_reduce']) expect(shaders).toContain(entry);
     expect(await page.isDisabled('#time-step')).toBe(true);
     expect(await page.isDisabled('#run-step')).toBe(true);
     await page.click('[data-tab=training]');

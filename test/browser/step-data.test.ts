@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSettings, experimentById, isTrainable, Session, type Progress, type Settings } from '../../demo/web/src/session.js';
 import { formulaOf } from '../../demo/web/src/shader-view.js';
 import { tensorWriters } from '../../demo/web/src/step-view.js';
-import { loadMnist, type LabeledImages } from '../../src/data/mnist.js';
+import { loadMnist, type ImageSet } from '../../src/data/mnist.js';
 import { createRuntime } from '../../src/gpu/device.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { FAMILIES } from '../../src/ops/family.js';
@@ -55,7 +55,7 @@ describe('kernel formulas', () => {
 
 describe.skipIf(!dataDir)('step view data and live curves (Dawn in Node)', () => {
   let rt: Runtime;
-  let mnist: { train: LabeledImages; test: LabeledImages };
+  let mnist: { train: ImageSet; test: ImageSet };
   beforeAll(async () => {
     rt = await createRuntime();
     mnist = await loadMnist({ dir: dataDir! });

@@ -25,7 +25,7 @@ import {
   type MomentsOptions,
 } from '../../src/classic/gaussian.js';
 import { cholesky, choleskyLogDet, invertLower, NotPositiveDefiniteError, solveLower } from '../../src/classic/linalg.js';
-import { firstImages as head, imageSet, type ImageSet } from '../../src/data/images.js';
+import { firstImages as head, imageFeatures, imageSet, type ImageSet } from '../../src/data/images.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { assertClose } from '../../src/reference/compare.js';
@@ -44,12 +44,12 @@ function randomSet(rng: Rng, count: number, features: number, classes: number): 
   const images = new Uint8Array(count * features);
   for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
   const labels = Uint8Array.from({ length: count }, (_, n) => (n < classes ? n : rng.int(classes)));
-  return { images, labels, count, features };
+  return { images, labels, count, rows: 1, cols: features };
 }
 
 /** Σ x xᵀ, Σ x and N per class, as plain integer sums in JS numbers (exact below 2⁵³). */
 function integerMoments(set: ImageSet, classes: number) {
-  const D = set.features;
+  const D = imageFeatures(set);
   const counts = new Float64Array(classes);
   const sums = new Float64Array(classes * D);
   const gram = new Float64Array(classes * D * D);
@@ -178,8 +178,8 @@ describe('known answers: log densities worked out by hand', () => {
   it('1-D: two classes on a line', async () => {
     // Class 0: 0, 2, 4, 6 → mean 3, variance (9 + 1 + 1 + 9)/4 = 5. Class 1: 10, 12 → mean 11, variance 1.
     // λ = 1: σ² = 6 and 2; priors 4/6 and 2/6.
-    const train: ImageSet = { images: Uint8Array.from([0, 2, 4, 6, 10, 12]), labels: Uint8Array.from([0, 0, 0, 0, 1, 1]), count: 6, features: 1 };
-    const test: ImageSet = { images: Uint8Array.from([3, 8, 9, 255]), labels: new Uint8Array(4), count: 4, features: 1 };
+    const train: ImageSet = { images: Uint8Array.from([0, 2, 4, 6, 10, 12]), labels: Uint8Array.from([0, 0, 0, 0, 1, 1]), count: 6, rows: 1, cols: 1 };
+    const test: ImageSet = { images: Uint8Array.from([3, 8, 9, 255]), labels: new Uint8Array(4), count: 4, rows: 1, cols: 1 };
     const model = await fitGaussian(rt(), train, { regularization: 1 });
     expect(Array.from(model.mean)).toEqual([3, 11]);
     expect(Array.from(model.covariance)).toEqual([5, 1]);
@@ -197,9 +197,9 @@ describe('known answers: log densities worked out by hand', () => {
     // With λ = 0.5: Σ = [[1.75, 0.25], [0.25, 1.75]], det 3, Σ⁻¹ = [[1.75, −0.25], [−0.25, 1.75]] / 3.
     // Class 1: (10,10), (12,10), (10,12), (12,12): mean (11, 11), Σ = I + 0.5·I = 1.5·I, det 2.25.
     const images = Uint8Array.from([0, 0, 2, 2, 1, 3, 3, 1, 10, 10, 12, 10, 10, 12, 12, 12]);
-    const train: ImageSet = { images, labels: Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]), count: 8, features: 2 };
+    const train: ImageSet = { images, labels: Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]), count: 8, rows: 1, cols: 2 };
     const points = [[4, 0], [6, 6], [7, 7], [11, 9]] as const;
-    const test: ImageSet = { images: Uint8Array.from(points.flat()), labels: new Uint8Array(4), count: 4, features: 2 };
+    const test: ImageSet = { images: Uint8Array.from(points.flat()), labels: new Uint8Array(4), count: 4, rows: 1, cols: 2 };
     const model = await fitGaussian(rt(), train, { regularization: 0.5 });
     expect(Array.from(model.mean)).toEqual([1.5, 1.5, 11, 11]);
     expect(Array.from(model.covariance.subarray(0, 4))).toEqual([1.25, 0.25, 0.25, 1.25]);
@@ -243,7 +243,7 @@ describe('exact class moments on the GPU', () => {
   it('all bytes 255 in a class past the u32 bound: N·255² > 2³², exact through the split into blocks', async () => {
     const count = MAX_BLOCK_EXAMPLES + 5;
     expect(count * 255 * 255).toBeGreaterThan(2 ** 32); // one u32 sum would wrap
-    const train: ImageSet = { images: new Uint8Array(count * 5).fill(255), labels: new Uint8Array(count), count, features: 5 };
+    const train: ImageSet = { images: new Uint8Array(count * 5).fill(255), labels: new Uint8Array(count), count, rows: 1, cols: 5 };
     const got = await classMoments(rt(), train);
     expect(Array.from(got.counts)).toEqual([count]);
     expect(Array.from(got.gram)).toEqual(new Array(25).fill(count * 255 * 255));
@@ -291,7 +291,7 @@ function downsample(set: ImageSet): ImageSet {
       images[n * 49 + by * 7 + bx] = Math.round(sum / 16);
     }
   }
-  return { images, labels: set.labels.slice(0, set.count), count: set.count, features: 49 };
+  return { images, labels: set.labels.slice(0, set.count), count: set.count, rows: 7, cols: 7 };
 }
 
 describe('bad input', () => {

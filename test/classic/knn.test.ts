@@ -31,7 +31,7 @@ function randomSet(rng: Rng, count: number, features: number): ImageSet {
   const images = new Uint8Array(count * features);
   for (let i = 0; i < images.length; i++) images[i] = rng.int(256);
   const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
-  return { images, labels, count, features };
+  return { images, labels, count, rows: 1, cols: features };
 }
 
 /** Throws unless the GPU result equals the twin's, naming the first mismatching test rows. */
@@ -71,8 +71,8 @@ const FEATURES = 37;
 
 describe('nearestNeighbourCpu (the twin)', () => {
   it('finds the nearest row by hand-checked distances, the lower index on ties', () => {
-    const train: ImageSet = { images: Uint8Array.from([0, 0, 10, 0, 20, 0, 12, 2]), labels: Uint8Array.from([0, 1, 2, 3]), count: 4, features: 2 };
-    const test: ImageSet = { images: Uint8Array.from([14, 0, 11, 1, 255, 255]), labels: new Uint8Array(3), count: 3, features: 2 };
+    const train: ImageSet = { images: Uint8Array.from([0, 0, 10, 0, 20, 0, 12, 2]), labels: Uint8Array.from([0, 1, 2, 3]), count: 4, rows: 1, cols: 2 };
+    const test: ImageSet = { images: Uint8Array.from([14, 0, 11, 1, 255, 255]), labels: new Uint8Array(3), count: 3, rows: 1, cols: 2 };
     // (14, 0): to (10, 0) 16, to (12, 2) 4 + 4 = 8 → row 3.  (11, 1): 1 + 1 = 2 to both rows 1 and 3 → row 1.
     // (255, 255): to (20, 0) 235² + 255² = 120250, to (12, 2) 243² + 253² = 123058 → row 2.
     const { index, distance } = nearestNeighbourCpu(train, test);
@@ -99,8 +99,8 @@ describe('NearestNeighbour on the GPU equals the twin exactly', () => {
   });
 
   it('one train row, one test row, one feature', async () => {
-    const train: ImageSet = { images: Uint8Array.from([200]), labels: Uint8Array.from([7]), count: 1, features: 1 };
-    const test: ImageSet = { images: Uint8Array.from([3]), labels: Uint8Array.from([0]), count: 1, features: 1 };
+    const train: ImageSet = { images: Uint8Array.from([200]), labels: Uint8Array.from([7]), count: 1, rows: 1, cols: 1 };
+    const test: ImageSet = { images: Uint8Array.from([3]), labels: Uint8Array.from([0]), count: 1, rows: 1, cols: 1 };
     const got = await nearestNeighbour(rt(), train, test);
     expect([got.index[0], got.distance[0], got.predictions[0]]).toEqual([0, 197 * 197, 7]);
   });
@@ -150,7 +150,8 @@ describe('ties go to the lowest train index', () => {
       images: new Uint8Array(rows.length * FEATURES),
       labels: new Uint8Array(rows.length),
       count: rows.length,
-      features: FEATURES,
+      rows: 1,
+      cols: FEATURES,
     };
     rows.forEach((row, i) => test.images.set(row, i * FEATURES));
     return { train, test };
@@ -203,7 +204,8 @@ describe('bad input', () => {
     images: new Uint8Array(count * features),
     labels: new Uint8Array(count),
     count,
-    features,
+    rows: 1,
+    cols: features,
   });
 
   it('names the problem', async () => {

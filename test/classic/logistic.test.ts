@@ -14,7 +14,7 @@ import {
   trainLogisticRows,
   type LogisticRows,
 } from '../../src/classic/logistic.js';
-import { firstImages as head, imageSet, type ImageSet } from '../../src/data/images.js';
+import { firstImages as head, imageFeatures, imageSet, type ImageSet } from '../../src/data/images.js';
 import { loadMnist } from '../../src/data/mnist.js';
 import { featureStats, preprocessCpu } from '../../src/data/preprocess.js';
 import { assertClose } from '../../src/reference/compare.js';
@@ -207,7 +207,7 @@ describe.skipIf(!dir)('on 500 MNIST images', () => {
     expectNoGpuErrors(rt());
     expect(rt().pool.inUse).toBe(before);
 
-    const stats = featureStats(train.images, train.count, train.features);
+    const stats = featureStats(train.images, train.count, imageFeatures(train));
     expect(model.stats!.mean).toEqual(stats.mean);
     const y = Float32Array.from(train.labels, (l) => (l === 5 ? 1 : 0));
     const x = preprocessCpu({ kind: 'standardize' }, train.images, train.count, 28, 28, stats);
@@ -299,7 +299,7 @@ describe('bad input and clean-up', () => {
     await expect(LogisticRegression.create(rt(), r, { test: randomRows(6, 5, 3, 2) })).rejects.toThrow(/test rows have 3 features/);
     await expect(trainLogisticRows(rt(), r, { beta: 1 })).rejects.toThrow(/beta must lie in \(0, 1\)/);
     await expect(trainLogisticRows(rt(), r, { lambda: -1 })).rejects.toThrow(/lambda must be/);
-    const images: ImageSet = { images: new Uint8Array(12), labels: Uint8Array.from([0, 1, 12]), count: 3, features: 4 };
+    const images: ImageSet = { images: new Uint8Array(12), labels: Uint8Array.from([0, 1, 12]), count: 3, rows: 1, cols: 4 };
     await expect(trainLogistic(rt(), images, { targets: { kind: 'one-vs-all', classes: 10 } })).rejects.toThrow(
       /label 2 is 12, not below classes = 10/,
     );

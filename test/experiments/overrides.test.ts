@@ -4,7 +4,7 @@ import { firstImages } from '../../src/data/images.js';
 import { ignoredByClassic, limitImages, withLearningRate, withSettings } from '../../src/experiments/overrides.js';
 import { closestMatches, didYouMean, editDistance } from '../../src/experiments/suggest.js';
 import { exponentialDecay, sgd } from '../../src/optimizers/optimizers.js';
-import type { LabeledImages } from '../../src/data/mnist.js';
+import type { ImageSet } from '../../src/data/mnist.js';
 
 describe('run settings', () => {
   it('replace the learning rate and batch size of an entry, and of every cell of a sweep', () => {
@@ -24,7 +24,7 @@ describe('run settings', () => {
   });
 
   it('cut the images to the first N', () => {
-    const split: LabeledImages = { images: Uint8Array.from({ length: 5 * 4 }, (_, i) => i), labels: Uint8Array.from([0, 1, 2, 3, 4]), count: 5, rows: 2, cols: 2, name: 'x' };
+    const split: ImageSet = { images: Uint8Array.from({ length: 5 * 4 }, (_, i) => i), labels: Uint8Array.from([0, 1, 2, 3, 4]), count: 5, rows: 2, cols: 2, name: 'x' };
     expect(firstImages(split, 2)).toMatchObject({ count: 2, labels: Uint8Array.from([0, 1]), images: Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7]) });
     expect(firstImages(split, 9)).toBe(split);
     const both = limitImages({ train: split, test: split }, { testImages: 1 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../src/gpu/device.js';
 import type { Runtime } from '../../src/gpu/runtime.js';
-import { loadMnist, type LabeledImages } from '../../src/data/mnist.js';
+import { loadMnist, type ImageSet } from '../../src/data/mnist.js';
 import { dense, flatten } from '../../src/layers/index.js';
 import { sgd } from '../../src/optimizers/optimizers.js';
 import type { NeuralExperiment, SweepExperiment, TrainSpec } from '../../src/experiments/registry.js';
@@ -16,7 +16,7 @@ import { mnistDir } from '../helpers.js';
 
 describe.skipIf(!mnistDir())('runExperiment', () => {
   let rt: Runtime;
-  let mnist: { train: LabeledImages; test: LabeledImages };
+  let mnist: { train: ImageSet; test: ImageSet };
   beforeAll(async () => {
     rt = await createRuntime();
     mnist = await loadMnist({ dir: mnistDir()!, subset: { train: 600, test: 200 } });

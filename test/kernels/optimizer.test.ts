@@ -9,7 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/gpu/runtime.js';
 import { advanceStep } from '../../src/ops/batch.js';
-import { hyperUniform, optimizerStep, slotCount, type OptimizerHyper, type OptimizerKind } from '../../src/ops/optimizer.js';
+import { FAMILIES } from '../../src/ops/family.js';
+import { hyperUniform, OPTIMIZER_STEP, optimizerStep, slotCount, type OptimizerHyper, type OptimizerKind } from '../../src/ops/optimizer.js';
 import { createStepState, readStepState, resetStepState } from '../../src/ops/step.js';
 import { assertClose } from '../../src/reference/compare.js';
 import {
@@ -195,5 +196,15 @@ describe('slotCount matches what the kernels bind', () => {
     assertClose(await r.readF32(s.param, count), w, { ...TOL, label: 'rmsprop momentum 0, one slot' });
     expectNoGpuErrors(r);
     release(r, s);
+  });
+});
+
+describe('optimizer.step family', () => {
+  it('has exactly one variant for each count (a timing run would be an extra step): vec4 for multiples of 4, scalar otherwise', () => {
+    const applying = (count: number) =>
+      OPTIMIZER_STEP.variants.filter((v) => v.applies(undefined as never, { kind: 'adam', count, slots: 2 }) === true).map((v) => v.name);
+    expect(applying(64)).toEqual(['vec4']);
+    expect(applying(37)).toEqual(['scalar']);
+    expect(FAMILIES).toContain(OPTIMIZER_STEP);
   });
 });

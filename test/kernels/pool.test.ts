@@ -4,7 +4,8 @@
  * f32); the backward pass is a sum of dout values, exact without overlap.
  */
 import { describe, expect, it } from 'vitest';
-import { maxPool2dBackward, maxPool2dForward, pool2dGeometry, type Pool2dShape } from '../../src/ops/pool.js';
+import { FAMILIES } from '../../src/ops/family.js';
+import { MAXPOOL2D_BACKWARD, MAXPOOL2D_FORWARD, maxPool2dBackward, maxPool2dForward, pool2dGeometry, type Pool2dShape } from '../../src/ops/pool.js';
 import { assertClose } from '../../src/reference/compare.js';
 import {
   maxPool2dBackward as maxPool2dBackwardRef,
@@ -46,6 +47,11 @@ const CASES: Case[] = [
   { name: '2x2/2 valid, 4 channels, all inputs equal (ties)', shape: shape(1, 4, 6, 4, [2, 2], [2, 2], 'valid'), constant: true },
 ];
 
+/** The variants of a family that apply to a shape, by name. */
+function variantsFor<S>(family: { variants: readonly { name: string; applies(rt: never, s: S): true | string }[] }, s: S): string[] {
+  return family.variants.filter((v) => v.applies(undefined as never, s) === true).map((v) => v.name);
+}
+
 describe('maxpool2d', () => {
   CASES.forEach((c, index) => {
     it(c.name, async () => {
@@ -59,30 +65,44 @@ describe('maxpool2d', () => {
       const x = c.constant ? new Float32Array(nIn).fill(0.25) : distinctF32(rng, nIn);
       if (c.offset) for (let i = 0; i < nIn; i++) x[i] = x[i]! + c.offset;
       const dy = normalF32(rng, nOut);
-
-      const inp = r.storage(x, 'x');
-      const out = outputF32(r, nOut, 'out');
-      const argmax = r.storage(new Uint32Array(nOut).fill(0xdeadbeef), 'argmax');
-      const dout = r.storage(dy, 'dy');
-      const dinp = outputF32(r, nIn, 'dx');
-      r.submit([
-        await maxPool2dForward(r, s, { inp, out, argmax }),
-        await maxPool2dBackward(r, s, { dout, argmax, dinp }),
-      ]);
-
       const want = maxPool2dForwardRef(x, s);
-      const gotOut = await r.readF32(out, nOut);
-      const gotArgmax = await r.readU32(argmax, nOut);
-      expect(Array.from(gotArgmax)).toEqual(Array.from(want.argmax));
-      expect(Array.from(gotOut)).toEqual(Array.from(want.out));
       const wantDx = maxPool2dBackwardRef(dy, want.argmax, s);
-      const gotDx = await r.readF32(dinp, nIn);
-      const overlapping = s.strideH < s.poolH || s.strideW < s.poolW;
-      if (overlapping) assertClose(gotDx, wantDx, { ...TOL, label: `${c.name} dx` });
-      else expect(Array.from(gotDx)).toEqual(Array.from(wantDx));
-      expectNoGpuErrors(r);
-      for (const buffer of [inp, out, argmax, dout, dinp]) r.pool.release(buffer);
+      // 'auto', then every variant of each family that applies, by name (each pairing at least once).
+      const forward = ['auto', ...variantsFor(MAXPOOL2D_FORWARD, { shape: s, reluGate: false })];
+      const backward = ['auto', ...variantsFor(MAXPOOL2D_BACKWARD, s)];
+      for (let run = 0; run < Math.max(forward.length, backward.length); run++) {
+        const fv = forward[run % forward.length]!;
+        const bv = backward[run % backward.length]!;
+        const inp = r.storage(x, 'x');
+        const out = outputF32(r, nOut, 'out');
+        const argmax = r.storage(new Uint32Array(nOut).fill(0xdeadbeef), 'argmax');
+        const dout = r.storage(dy, 'dy');
+        const dinp = outputF32(r, nIn, 'dx');
+        r.submit([
+          await maxPool2dForward(r, s, { inp, out, argmax }, 'maxpool2d forward', false, { variant: fv }),
+          await maxPool2dBackward(r, s, { dout, argmax, dinp }, 'maxpool2d backward', { variant: bv }),
+        ]);
+        const gotOut = await r.readF32(out, nOut);
+        const gotArgmax = await r.readU32(argmax, nOut);
+        expect(Array.from(gotArgmax), fv).toEqual(Array.from(want.argmax));
+        expect(Array.from(gotOut), fv).toEqual(Array.from(want.out));
+        const gotDx = await r.readF32(dinp, nIn);
+        const overlapping = s.strideH < s.poolH || s.strideW < s.poolW;
+        if (overlapping) assertClose(gotDx, wantDx, { ...TOL, label: `${c.name} dx (${bv})` });
+        else expect(Array.from(gotDx), bv).toEqual(Array.from(wantDx));
+        expectNoGpuErrors(r);
+        for (const buffer of [inp, out, argmax, dout, dinp]) r.pool.release(buffer);
+      }
     });
+  });
+
+  it('is two kernel families whose variants say when they apply', () => {
+    const s = shape(1, 4, 6, 3, [2, 2], [2, 2], 'valid');
+    expect(variantsFor(MAXPOOL2D_FORWARD, { shape: s, reluGate: false })).toEqual(['scalar']);
+    expect(variantsFor(MAXPOOL2D_FORWARD, { shape: { ...s, channels: 8 }, reluGate: false })).toEqual(['vec4', 'scalar']);
+    expect(variantsFor(MAXPOOL2D_BACKWARD, s)).toEqual(['scatter', 'gather']);
+    expect(variantsFor(MAXPOOL2D_BACKWARD, { ...s, strideH: 1 })).toEqual(['gather']);
+    expect(FAMILIES.map((f) => f.name)).toEqual(expect.arrayContaining(['maxpool2d.forward', 'maxpool2d.backward']));
   });
 });
 

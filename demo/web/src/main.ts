@@ -6,11 +6,11 @@
  */
 import type { Result } from 'vega-embed';
 import { fetchMnist } from '../../../src/data/mnist-browser.js';
-import type { LabeledImages } from '../../../src/data/mnist.js';
+import type { ImageSet } from '../../../src/data/mnist.js';
 import { EXPERIMENTS, hasValidation, type ClassicExperiment, type Experiment } from '../../../src/experiments/registry.js';
 import type { ClassicResult, ExperimentResult, HistoryJson, RunResult, SampleImage } from '../../../src/experiments/result.js';
 import { createRuntime } from '../../../src/gpu/device.js';
-import type { Runtime } from '../../../src/gpu/runtime.js';
+import type { Dispatch, Runtime } from '../../../src/gpu/runtime.js';
 import { canTimeDispatches } from '../../../src/gpu/timing.js';
 import { confusionMatrix, formatClassificationReport } from '../../../src/metrics/classification.js';
 import { decodeCheckpoint } from '../../../src/model/checkpoint.js';
@@ -79,7 +79,7 @@ const classicUi = (() => {
 })();
 
 let rt: Runtime | undefined;
-let mnist: { train: LabeledImages; test: LabeledImages } | undefined;
+let mnist: { train: ImageSet; test: ImageSet } | undefined;
 let session: Session | undefined;
 /** What the page is doing; tests wait on body[data-state]. */
 type State = 'starting' | 'ready' | 'training' | 'working' | 'done' | 'error' | 'fatal';
@@ -330,11 +330,26 @@ function describeClassic(e: ClassicExperiment): void {
 
 /** The shader and step views are about a neural model's training step: for a classic baseline they say so. */
 const NEURAL_ONLY_VIEW = 'The shader view and the step view apply to neural models: they show the kernels and buffers of one training step. ' +
-  'A classic baseline is fitted by kernels of its own (src/classic/); choose a neural id to see a step.';
+  'A classic baseline is fitted by kernels of its own (src/ops/classic/); run it to list the ones it dispatched, or choose a neural id to see a step.';
+
+/** The dispatches of the last classic run, in order of first use, for the shader view. */
+let classicDispatches: { id: string; dispatches: Dispatch[] } | undefined;
 
 function showNeuralOnlyMessage(): void {
-  ui.shaderIntro.textContent = NEURAL_ONLY_VIEW;
-  ui.kernels.replaceChildren();
+  const e = selectedExperiment();
+  const last = classicDispatches && classicDispatches.id === e.id ? classicDispatches : undefined;
+  if (last) {
+    // The kernels this baseline dispatched when it last ran here.
+    const rows = describeDispatches(last.dispatches);
+    const pipelines = new Set(rows.map((r) => r.key)).size;
+    ui.shaderIntro.textContent = `The kernels the last run of ${last.id} dispatched (kernel families of src/ops/classic/): ${rows.length} distinct ` +
+      `dispatches of ${pipelines} pipelines, in the order of their first use. Open one to read its WGSL. The step view and the timing ` +
+      'apply to neural models: they show one training step.';
+    renderKernels(ui.kernels, rows, null);
+  } else {
+    ui.shaderIntro.textContent = NEURAL_ONLY_VIEW;
+    ui.kernels.replaceChildren();
+  }
   ui.timingNote.textContent = '';
   ui.timingChart.replaceChildren();
   const note = document.createElement('p');
@@ -494,7 +509,19 @@ async function trainClassic(e: ClassicExperiment): Promise<void> {
   ui.curves.replaceChildren();
   const plan = classicPlan(e, slowAdapter);
   status(`Running ${e.id} at ${plan.quick ? 'quick' : 'full'} size (Stop does not apply: it runs to the end)…`);
-  const result = await classicRun(rt, e, mnist, { quick: plan.quick, seed: ui.seed.valueAsNumber, log: (line) => status(line) });
+  // Every distinct dispatch the run submits, for the shader view (plans replayed many times are listed once).
+  const seen = new Set<Dispatch>();
+  const dispatches: Dispatch[] = [];
+  const stopWatching = rt.watchSubmits((list) => {
+    for (const d of list) if (!seen.has(d)) (seen.add(d), dispatches.push(d));
+  });
+  let result: ClassicResult;
+  try {
+    result = await classicRun(rt, e, mnist, { quick: plan.quick, seed: ui.seed.valueAsNumber, log: (line) => status(line) });
+  } finally {
+    stopWatching();
+  }
+  classicDispatches = { id: e.id, dispatches };
   await showClassicResult(result);
   status(`${e.id}: done in ${result.seconds.toFixed(1)} s at ${result.quick ? 'quick' : 'full'} size; test accuracy ${result.test.accuracy.toFixed(4)} ` +
     `(${result.test.errors.toLocaleString('en-US')} errors in ${result.testSamples.toLocaleString('en-US')} test images).`);

@@ -5,7 +5,7 @@
  * very same code in Node to compare Chromium's weights with Dawn's.
  */
 import { Dataset } from '../../../src/data/dataset.js';
-import type { LabeledImages } from '../../../src/data/mnist.js';
+import type { ImageSet } from '../../../src/data/mnist.js';
 import type { Runtime } from '../../../src/gpu/runtime.js';
 import { History, type Callback, type EpochLogs } from '../../../src/model/history.js';
 import { sequential, type Sequential } from '../../../src/model/sequential.js';
@@ -91,7 +91,7 @@ export function checkSettings(settings: Settings): void {
   }
 }
 
-function firstImages(images: LabeledImages, n: number): LabeledImages {
+function firstImages(images: ImageSet, n: number): ImageSet {
   const count = Math.min(n, images.count);
   const size = images.rows * images.cols;
   return { ...images, count, images: images.images.subarray(0, count * size), labels: images.labels.subarray(0, count) };
@@ -142,13 +142,13 @@ export class Session {
   readonly train: Dataset;
   readonly test: Dataset;
   /** The test images as stored (for the picture grids). */
-  readonly testImages: LabeledImages;
+  readonly testImages: ImageSet;
   readonly history = new History();
   /** Epochs trained so far (across Train presses). */
   epochsDone = 0;
   private disposed = false;
 
-  private constructor(readonly rt: Runtime, readonly settings: Settings, mnist: { train: LabeledImages; test: LabeledImages }) {
+  private constructor(readonly rt: Runtime, readonly settings: Settings, mnist: { train: ImageSet; test: ImageSet }) {
     checkSettings(settings);
     const e = experimentById(settings.id);
     if (!isTrainable(e)) throw new Error(`${e.id} is a classic baseline: it has no model to train step by step; run it with runClassic (classicRun).`);
@@ -178,7 +178,7 @@ export class Session {
     this.model.compile({ optimizer: withLearningRate(spec.optimizer(), settings.learningRate), loss: spec.loss, metrics: ['accuracy'] });
   }
 
-  static create(rt: Runtime, settings: Settings, mnist: { train: LabeledImages; test: LabeledImages }): Session {
+  static create(rt: Runtime, settings: Settings, mnist: { train: ImageSet; test: ImageSet }): Session {
     return new Session(rt, settings, mnist);
   }
 
@@ -386,7 +386,7 @@ export function classicPlan(e: ClassicExperiment, slowAdapter: boolean): Classic
 
 /** Fits and evaluates a classic baseline at the plan's size; `log` gets its progress lines. */
 export async function classicRun(
-  rt: Runtime, e: ClassicExperiment, mnist: { train: LabeledImages; test: LabeledImages },
+  rt: Runtime, e: ClassicExperiment, mnist: { train: ImageSet; test: ImageSet },
   options: { quick: boolean; seed: number; log?: (line: string) => void },
 ): Promise<ClassicResult> {
   const limit = LIMITS.seed;
