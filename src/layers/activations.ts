@@ -1,9 +1,8 @@
 /** Activation names as users write them, and the Activation layer. */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
-import type { LayerFusion } from '../model/fusion.js';
 import type { Activation, ActivationSpec } from '../ops/common.js';
-import { Layer, sizeOf, type LayerIO, type Shape } from './layer.js';
+import { Layer, sizeOf, type LayerFusion, type LayerIO, type Shape } from './layer.js';
 
 export type ActivationInput = Activation | 'leaky_relu' | ActivationSpec | undefined;
 

@@ -4,9 +4,8 @@ import type { Initializer, InitializerName } from '../init/initializers.js';
 import { activationBackward, activationForward } from '../ops/activation.js';
 import type { ActivationSpec } from '../ops/common.js';
 import { denseBackwardInputList, denseBackwardWeightList, denseForwardList, type DenseRunOptions } from '../ops/dense.js';
-import type { FusionOptions } from '../model/fusion.js';
 import { describeActivation, kernelActivation, resolveActivation, type ActivationInput } from './activations.js';
-import { Layer, LayerShapeError, type LayerIO, type ParamSpec, type Shape } from './layer.js';
+import { Layer, LayerShapeError, type FusionOptions, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
 export interface DenseOptions {
   activation?: ActivationInput;

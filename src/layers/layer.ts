@@ -7,7 +7,6 @@
  */
 import type { BoundResource, Dispatch, Runtime } from '../gpu/runtime.js';
 import type { Initializer, InitializerName } from '../init/initializers.js';
-import type { FusionOptions, LayerFusion } from '../model/fusion.js';
 import type { ActivationSpec } from '../ops/common.js';
 
 export type Shape = readonly number[];
@@ -19,6 +18,24 @@ export interface ParamSpec {
   fans: { fanIn: number; fanOut: number };
   /** Coefficient of the L2 penalty l2·Σw² added to the loss (Keras kernel_regularizer). */
   l2: number;
+}
+
+/** Which folds the fusion pass (src/model/fusion.ts) may make; the new ones can be switched off (tests compare training with and without them). */
+export interface FusionOptions {
+  /** Fold an activation's backward into the next layer's input-gradient product (dense). Default: FUSION_DEFAULTS. */
+  foldActivations: boolean;
+}
+
+/** What one layer does about activations, decided by `planFusion` (src/model/fusion.ts). */
+export interface LayerFusion {
+  /** Apply the layer's own activation in its forward pass (false where the loss absorbs it). */
+  forwardActivation: boolean;
+  /** 'activation-applied': dL/doutput already includes act'(output) (the loss or the next layer applied it): skip the activation's backward. */
+  outputGradient: 'raw' | 'activation-applied';
+  /** 'apply-previous-activation': this layer applies `previousActivation`'s derivative, act'(input), to the gradient it passes back. */
+  inputGradient: 'plain' | 'apply-previous-activation';
+  /** The activation whose derivative this layer applies ('apply-previous-activation' only), else null. */
+  previousActivation: ActivationSpec | null;
 }
 
 /** The buffers one layer works on in one plan; all activations have the batch as their first axis. */

@@ -18,29 +18,12 @@
  * Shape-only layers (Flatten, Reshape) alias their buffers, so the pass looks
  * through them: conv(relu) → flatten → dense folds like dense → dense.
  */
-import type { Layer } from '../layers/layer.js';
-import type { ActivationSpec } from '../ops/common.js';
+import type { FusionOptions, Layer, LayerFusion } from '../layers/layer.js';
 
-/** The new folds can be switched off (tests compare training with and without them). */
-export interface FusionOptions {
-  /** Fold an activation's backward into the next layer's input-gradient product (dense). Default: FUSION_DEFAULTS. */
-  foldActivations: boolean;
-}
+export type { FusionOptions, LayerFusion } from '../layers/layer.js';
 
 /** Defaults of the fusion pass; tests may flip them. */
 export const FUSION_DEFAULTS: FusionOptions = { foldActivations: true };
-
-/** What one layer does about activations, decided by `planFusion`. */
-export interface LayerFusion {
-  /** Apply the layer's own activation in its forward pass (false where the loss absorbs it). */
-  forwardActivation: boolean;
-  /** 'activation-applied': dL/doutput already includes act'(output) (the loss or the next layer applied it): skip the activation's backward. */
-  outputGradient: 'raw' | 'activation-applied';
-  /** 'apply-previous-activation': this layer applies `previousActivation`'s derivative, act'(input), to the gradient it passes back. */
-  inputGradient: 'plain' | 'apply-previous-activation';
-  /** The activation whose derivative this layer applies ('apply-previous-activation' only), else null. */
-  previousActivation: ActivationSpec | null;
-}
 
 export interface PlanFusionOptions extends Partial<FusionOptions> {
   /**
