@@ -12,90 +12,60 @@ import { WGSL } from './sources.js';
 
 const WG = 64;
 
-export async function conv2dForward(
+/**
+ * One direct kernel of shaders/conv2d.wgsl: `entry`, its bindings (the last
+ * written, the others read) with their shapes, one thread per `threads`.
+ */
+async function direct(
+  rt: Runtime, s: Conv2dShape, entry: string, operands: [string, Resource, readonly number[]][], threads: number, label: string,
+  extra: Record<string, number> = {},
+): Promise<Dispatch> {
+  const kernel = await rt.kernel({
+    name: entry,
+    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
+    entryPoint: entry,
+    bindings: operands.map(([name], i) => ({ name, kind: i === operands.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
+    overrides: { ...overrides(s), ...extra },
+    workgroupSize: [WG],
+  });
+  return rt.dispatch(kernel, operands.map(([, resource, shape]) => shaped(resource, shape)), grid1d(threads, WG), label);
+}
+
+export function conv2dForward(
   rt: Runtime,
   s: Conv2dShape,
   activation: ActivationSpec,
   r: { inp: Resource; weight: Resource; bias: Resource; out: Resource },
   label = 'conv2d forward',
 ): Promise<Dispatch> {
-  const kernel = await rt.kernel({
-    name: 'conv2d_forward',
-    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
-    entryPoint: 'conv2d_forward',
-    bindings: [
-      { name: 'inp', kind: 'read-only-storage' },
-      { name: 'weight', kind: 'read-only-storage' },
-      { name: 'bias', kind: 'read-only-storage' },
-      { name: 'out', kind: 'storage' },
-    ],
-    overrides: { ...overrides(s), ...activationOverrides(activation) },
-    workgroupSize: [WG],
-  });
   const sh = shapes(s);
-  const threads = s.batch * sh.g.outH * sh.g.outW * Math.ceil(s.outC / 4);
-  return rt.dispatch(
-    kernel,
-    [shaped(r.inp, sh.inp), shaped(r.weight, sh.weight), shaped(r.bias, [s.outC]), shaped(r.out, sh.out)],
-    grid1d(threads, WG),
-    label,
-  );
+  return direct(rt, s, 'conv2d_forward',
+    [['inp', r.inp, sh.inp], ['weight', r.weight, sh.weight], ['bias', r.bias, [s.outC]], ['out', r.out, sh.out]],
+    s.batch * sh.g.outH * sh.g.outW * Math.ceil(s.outC / 4), label, activationOverrides(activation));
 }
 
-export async function conv2dBackwardInput(
+export function conv2dBackwardInput(
   rt: Runtime,
   s: Conv2dShape,
   r: { dout: Resource; weight: Resource; dinp: Resource },
   label = 'conv2d backward input',
 ): Promise<Dispatch> {
-  const kernel = await rt.kernel({
-    name: 'conv2d_backward_input',
-    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
-    entryPoint: 'conv2d_backward_input',
-    bindings: [
-      { name: 'dout', kind: 'read-only-storage' },
-      { name: 'weight_b', kind: 'read-only-storage' },
-      { name: 'dinp', kind: 'storage' },
-    ],
-    overrides: overrides(s),
-    workgroupSize: [WG],
-  });
   const sh = shapes(s);
-  const threads = s.batch * s.inH * s.inW * Math.ceil(s.inC / 4);
-  return rt.dispatch(
-    kernel,
-    [shaped(r.dout, sh.out), shaped(r.weight, sh.weight), shaped(r.dinp, sh.inp)],
-    grid1d(threads, WG),
-    label,
-  );
+  return direct(rt, s, 'conv2d_backward_input',
+    [['dout', r.dout, sh.out], ['weight_b', r.weight, sh.weight], ['dinp', r.dinp, sh.inp]],
+    s.batch * s.inH * s.inW * Math.ceil(s.inC / 4), label);
 }
 
-export async function conv2dBackwardWeight(
+export function conv2dBackwardWeight(
   rt: Runtime,
   s: Conv2dShape,
   r: { inp: Resource; dout: Resource; dweight: Resource },
   label = 'conv2d backward weight',
 ): Promise<Dispatch> {
-  const kernel = await rt.kernel({
-    name: 'conv2d_backward_weight',
-    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
-    entryPoint: 'conv2d_backward_weight',
-    bindings: [
-      { name: 'inp_w', kind: 'read-only-storage' },
-      { name: 'dout_w', kind: 'read-only-storage' },
-      { name: 'dweight', kind: 'storage' },
-    ],
-    overrides: overrides(s),
-    workgroupSize: [WG],
-  });
   const sh = shapes(s);
-  const threads = s.kH * s.kW * s.inC * Math.ceil(s.outC / 4);
-  return rt.dispatch(
-    kernel,
-    [shaped(r.inp, sh.inp), shaped(r.dout, sh.out), shaped(r.dweight, sh.weight)],
-    grid1d(threads, WG),
-    label,
-  );
+  return direct(rt, s, 'conv2d_backward_weight',
+    [['inp_w', r.inp, sh.inp], ['dout_w', r.dout, sh.out], ['dweight', r.dweight, sh.weight]],
+    s.kH * s.kW * s.inC * Math.ceil(s.outC / 4), label);
 }
 
 /**
@@ -108,24 +78,12 @@ export async function conv2dBackwardWeightSplit(
   r: { inp: Resource; dout: Resource; partial: Resource; dweight: Resource },
   label = 'conv2d backward weight',
 ): Promise<Dispatch[]> {
-  const kernel = await rt.kernel({
-    name: 'conv2d_backward_weight_split',
-    sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
-    entryPoint: 'conv2d_backward_weight_split',
-    bindings: [
-      { name: 'inp_w', kind: 'read-only-storage' },
-      { name: 'dout_w', kind: 'read-only-storage' },
-      { name: 'dweight_partial', kind: 'storage' },
-    ],
-    overrides: overrides(s),
-    workgroupSize: [WG],
-  });
   const sh = shapes(s);
   const taps = s.kH * s.kW * s.inC * s.outC;
-  const threads = s.batch * s.kH * s.kW * s.inC * Math.ceil(s.outC / 4);
   return [
-    rt.dispatch(kernel, [shaped(r.inp, sh.inp), shaped(r.dout, sh.out), shaped(r.partial, [s.batch, ...sh.weight])],
-      grid1d(threads, WG), `${label} (per sample)`),
+    await direct(rt, s, 'conv2d_backward_weight_split',
+      [['inp_w', r.inp, sh.inp], ['dout_w', r.dout, sh.out], ['dweight_partial', r.partial, [s.batch, ...sh.weight]]],
+      s.batch * s.kH * s.kW * s.inC * Math.ceil(s.outC / 4), `${label} (per sample)`),
     await biasBackward(rt, { rows: s.batch, cols: taps }, { dout: r.partial, dbias: r.dweight }, `${label} (sum over batch)`),
   ];
 }
