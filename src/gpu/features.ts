@@ -4,7 +4,7 @@
  * adapter is a CPU emulation (where kernels trade differently: workgroup
  * memory and emulated built-ins cost more than they save).
  */
-import type { Runtime } from './runtime.js';
+import type { RuntimeCore } from './dispatch.js';
 
 const packedDotProbes = new WeakMap<GPUDevice, Promise<boolean>>();
 
@@ -13,7 +13,7 @@ const packedDotProbes = new WeakMap<GPUDevice, Promise<boolean>>();
  * feature `packed_4x8_integer_dot_product`). Decided by compiling a one-line
  * probe inside an error scope, once per device.
  */
-export function hasPackedDot(rt: Runtime): Promise<boolean> {
+export function hasPackedDot(rt: RuntimeCore): Promise<boolean> {
   let probe = packedDotProbes.get(rt.device);
   if (!probe) {
     probe = (async () => {
@@ -33,7 +33,7 @@ export function hasPackedDot(rt: Runtime): Promise<boolean> {
 }
 
 /** Whether the adapter is a CPU emulation of a GPU (SwiftShader, llvmpipe, lavapipe, Microsoft Basic Render). */
-export function isCpuAdapter(rt: Runtime): boolean {
+export function isCpuAdapter(rt: RuntimeCore): boolean {
   const { vendor, architecture, description, name } = rt.adapter;
   return /swiftshader|llvmpipe|lavapipe|basic render/i.test(`${vendor} ${architecture} ${description} ${name}`);
 }

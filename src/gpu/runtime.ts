@@ -8,6 +8,9 @@
 import { BufferPool } from './buffers.js';
 import { programKey, programSource, workgroupOverrides, type ProgramSpec } from './program.js';
 import { KernelTuner, type DispatchTimer, type TuneStore } from './tuner.js';
+import type { AdapterDescription, BoundResource, Dispatch, Kernel, RuntimeCore } from './dispatch.js';
+
+export type { AdapterDescription, BoundResource, Dispatch, Kernel, RuntimeCore } from './dispatch.js';
 
 export interface RuntimeOptions {
   /** 'high-performance' (default) or 'low-power'. */
@@ -51,43 +54,6 @@ export interface RuntimeOptions {
   tuneTimer?: DispatchTimer;
 }
 
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A short name for reports, e.g. 'SwiftShader' or 'nvidia hopper'. */
-  name: string;
-}
-
-/** A built pipeline and the descriptor it came from. */
-export interface Kernel {
-  readonly spec: ProgramSpec;
-  readonly pipeline: GPUComputePipeline;
-  readonly layout: GPUBindGroupLayout;
-  readonly key: string;
-  readonly source: string;
-}
-
-/** One recorded dispatch: a kernel, its bound resources, and the grid. */
-export interface Dispatch {
-  readonly kernel: Kernel;
-  readonly bindGroup: GPUBindGroup;
-  readonly workgroups: readonly [number, number, number];
-  /** What this dispatch does, e.g. 'dense_1 forward'. */
-  readonly label: string;
-  /** The resources bound, in binding order (for the shader view and debugging). */
-  readonly resources: readonly BoundResource[];
-}
-
-export interface BoundResource {
-  buffer: GPUBuffer;
-  offset?: number;
-  size?: number;
-  /** Shape of what the binding holds, for the shader view. */
-  shape?: readonly number[];
-}
-
 export class DeviceLostError extends Error {
   constructor(readonly reason: string, message: string) {
     super(`The GPU device was lost (${reason}): ${message}. Create a new runtime to go on; GPU data of this one is gone.`);
@@ -95,7 +61,7 @@ export class DeviceLostError extends Error {
   }
 }
 
-export class Runtime {
+export class Runtime implements RuntimeCore {
   readonly pool: BufferPool;
   readonly limits: GPUSupportedLimits;
   readonly features: ReadonlySet<string>;

@@ -8,10 +8,10 @@
  * where the adapter has it). Browsers may round the stamps (Chrome to 100 µs
  * unless started with --enable-webgpu-developer-features).
  */
-import type { Dispatch, Runtime } from './runtime.js';
+import type { Dispatch, RuntimeCore } from './dispatch.js';
 
 /** True when the runtime's device can stamp passes. */
-export function canTimeDispatches(rt: Runtime): boolean {
+export function canTimeDispatches(rt: RuntimeCore): boolean {
   return rt.features.has('timestamp-query');
 }
 
@@ -21,7 +21,7 @@ export function canTimeDispatches(rt: Runtime): boolean {
  * training step's list trains one step). Null when the device has no
  * timestamp queries.
  */
-export async function timeDispatches(rt: Runtime, dispatches: readonly Dispatch[]): Promise<Float64Array | null> {
+export async function timeDispatches(rt: RuntimeCore, dispatches: readonly Dispatch[]): Promise<Float64Array | null> {
   if (!canTimeDispatches(rt)) return null;
   rt.checkAlive();
   const count = dispatches.length;
@@ -66,7 +66,7 @@ export async function timeDispatches(rt: Runtime, dispatches: readonly Dispatch[
  * driver may report a reversed pair). `wall` is the wall-clock seconds of the
  * whole submit, which every adapter has.
  */
-export async function timeRepeats(rt: Runtime, dispatches: readonly Dispatch[], reps: number): Promise<{ gpu: number | null; wall: number }> {
+export async function timeRepeats(rt: RuntimeCore, dispatches: readonly Dispatch[], reps: number): Promise<{ gpu: number | null; wall: number }> {
   await rt.sync();
   if (!canTimeDispatches(rt)) {
     const start = performance.now();

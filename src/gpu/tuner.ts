@@ -27,7 +27,7 @@
  * still gives bit-identical weights on one adapter.
  */
 import { isCpuAdapter } from './features.js';
-import type { Dispatch, Runtime } from './runtime.js';
+import type { Dispatch, RuntimeCore } from './dispatch.js';
 import { timeRepeats } from './timing.js';
 
 /** One variant offered for a (family, shape): how to record its dispatches. */
@@ -62,7 +62,7 @@ export interface TuneStore {
  * Seconds one run of `dispatches` takes, measured over `reps` repeats
  * (injectable for tests); with the clock that measured it where the timer says.
  */
-export type DispatchTimer = (rt: Runtime, dispatches: readonly Dispatch[], reps: number) => Promise<number | { seconds: number; clock: Clock }>;
+export type DispatchTimer = (rt: RuntimeCore, dispatches: readonly Dispatch[], reps: number) => Promise<number | { seconds: number; clock: Clock }>;
 
 /** What was chosen for one (family, shape), for reports and `--json`. */
 export interface Choice {
@@ -118,7 +118,7 @@ export class KernelTuner {
   private warmedUp = false;
   private saving: Promise<void> = Promise.resolve();
 
-  constructor(private readonly rt: Runtime, readonly options: TunerOptions) {
+  constructor(private readonly rt: RuntimeCore, readonly options: TunerOptions) {
     this.timer = options.timer ?? adapterTimer;
   }
 

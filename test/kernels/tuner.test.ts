@@ -7,7 +7,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { createRuntime, Dataset, dense, flatten, sequential, sgd } from '../../src/index.js';
-import type { Dispatch, Runtime } from '../../src/gpu/runtime.js';
+import type { Dispatch, Runtime, RuntimeCore } from '../../src/gpu/runtime.js';
 import { adapterTimer, KernelTuner, jsonFileStore, type DispatchTimer, type TuneRecord, type TuneStore } from '../../src/gpu/tuner.js';
 import { DENSE_FORWARD, denseForward } from '../../src/ops/dense.js';
 import { applicableVariants } from '../../src/ops/family.js';
@@ -31,7 +31,7 @@ function memoryStore(): TuneStore & { records: Record<string, TuneRecord>; saves
 
 /** A fake clock: each kernel (by pipeline name) takes the seconds given, 1 s if not listed. */
 function fakeTimer(seconds: Record<string, number>, calls: string[] = []): DispatchTimer {
-  return async (_rt: Runtime, dispatches: readonly Dispatch[]) => {
+  return async (_rt: RuntimeCore, dispatches: readonly Dispatch[]) => {
     const name = dispatches[0]!.kernel.spec.name;
     calls.push(name);
     return seconds[name] ?? 1;
