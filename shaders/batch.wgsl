@@ -5,6 +5,7 @@
 //
 //   gather_inputs    x[b, f]       = normalise(images[indices[step·B + b], f])
 //   gather_targets   targets[b, t] = labels[indices[step·B + b], t]
+//   gather_batch     both in one dispatch (a training or evaluation step's batch)
 //   advance_step     state.step += 1 (and state.iteration += 1 when training)
 //
 // Normalisation (NORMALIZE): 0 affine, x' = (x − shift[f]) · scale[f], which
@@ -53,8 +54,12 @@ const FEATURES_PER_THREAD = 4u;
 fn gather_inputs(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let first = id.x;
   let row = unfold_invocation(id, groups, 1u).y;
-  let stride = groups.x * WG_X;
   if (first >= D || row >= B) { return; }
+  gather_row(row, first, groups.x * WG_X);
+}
+
+// Row `row` of x: features first, first + stride, ...
+fn gather_row(row: u32, first: u32, stride: u32) {
   if (row >= valid_rows(state, B)) {
     for (var feature = first; feature < D; feature += stride) { x[row * D + feature] = 0.0; }
     return;
@@ -105,6 +110,25 @@ fn normalised(sample: u32, feature: u32) -> f32 {
 
 @group(0) @binding(0) var<storage, read> labels: array<u32>;         // (N, TARGET_WIDTH)
 @group(0) @binding(3) var<storage, read_write> targets: array<u32>;  // (B, TARGET_WIDTH)
+
+// gather_batch: gather_inputs' threads, the first of each row also copying that row's targets.
+@group(0) @binding(6) var<storage, read> batch_labels: array<u32>;         // (N, TARGET_WIDTH)
+@group(0) @binding(7) var<storage, read_write> batch_targets: array<u32>;  // (B, TARGET_WIDTH)
+
+@compute @workgroup_size(WG_X)
+fn gather_batch(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let first = id.x;
+  let row = unfold_invocation(id, groups, 1u).y;
+  if (first >= D || row >= B) { return; }
+  if (first == 0u) {
+    let valid = row < valid_rows(state, B);
+    let sample = select(0u, indices[state.step * B + row], valid);
+    for (var t = 0u; t < TARGET_WIDTH; t++) {
+      batch_targets[row * TARGET_WIDTH + t] = select(0u, batch_labels[sample * TARGET_WIDTH + t], valid);
+    }
+  }
+  gather_row(row, first, groups.x * WG_X);
+}
 
 @compute @workgroup_size(WG_X)
 fn gather_targets(@builtin(global_invocation_id) id: vec3u) {

@@ -6,6 +6,8 @@
 //                           with ih = oh·SH + kh − PAD_TOP, iw = ow·SW + kw − PAD_LEFT (terms outside the image are 0)
 //   conv2d_backward_input   dinp[b, ih, iw, ci] = Σ_{kh,kw,co} dout[b, oh, ow, co] · weight[kh, kw, ci, co]
 //                           over the (oh, ow) whose window covers (ih, iw) at offset (kh, kw)
+//   conv2d_backward_input_act_grad  the same, times act'(y[b, ih, iw, ci]), y (B, H, W, CIN) the previous
+//                           layer's output (its activation's backward pass folded into this one)
 //   conv2d_backward_weight  dweight[kh, kw, ci, co] = Σ_{b,oh,ow} inp[b, ih, iw, ci] · dout[b, oh, ow, co]
 //   (the bias gradient is bias_backward in bias.wgsl, over rows B·OH·OW)
 //   conv2d_backward_weight_split   kernel 2 of the weight gradient: partial[b, kh, kw, ci, co] is the
@@ -77,13 +79,8 @@ fn conv2d_forward(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgro
 @group(0) @binding(1) var<storage, read> weight_b: array<f32>;       // (KH, KW, CIN, COUT)
 @group(0) @binding(2) var<storage, read_write> dinp: array<f32>;     // (B, H, W, CIN)
 
-@compute @workgroup_size(WG_X)
-fn conv2d_backward_input(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let blocks = (CIN + 3u) / 4u;
-  let t = thread_index(id, groups);
-  if (t >= B * H * W * blocks) { return; }
-  let ci0 = (t % blocks) * 4u;
-  let pixel = t / blocks;                 // b · H · W + ih · W + iw
+// dinp[pixel, ci0 .. ci0 + 3], pixel = b · H · W + ih · W + iw (channels past CIN repeat the last one).
+fn dinp_block(pixel: u32, ci0: u32) -> vec4f {
   let iw = pixel % W;
   let ih = (pixel / W) % H;
   let b = pixel / (W * H);
@@ -109,8 +106,36 @@ fn conv2d_backward_input(@builtin(global_invocation_id) id: vec3u, @builtin(num_
       }
     }
   }
+  return acc;
+}
+
+@compute @workgroup_size(WG_X)
+fn conv2d_backward_input(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let blocks = (CIN + 3u) / 4u;
+  let t = thread_index(id, groups);
+  if (t >= B * H * W * blocks) { return; }
+  let ci0 = (t % blocks) * 4u;
+  let pixel = t / blocks;
+  let acc = dinp_block(pixel, ci0);
   for (var c = 0u; c < 4u; c++) {
     if (ci0 + c < CIN) { dinp[pixel * CIN + ci0 + c] = acc[c]; }
+  }
+}
+
+// conv2d_backward_input_act_grad: dinp = (the input gradient above) ⊙ act'(y), y the previous layer's output
+@group(0) @binding(3) var<storage, read> act_y: array<f32>;          // (B, H, W, CIN)
+
+@compute @workgroup_size(WG_X)
+fn conv2d_backward_input_act_grad(@builtin(global_invocation_id) id: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let blocks = (CIN + 3u) / 4u;
+  let t = thread_index(id, groups);
+  if (t >= B * H * W * blocks) { return; }
+  let ci0 = (t % blocks) * 4u;
+  let pixel = t / blocks;
+  let acc = dinp_block(pixel, ci0);
+  for (var c = 0u; c < 4u; c++) {
+    let e = pixel * CIN + ci0 + c;
+    if (ci0 + c < CIN) { dinp[e] = acc[c] * activation_grad_from_output(act_y[e]); }
   }
 }
 

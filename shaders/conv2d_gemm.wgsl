@@ -7,6 +7,7 @@
 //                                P = B·OH·OW output pixels; row p of `patches` is the window under pixel p
 //   conv2d_gemm_backward_input   dinp (Q, CIN)     = Σ over taps of dout (Q, COUT) rows under the tap · weight[tap]ᵀ (COUT, CIN)
 //                                Q = B·H·W input pixels; a row is 0 where the tap falls outside dout
+//   conv2d_gemm_backward_input_act_grad  the same, times act'(y), y (Q, CIN) the previous layer's output
 //   conv2d_gemm_backward_weight  dweight (KH·KW·CIN, COUT) = patchesᵀ · dout (P, COUT), the P axis cut into
 //                                SPLIT slices whose partial sums bias_backward adds up (SPLIT = 1: written directly)
 //
@@ -224,15 +225,10 @@ fn output_over(i: Pixel, kh: u32, kw: u32) -> Neighbour {
   return Neighbour(select(0u, (i.b * OH + u32(oh)) * OW + u32(ow), exists), select(0.0, 1.0, exists));
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn conv2d_gemm_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let id = unfold_invocation(gid, groups, WG_Y);
-  let ci4 = id.x;                         // input channels 4·ci4 .. 4·ci4 + 3
-  let q0 = id.y * 4u;                     // input pixels q0 .. q0 + 3
+// dinp[q0 + r, 4·ci4 .. 4·ci4 + 3] for r = 0 .. 3 (pixels past the last repeat it).
+fn dinp_blocks(q0: u32, ci4: u32) -> array<vec4f, 4> {
   let pixels = B * H * W;
-  let cin4 = CIN / 4u;
   let cout4 = COUT / 4u;
-  if (ci4 >= cin4 || q0 >= pixels) { return; }
   let q1 = pixel_of(min(q0 + 1u, pixels - 1u), H, W);
   let q2 = pixel_of(min(q0 + 2u, pixels - 1u), H, W);
   let q3 = pixel_of(min(q0 + 3u, pixels - 1u), H, W);
@@ -269,10 +265,45 @@ fn conv2d_gemm_backward_input(@builtin(global_invocation_id) gid: vec3u, @builti
       acc3 += tap3 * d3.scale;
     }
   }
-  dinp[q0 * cin4 + ci4] = acc0;
-  if (q0 + 1u < pixels) { dinp[(q0 + 1u) * cin4 + ci4] = acc1; }
-  if (q0 + 2u < pixels) { dinp[(q0 + 2u) * cin4 + ci4] = acc2; }
-  if (q0 + 3u < pixels) { dinp[(q0 + 3u) * cin4 + ci4] = acc3; }
+  return array<vec4f, 4>(acc0, acc1, acc2, acc3);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_backward_input(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
+  let ci4 = id.x;                         // input channels 4·ci4 .. 4·ci4 + 3
+  let q0 = id.y * 4u;                     // input pixels q0 .. q0 + 3
+  let pixels = B * H * W;
+  let cin4 = CIN / 4u;
+  if (ci4 >= cin4 || q0 >= pixels) { return; }
+  let acc = dinp_blocks(q0, ci4);
+  dinp[q0 * cin4 + ci4] = acc[0];
+  if (q0 + 1u < pixels) { dinp[(q0 + 1u) * cin4 + ci4] = acc[1]; }
+  if (q0 + 2u < pixels) { dinp[(q0 + 2u) * cin4 + ci4] = acc[2]; }
+  if (q0 + 3u < pixels) { dinp[(q0 + 3u) * cin4 + ci4] = acc[3]; }
+}
+
+// conv2d_gemm_backward_input_act_grad: dinp = (the input gradient above) ⊙ act'(y), y the previous layer's output
+@group(0) @binding(3) var<storage, read> act_y: array<vec4f>;        // (B, H, W, CIN / 4)
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn conv2d_gemm_backward_input_act_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
+  let id = unfold_invocation(gid, groups, WG_Y);
+  let ci4 = id.x;
+  let q0 = id.y * 4u;
+  let pixels = B * H * W;
+  let cin4 = CIN / 4u;
+  if (ci4 >= cin4 || q0 >= pixels) { return; }
+  let acc = dinp_blocks(q0, ci4);
+  store_act_grad(q0, ci4, acc[0]);
+  if (q0 + 1u < pixels) { store_act_grad(q0 + 1u, ci4, acc[1]); }
+  if (q0 + 2u < pixels) { store_act_grad(q0 + 2u, ci4, acc[2]); }
+  if (q0 + 3u < pixels) { store_act_grad(q0 + 3u, ci4, acc[3]); }
+}
+
+fn store_act_grad(q: u32, ci4: u32, sums: vec4f) {
+  let e = q * (CIN / 4u) + ci4;
+  dinp[e] = sums * activation_grad_from_output4(act_y[e]);
 }
 
 // conv2d_gemm_backward_weight

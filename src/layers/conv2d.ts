@@ -12,7 +12,7 @@ import {
   type Conv2dShape, type Padding,
 } from '../ops/conv2d.js';
 import { describeActivation, kernelActivation, resolveActivation, type ActivationInput } from './activations.js';
-import { Layer, LayerShapeError, sizeOf, type LayerIO, type ParamSpec, type Shape } from './layer.js';
+import { Layer, LayerShapeError, sizeOf, type FusionOptions, type LayerIO, type ParamSpec, type Shape } from './layer.js';
 
 export interface Conv2dOptions {
   kernelSize: number | [number, number];
@@ -119,9 +119,18 @@ export class Conv2d extends Layer {
     list.push(...(await conv2dBackwardWeightList(rt, s, { inp: io.input, dout: io.doutput, dweight: io.grads[0]!, dbias: io.grads[1]! },
       `${this.name} backward weight`, alloc)));
     if (io.dinput) {
-      list.push(...(await conv2dBackwardInputList(rt, s, { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput }, `${this.name} backward input`, alloc)));
+      // With the previous layer's activation folded in: dinp = (the transposed conv) ⊙ act'(input).
+      const previous = io.fusion.inputGradient === 'apply-previous-activation' ? io.fusion.previousActivation : null;
+      list.push(...(await conv2dBackwardInputList(rt, s,
+        { dout: io.doutput, weight: io.params[0]!, dinp: io.dinput, ...(previous ? { activationGrad: { activation: previous, y: io.input } } : {}) },
+        `${this.name} backward input`, alloc)));
     }
     return list;
+  }
+
+  /** Activations whose derivative is a function of the output y, applied to the input gradient (an epilogue, or a pass after it). */
+  override foldsInputActivation(activation: ActivationSpec, options: FusionOptions): boolean {
+    return options.foldActivations && (activation.name === 'relu' || activation.name === 'sigmoid' || activation.name === 'tanh');
   }
 
   private scratchBuffer(io: LayerIO, name: string, elements: number): GPUBuffer {

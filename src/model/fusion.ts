@@ -12,9 +12,9 @@
  * - a layer that can apply the previous layer's activation derivative in its
  *   own work (`Layer.foldsInputActivation`) does so, and that previous layer
  *   skips its activation's backward pass: max pooling after relu (relu'
- *   passes exactly the window maxima that are > 0), and a dense layer's input
- *   gradient after relu, sigmoid or tanh (dinp = (dout · Wᵀ) ⊙ act'(y) in
- *   the product's epilogue).
+ *   passes exactly the window maxima that are > 0), and a dense or conv2d
+ *   layer's input gradient after relu, sigmoid or tanh (dinp = (dout · Wᵀ) ⊙
+ *   act'(y) in the product's epilogue).
  * Shape-only layers (Flatten, Reshape) alias their buffers, so the pass looks
  * through them: conv(relu) → flatten → dense folds like dense → dense.
  */

@@ -14,7 +14,7 @@ import type { Layer, LayerIO, Shape } from '../layers/layer.js';
 import { sizeOf } from '../layers/layer.js';
 import { planFusion, type LayerFusion } from './fusion.js';
 import { activationForward } from '../ops/activation.js';
-import { advanceStep, gatherInputs, gatherTargets, scatterRows } from '../ops/batch.js';
+import { advanceStep, gatherInputs, scatterRows } from '../ops/batch.js';
 import type { ActivationSpec } from '../ops/common.js';
 import { lossForwardBackward, type LossKernel } from '../ops/loss.js';
 import type { Dataset } from '../data/dataset.js';
@@ -230,17 +230,16 @@ export class Stream {
     const gpu = dataset.gpu;
     const shape = dataset.sampleShape;
     const rows = shape.length >= 2 ? shape[0]! : 1;
+    // One dispatch gathers a step's inputs and (training, evaluation) its targets.
+    const targets = role !== 'predict' ? { labels: gpu.labels, targets: ws.targets, targetWidth: dataset.targetWidth } : undefined;
     stream.gather.push(
       await gatherInputs(rt, {
         batch: ws.batch, features: dataset.features, rows, cols: dataset.features / rows,
         sourceU8: dataset.sourceU8, normalize: dataset.normalize, uniformAffine: dataset.uniformAffine,
-      }, { images: gpu.images, indices: stream.indices, state, shift: gpu.shift, scale: gpu.scale, x: ws.x }, `gather ${role} inputs`),
+      }, { images: gpu.images, indices: stream.indices, state, shift: gpu.shift, scale: gpu.scale, x: ws.x, ...(targets ? { targets } : {}) },
+      targets ? `gather ${role} batch` : `gather ${role} inputs`),
     );
     if (role !== 'predict') {
-      stream.gather.push(
-        await gatherTargets(rt, { batch: ws.batch, targetWidth: dataset.targetWidth },
-          { labels: gpu.labels, indices: stream.indices, state, targets: ws.targets }, `gather ${role} targets`),
-      );
       stream.loss = await lossForwardBackward(rt, ws.loss.kernel,
         { batch: ws.batch, classes: ws.outputSize, sparse: dataset.targetWidth === 1 },
         { z: ws.outputs[ws.outputs.length - 1]!, targets: ws.targets, dz: ws.dz, state }, ws.loss.kernel);

@@ -21,17 +21,30 @@ const WG = 64;
 /** Features each gather_inputs thread writes (FEATURES_PER_THREAD in batch.wgsl). */
 const FEATURES_PER_THREAD = 4;
 
+/** A step's targets, gathered by the inputs' dispatch (gather_batch): the dataset's labels, TARGET_WIDTH words a sample. */
+export interface GatherTargets {
+  labels: Resource;
+  targets: Resource;
+  targetWidth: number;
+}
+
+/**
+ * x = the normalised rows of batch `state.step`; with `targets`, the same
+ * dispatch also copies their labels (gather_batch: one dispatch a step, not two).
+ */
 export async function gatherInputs(
   rt: Runtime,
   s: GatherShape,
-  r: { images: Resource; indices: Resource; state: Resource; shift: Resource; scale: Resource; x: Resource },
+  r: { images: Resource; indices: Resource; state: Resource; shift: Resource; scale: Resource; x: Resource; targets?: GatherTargets },
   label = 'gather inputs',
 ): Promise<Dispatch> {
+  const t = r.targets;
+  const entry = t ? 'gather_batch' : 'gather_inputs';
   const kernel = await rt.kernel({
-    name: 'gather_inputs',
+    name: entry,
     foldY: true,
     sources: [WGSL.stepState, WGSL.grid, WGSL.batch],
-    entryPoint: 'gather_inputs',
+    entryPoint: entry,
     bindings: [
       { name: 'images', kind: 'read-only-storage' },
       { name: 'indices', kind: 'read-only-storage' },
@@ -39,8 +52,10 @@ export async function gatherInputs(
       { name: 'shift', kind: 'read-only-storage' },
       { name: 'scale', kind: 'read-only-storage' },
       { name: 'x', kind: 'storage' },
+      ...(t ? [{ name: 'batch_labels', kind: 'read-only-storage' } as const, { name: 'batch_targets', kind: 'storage' } as const] : []),
     ],
     overrides: {
+      ...(t ? { TARGET_WIDTH: t.targetWidth } : {}),
       B: s.batch,
       D: s.features,
       ROWS: s.rows,
@@ -55,7 +70,8 @@ export async function gatherInputs(
   });
   return rt.dispatch(
     kernel,
-    [r.images, r.indices, r.state, shaped(r.shift, [s.features]), shaped(r.scale, [s.features]), shaped(r.x, [s.batch, s.features])],
+    [r.images, r.indices, r.state, shaped(r.shift, [s.features]), shaped(r.scale, [s.features]), shaped(r.x, [s.batch, s.features]),
+      ...(t ? [t.labels, shaped(t.targets, [s.batch, t.targetWidth])] : [])],
     [Math.ceil(s.features / FEATURES_PER_THREAD / WG), s.batch, 1],
     label,
   );

@@ -42,3 +42,13 @@ export function shaped(buffer: GPUBuffer | BoundResource, shape: readonly number
 }
 
 export type Resource = GPUBuffer | BoundResource;
+
+/**
+ * The previous layer's activation and output, whose derivative act'(y) an
+ * input gradient's epilogue applies: dinp = (the product) ⊙ act'(y), y shaped
+ * as dinp (that layer's activation backward pass folded into this product).
+ */
+export interface ActivationGrad {
+  activation: ActivationSpec;
+  y: Resource;
+}

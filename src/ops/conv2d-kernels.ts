@@ -5,7 +5,8 @@
  * (shaders/conv2d_quad.wgsl).
  */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
-import { activationOverrides, grid1d, shaped, type ActivationSpec, type Resource } from './common.js';
+import { activationBackward } from './activation.js';
+import { activationOverrides, grid1d, shaped, type ActivationGrad, type ActivationSpec, type Resource } from './common.js';
 import { biasBackward } from './bias.js';
 import { conv2dGeometry, convOverrides as overrides, convShapes as shapes, type Conv2dShape } from './conv2d-shape.js';
 import { WGSL } from './sources.js';
@@ -13,18 +14,19 @@ import { WGSL } from './sources.js';
 const WG = 64;
 
 /**
- * One direct kernel of shaders/conv2d.wgsl: `entry`, its bindings (the last
- * written, the others read) with their shapes, one thread per `threads`.
+ * One direct kernel of shaders/conv2d.wgsl: `entry`, its bindings (the one at
+ * `written`, by default the last, written; the others read) with their
+ * shapes, one thread per `threads`.
  */
 async function direct(
   rt: Runtime, s: Conv2dShape, entry: string, operands: [string, Resource, readonly number[]][], threads: number, label: string,
-  extra: Record<string, number> = {},
+  extra: Record<string, number> = {}, written = operands.length - 1,
 ): Promise<Dispatch> {
   const kernel = await rt.kernel({
     name: entry,
     sources: [WGSL.activationFn, WGSL.convShape, WGSL.conv2d],
     entryPoint: entry,
-    bindings: operands.map(([name], i) => ({ name, kind: i === operands.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
+    bindings: operands.map(([name], i) => ({ name, kind: i === written ? 'storage' as const : 'read-only-storage' as const })),
     overrides: { ...overrides(s), ...extra },
     workgroupSize: [WG],
   });
@@ -44,16 +46,25 @@ export function conv2dForward(
     s.batch * sh.g.outH * sh.g.outW * Math.ceil(s.outC / 4), label, activationOverrides(activation));
 }
 
+/** Operands of the input gradient; with `activationGrad`, dinp = (the transposed conv) ⊙ act'(y), y (B, H, W, CIN). */
+export interface ConvInputGradOperands {
+  dout: Resource;
+  weight: Resource;
+  dinp: Resource;
+  activationGrad?: ActivationGrad;
+}
+
 export function conv2dBackwardInput(
   rt: Runtime,
   s: Conv2dShape,
-  r: { dout: Resource; weight: Resource; dinp: Resource },
+  r: ConvInputGradOperands,
   label = 'conv2d backward input',
 ): Promise<Dispatch> {
   const sh = shapes(s);
-  return direct(rt, s, 'conv2d_backward_input',
-    [['dout', r.dout, sh.out], ['weight_b', r.weight, sh.weight], ['dinp', r.dinp, sh.inp]],
-    s.batch * s.inH * s.inW * Math.ceil(s.inC / 4), label);
+  const g = r.activationGrad;
+  return direct(rt, s, g ? 'conv2d_backward_input_act_grad' : 'conv2d_backward_input',
+    [['dout', r.dout, sh.out], ['weight_b', r.weight, sh.weight], ['dinp', r.dinp, sh.inp], ...(g ? [['act_y', g.y, sh.inp] as [string, Resource, number[]]] : [])],
+    s.batch * s.inH * s.inW * Math.ceil(s.inC / 4), label, g ? activationOverrides(g.activation) : {}, 2);
 }
 
 export function conv2dBackwardWeight(
@@ -129,13 +140,14 @@ function gemmWorkgroup(channelBlocks: number): [number, number] {
   return [x, 64 / x];
 }
 
-function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false, quad = false) {
+function gemmKernel(rt: Runtime, s: Conv2dShape, entry: string, wg: [number, number], bindings: string[], extra: Record<string, number> = {}, vecCin = false, quad = false,
+  written = bindings.length - 1) {
   return rt.kernel({
     name: quad ? `conv2d_quad_${entry}` : `conv2d_gemm_${entry}`,
     sources: quad ? [WGSL.activationFn, WGSL.convShape, WGSL.grid, WGSL.conv2dGemm, WGSL.conv2dQuad] : [WGSL.activationFn, WGSL.convShape, WGSL.grid, WGSL.conv2dGemm],
-    foldY: entry === 'forward' || entry === 'backward_input',
+    foldY: entry === 'forward' || entry.startsWith('backward_input'),
     entryPoint: quad ? `conv2d_quad_${entry}` : `conv2d_gemm_${entry}`,
-    bindings: bindings.map((name, i) => ({ name, kind: i === bindings.length - 1 ? 'storage' as const : 'read-only-storage' as const })),
+    bindings: bindings.map((name, i) => ({ name, kind: i === written ? 'storage' as const : 'read-only-storage' as const })),
     overrides: { ...overrides(s), VALID: s.padding === 'valid' ? 1 : 0, ...extra },
     defines: { VEC_CIN: vecCin },
     workgroupSize: wg,
@@ -234,12 +246,12 @@ export function conv2dInputGradPlan(s: Conv2dShape, variant: ConvVariant | 'flip
 /**
  * dinp = conv2d's input gradient, by the route of conv2dInputGradPlan; the
  * 'flipped' route needs `scratch` buffers of the plan's sizes (the zero bias
- * must hold zeros).
+ * must hold zeros). With `activationGrad`, times act'(y).
  */
 export async function conv2dBackwardInputAuto(
   rt: Runtime,
   s: Conv2dShape,
-  r: { dout: Resource; weight: Resource; dinp: Resource; scratch?: { padded: Resource; flipped: Resource; zeros: Resource } },
+  r: ConvInputGradOperands & { scratch?: { padded: Resource; flipped: Resource; zeros: Resource } },
   label = 'conv2d backward input',
   variant: ConvVariant | 'flipped' = 'auto',
 ): Promise<Dispatch[]> {
@@ -255,10 +267,15 @@ export async function conv2dBackwardInputAuto(
 /** A linear forward conv (for the flipped route's transposed conv): by hand, or through the forward family. */
 export type ConvForward = (s: Conv2dShape, r: { inp: Resource; weight: Resource; bias: Resource; out: Resource }, label: string) => Promise<Dispatch[]>;
 
+/**
+ * The 'flipped' route: pad dout, flip the weights, run a forward conv of the
+ * two. With `activationGrad`, act'(y) is applied by a fourth dispatch
+ * (activation.wgsl's backward pass on dinp): the forward convs have no such epilogue.
+ */
 export async function conv2dBackwardInputFlipped(
   rt: Runtime,
   s: Conv2dShape,
-  r: { dout: Resource; weight: Resource; dinp: Resource; scratch: { padded: Resource; flipped: Resource; zeros: Resource } },
+  r: ConvInputGradOperands & { scratch: { padded: Resource; flipped: Resource; zeros: Resource } },
   label: string,
   forward: ConvForward = async (t, rr, l) => [await conv2dForwardAuto(rt, t, { name: 'linear' }, rr, l, 'auto')],
 ): Promise<Dispatch[]> {
@@ -277,22 +294,29 @@ export async function conv2dBackwardInputFlipped(
       grid1d(s.kH * s.kW * s.inC * s.outC, 64), `${label} (flip the weights)`),
     ...(await forward(transposed, { inp: r.scratch.padded, weight: r.scratch.flipped, bias: r.scratch.zeros, out: r.dinp },
       `${label} (forward conv of the padded gradient)`)),
+    ...(r.activationGrad
+      ? [await activationBackward(rt, r.activationGrad.activation, { count: s.batch * s.inH * s.inW * s.inC, columns: s.inC },
+        { y: r.activationGrad.y, grad: r.dinp }, `${label} (times ${r.activationGrad.activation.name}')`)]
+      : []),
   ];
 }
 
 export async function conv2dBackwardInputGemm(
   rt: Runtime,
   s: Conv2dShape,
-  r: { dout: Resource; weight: Resource; dinp: Resource },
+  r: ConvInputGradOperands,
   label: string,
 ): Promise<Dispatch> {
   const sh = shapes(s);
   const wg = gemmWorkgroup(s.inC / 4);
-  const kernel = await gemmKernel(rt, s, 'backward_input', wg, ['dout', 'weight_t', 'dinp']);
+  const g = r.activationGrad;
+  const kernel = g
+    ? await gemmKernel(rt, s, 'backward_input_act_grad', wg, ['dout', 'weight_t', 'dinp', 'act_y'], activationOverrides(g.activation), false, false, 2)
+    : await gemmKernel(rt, s, 'backward_input', wg, ['dout', 'weight_t', 'dinp']);
   const pixels = s.batch * s.inH * s.inW;
   return rt.dispatch(
     kernel,
-    [shaped(r.dout, sh.out), shaped(r.weight, sh.weight), shaped(r.dinp, sh.inp)],
+    [shaped(r.dout, sh.out), shaped(r.weight, sh.weight), shaped(r.dinp, sh.inp), ...(g ? [shaped(g.y, sh.inp)] : [])],
     [Math.ceil(s.inC / 4 / wg[0]), Math.ceil(pixels / 4 / wg[1]), 1],
     label,
   );

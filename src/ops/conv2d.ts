@@ -5,7 +5,7 @@
  * conv2d-kernels.ts, the geometry in conv2d-shape.ts.
  */
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
-import type { ActivationSpec, Resource } from './common.js';
+import type { ActivationGrad, ActivationSpec, Resource } from './common.js';
 import { shaped } from './common.js';
 import { biasBackward } from './bias.js';
 import { defineFamily, runFamily, type RunOptions, type Variant } from './family.js';
@@ -22,16 +22,18 @@ export * from './conv2d-shape.js';
 export * from './conv2d-kernels.js';
 
 type ConvForwardOperands = { inp: Resource; weight: Resource; bias: Resource; out: Resource };
-type ConvInputOperands = { dout: Resource; weight: Resource; dinp: Resource };
+type ConvInputOperands = { dout: Resource; weight: Resource; dinp: Resource; activationGrad?: ActivationGrad };
 type ConvWeightOperands = { inp: Resource; dout: Resource; dweight: Resource; dbias?: Resource };
-interface ConvCall { shape: Conv2dShape; activation?: ActivationSpec }
+/** A conv product's call: the shape, the forward's activation, and the activation whose derivative the input gradient applies. */
+interface ConvCall { shape: Conv2dShape; activation?: ActivationSpec; activationGrad?: ActivationSpec }
 
 /**
  * A conv product on shaders/gemm.wgsl's tiles (the implicit GEMM of
  * shaders/lib/gemm_conv.wgsl): 0 forward, 1 input gradient, 2 weight gradient
  * (with `dbias`, the bias gradient as its ones row). `split` slices of K.
  */
-function igemm(rt: Runtime, product: 0 | 1 | 2, s: Conv2dShape, r: { a: Resource; b: Resource; c: Resource; bias?: Resource; dbias?: Resource },
+function igemm(rt: Runtime, product: 0 | 1 | 2, s: Conv2dShape,
+  r: { a: Resource; b: Resource; c: Resource; bias?: Resource; dbias?: Resource; activationGrad?: ActivationGrad },
   activation: ActivationSpec | undefined, label: string, alloc: ScratchAlloc, splitK: boolean): Promise<Dispatch[]> {
   const sh = shapes(s);
   const taps = s.kH * s.kW;
@@ -47,6 +49,7 @@ function igemm(rt: Runtime, product: 0 | 1 | 2, s: Conv2dShape, r: { a: Resource
     a: shaped(r.a, dims.a), b: shaped(r.b, dims.b), c: shaped(r.c, dims.c),
     ...(r.bias ? { bias: r.bias, activation: activation ?? { name: 'linear' } } : {}),
     ...(r.dbias ? { dbias: r.dbias } : {}),
+    ...(r.activationGrad ? { activationGrad: r.activationGrad } : {}),
     name: 'conv2d_igemm:',
   }, label, splitK ? gemmSplit(dims) : 1, alloc);
 }
@@ -65,7 +68,8 @@ function igemmSplits(product: 0 | 1 | 2, s: Conv2dShape): boolean {
 }
 
 /** The variants on gemm.wgsl's tiles for one conv product (not auto candidates on CPU emulations: see Variant.onCpu). */
-function igemmVariants<R>(product: 0 | 1 | 2, operands: (r: R) => { a: Resource; b: Resource; c: Resource; bias?: Resource; dbias?: Resource }) {
+function igemmVariants<R>(product: 0 | 1 | 2,
+  operands: (r: R) => { a: Resource; b: Resource; c: Resource; bias?: Resource; dbias?: Resource; activationGrad?: ActivationGrad }) {
   const files = ['activationFn', 'grid', 'gemm', 'convShape', 'gemmConv'];
   return [
     {
@@ -82,7 +86,7 @@ function igemmVariants<R>(product: 0 | 1 | 2, operands: (r: R) => { a: Resource;
 
 const convKey = (c: ConvCall) => {
   const s = c.shape;
-  return `${s.batch}x${s.inH}x${s.inW}x${s.inC}>${s.outC} k${s.kH}x${s.kW} s${s.strideH}x${s.strideW} ${s.padding}`;
+  return `${s.batch}x${s.inH}x${s.inW}x${s.inC}>${s.outC} k${s.kH}x${s.kW} s${s.strideH}x${s.strideW} ${s.padding}${c.activationGrad ? ' act-grad' : ''}`;
 };
 
 export const CONV2D_FORWARD = defineFamily<ConvCall, ConvForwardOperands>({
@@ -111,7 +115,7 @@ export const CONV2D_FORWARD = defineFamily<ConvCall, ConvForwardOperands>({
 
 export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
   name: 'conv2d.backward_input',
-  summary: 'dinp = conv2d’s input gradient (a transposed conv of dout with weight)',
+  summary: 'dinp = conv2d’s input gradient (a transposed conv of dout with weight), ⊙ act′(y) of the layer before where folded',
   shapeKey: convKey,
   variants: [
     {
@@ -135,7 +139,7 @@ export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
       name: 'direct', files: ['convShape', 'conv2d'], applies: () => true,
       record: async (rt, c, r, label) => [await conv2dBackwardInput(rt, c.shape, r, label)],
     },
-    ...igemmVariants<ConvInputOperands>(1, (r) => ({ a: r.dout, b: r.weight, c: r.dinp })),
+    ...igemmVariants<ConvInputOperands>(1, (r) => ({ a: r.dout, b: r.weight, c: r.dinp, ...(r.activationGrad ? { activationGrad: r.activationGrad } : {}) })),
   ],
   order: { cpu: ['flipped', 'gemm', 'direct'], gpu: ['igemm', 'igemm-splitk', 'gemm', 'flipped', 'direct'] },
 });
@@ -183,8 +187,15 @@ export function conv2dForwardList(rt: Runtime, s: Conv2dShape, activation: Activ
   return runFamily(rt, CONV2D_FORWARD, { shape: s, activation }, r, label, options);
 }
 
-export function conv2dBackwardInputList(rt: Runtime, s: Conv2dShape, r: ConvInputOperands, label = 'conv2d backward input', options: RunOptions = {}): Promise<Dispatch[]> {
-  return runFamily(rt, CONV2D_BACKWARD_INPUT, { shape: s }, r, label, options);
+/**
+ * dinp = conv2d's input gradient; with `activationGrad`, dinp = (that) ⊙
+ * act'(y), y (B, H, W, CIN) the previous layer's output (its activation's
+ * backward pass folded in: an epilogue in the igemm, gemm and direct
+ * kernels, a pass after the flipped route's forward conv).
+ */
+export async function conv2dBackwardInputList(rt: Runtime, s: Conv2dShape, r: ConvInputOperands, label = 'conv2d backward input', options: RunOptions = {}): Promise<Dispatch[]> {
+  if (r.activationGrad?.activation.name === 'softmax') throw new Error(`${label}: softmax's derivative is not elementwise; it cannot ride on the product.`);
+  return runFamily(rt, CONV2D_BACKWARD_INPUT, { shape: s, ...(r.activationGrad ? { activationGrad: r.activationGrad.activation } : {}) }, r, label, options);
 }
 
 export function conv2dBackwardWeightList(rt: Runtime, s: Conv2dShape, r: ConvWeightOperands, label = 'conv2d backward weight', options: RunOptions = {}): Promise<Dispatch[]> {

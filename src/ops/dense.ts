@@ -24,7 +24,9 @@
 import type { Dispatch, Runtime } from '../gpu/runtime.js';
 import type { ScratchAlloc } from '../gpu/tuner.js';
 import { biasBackward } from './bias.js';
-import { activationOverrides, shaped, type ActivationSpec, type Resource } from './common.js';
+import { activationOverrides, shaped, type ActivationGrad, type ActivationSpec, type Resource } from './common.js';
+
+export type { ActivationGrad } from './common.js';
 import { defineFamily, runFamily, type KernelFamily, type Variant } from './family.js';
 import { gemmDispatches, gemmSplit } from './gemm.js';
 import { WGSL } from './sources.js';
@@ -102,11 +104,6 @@ function groups(cols: number, rows: number, tiled: boolean): [number, number, nu
   return [Math.ceil(cols / TILE / wg[0]), Math.ceil(rows / TILE / wg[1]), 1];
 }
 
-/** The previous layer's activation and output, whose derivative act'(y) the input gradient's epilogue applies. */
-export interface ActivationGrad {
-  activation: ActivationSpec;
-  y: Resource;
-}
 
 function program(tiled: boolean, entry: string) {
   return tiled

@@ -278,7 +278,7 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
     const backwardWeight = entries.find((e) => /^dense(_quad|_tiled)?_backward_weight$/.test(e ?? ''));
     expect(forward).toBeDefined();
     expect(backwardWeight).toBeDefined();
-    expect(entries).toEqual(expect.arrayContaining(['gather_inputs', 'softmax_cross_entropy', 'bias_backward', 'sgd_step']));
+    expect(entries).toEqual(expect.arrayContaining(['gather_batch', 'softmax_cross_entropy', 'bias_backward', 'sgd_step']));
     expect(entries.indexOf(forward)).toBeLessThan(entries.indexOf(backwardWeight));
 
     for (const entry of [forward!, backwardWeight!]) {
@@ -299,7 +299,7 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       expect(await kernel.locator('.formula .entry').count()).toBeGreaterThan(0);
     }
     // Every kernel names what it computes: its lines of a header's formula block, or the block of its file.
-    for (const entry of ['gather_inputs', 'softmax_cross_entropy', 'bias_backward', 'sgd_step']) {
+    for (const entry of ['gather_batch', 'softmax_cross_entropy', 'bias_backward', 'sgd_step']) {
       const formula = page.locator(`details.kernel[data-entry=${entry}] .formula`);
       expect(await formula.locator('.entry').first().textContent()).toContain(entry);
     }
@@ -420,7 +420,7 @@ describe.skipIf(!hasChromium || !dataDir)('the browser demo in headless Chromium
       for (const link of f.links) expect(listed, `${f.tensor} → ${link.kernel}`).toContainEqual({ id: `kernel-${link.kernel}`, entry: link.entry });
     }
     const writer = (tensor: string) => figures.find((f) => f.tensor === tensor)!.links.map((l) => l.entry);
-    expect(writer('input')).toEqual(['gather_inputs']);
+    expect(writer('input')).toEqual(['gather_batch']);
     expect(writer('dense/delta')).toEqual(['softmax_cross_entropy']);
     expect(writer('dense/bias gradient')).toEqual(['bias_backward']);
     expect(writer('dense/kernel update')).toEqual(['sgd_step']);

@@ -76,7 +76,7 @@ describe.skipIf(!dataDir)('step view data and live curves (Dawn in Node)', () =>
       const writers = tensorWriters(step, dispatches);
       const entry = (name: string) => writers.get(name)?.map((w) => w.entryPoint);
       const label = (name: string) => writers.get(name)?.map((w) => w.label);
-      expect(entry('input')).toEqual(['gather_inputs']);
+      expect(entry('input')).toEqual(['gather_batch']);
       expect(label('conv2d/output')).toEqual([expect.stringMatching(/^conv2d forward/)]);
       // δ of the last layer: the loss's gradient; of the sigmoid conv layer: the dense layer's input gradient,
       // which applies sigmoid'(y) in its epilogue (src/model/fusion.ts), through flatten.

@@ -2,8 +2,9 @@
  * Batch assembly kernels (shaders/batch.wgsl): gather_inputs from u8 (four to a
  * u32, little-endian) and f32 sources through a shuffled index list, with the
  * affine and L2 normalisations compared to preprocessCpu (src/data/preprocess.ts),
- * gather_targets of widths 1 and 10, a short last batch whose padding rows are
- * zero, and advance_step moving state.step (not iteration) between batches.
+ * gather_targets of widths 1 and 10 (alone, and inside gather_batch, which also
+ * gathers the inputs in the same dispatch), a short last batch whose padding
+ * rows are zero, and advance_step moving state.step (not iteration) between batches.
  */
 import { describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/gpu/runtime.js';
@@ -228,7 +229,7 @@ describe('gather_inputs', () => {
   });
 });
 
-describe('gather_targets', () => {
+describe.each(['gather_targets', 'gather_batch'] as const)('%s', (kernel) => {
   async function runTargets(B: number, width: number, labels: Uint32Array, indices: Uint32Array): Promise<void> {
     const r = rt();
     const labelBuffer = r.storage(labels, 'labels');
@@ -236,11 +237,24 @@ describe('gather_targets', () => {
     const targets = r.storage(new Uint32Array(B * width).fill(0xdeadbeef), 'targets');
     const state = createStepState(r, 'state');
     resetStepState(r, state, indices.length);
-    const gather = await gatherTargets(r, { batch: B, targetWidth: width }, { labels: labelBuffer, indices: indexBuffer, state, targets });
+    // gather_batch: the inputs too, 7 f32 features a sample copied as they are (shift 0, scale 1).
+    const D = 7;
+    const samples = labels.length / width;
+    const values = Float32Array.from({ length: samples * D }, (_, i) => i * 0.5 - 3);
+    const inputs = kernel === 'gather_batch'
+      ? { images: r.storage(new Uint32Array(values.buffer), 'images'), shift: r.storage(new Float32Array(D), 'shift'),
+        scale: r.storage(new Float32Array(D).fill(1), 'scale'), x: outputF32(r, B * D, 'x') }
+      : null;
+    const gather = inputs
+      ? await gatherInputs(r, { batch: B, features: D, rows: 1, cols: D, sourceU8: false, normalize: 0 },
+        { ...inputs, indices: indexBuffer, state, targets: { labels: labelBuffer, targets, targetWidth: width } })
+      : await gatherTargets(r, { batch: B, targetWidth: width }, { labels: labelBuffer, indices: indexBuffer, state, targets });
+    expect(gather.kernel.spec.name).toBe(kernel);
     const advance = await advanceStep(r, false, state);
     const steps = Math.ceil(indices.length / B);
     for (let step = 0; step < steps; step++) {
       r.submit([gather, advance]);
+      if (inputs) expect(Array.from(await r.readF32(inputs.x, B * D)), `inputs, batch ${step}`).toEqual(Array.from(expectedBatch(values, D, indices, B, step)));
       const got = await r.readU32(targets, B * width);
       const want = new Uint32Array(B * width);
       for (let b = 0; b < B; b++) {
@@ -251,7 +265,7 @@ describe('gather_targets', () => {
       expect(Array.from(got), `width ${width}, batch ${step}`).toEqual(Array.from(want));
     }
     expectNoGpuErrors(r);
-    for (const buffer of [labelBuffer, indexBuffer, targets, state]) r.pool.release(buffer);
+    for (const buffer of [labelBuffer, indexBuffer, targets, state, ...(inputs ? Object.values(inputs) : [])]) r.pool.release(buffer);
   }
 
   it('width 1 (class indices), B 4 over 10 of 13 samples', async () => {

@@ -104,7 +104,7 @@ export function tensorWriters(step: StepInspection, dispatches: readonly Dispatc
   const optimizers = indices.filter((i) => /_step$/.test(entry(i)) && entry(i) !== 'advance_step');
   const backwardFrom = lossIndex ?? 0;
 
-  set('input', indices.filter((i) => entry(i) === 'gather_inputs').slice(0, 1));
+  set('input', indices.filter((i) => entry(i) === 'gather_inputs' || entry(i) === 'gather_batch').slice(0, 1));
   const gradBuffers = optimizers.flatMap((i) => reads(dispatches[i]!));
   const paramCount = step.layers.reduce((n, l) => n + l.grads.length, 0);
   let param = 0;
