@@ -119,7 +119,7 @@ export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
   shapeKey: convKey,
   variants: [
     {
-      name: 'flipped', files: ['convShape', 'conv2dGemm'], scratch: true,
+      name: 'flipped', files: ['convShape', 'conv2dGemm', 'activationFn', 'activation'], scratch: true,
       applies: (_rt, c) => (conv2dInputGradPlan(c.shape).route === 'flipped') || 'it needs stride 1 and input and output channels divisible by 4',
       record: async (rt, c, r, label, alloc) => {
         const plan = conv2dInputGradPlan(c.shape, 'flipped');
@@ -131,12 +131,12 @@ export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
       },
     },
     {
-      name: 'gemm', files: ['convShape', 'conv2dGemm'],
+      name: 'gemm', files: ['activationFn', 'convShape', 'conv2dGemm'],
       applies: (_rt, c) => conv2dGemmApplies(c.shape).backwardInput || 'it needs input and output channels divisible by 4',
       record: async (rt, c, r, label) => [await conv2dBackwardInputGemm(rt, c.shape, r, label)],
     },
     {
-      name: 'direct', files: ['convShape', 'conv2d'], applies: () => true,
+      name: 'direct', files: ['activationFn', 'convShape', 'conv2d'], applies: () => true,
       record: async (rt, c, r, label) => [await conv2dBackwardInput(rt, c.shape, r, label)],
     },
     ...igemmVariants<ConvInputOperands>(1, (r) => ({ a: r.dout, b: r.weight, c: r.dinp, ...(r.activationGrad ? { activationGrad: r.activationGrad } : {}) })),
