@@ -14,7 +14,7 @@ import type { ScratchAlloc } from '../gpu/tuner.js';
 import { WGSL } from './sources.js';
 import { conv2dGeometry, convOverrides as overrides, convShapes as shapes, type Conv2dShape } from './conv2d-shape.js';
 import {
-  conv2dBackwardInput, conv2dBackwardInputFlipped, conv2dBackwardInputGemm, conv2dBackwardWeightAuto, conv2dForward,
+  conv2dBackwardInput, conv2dBackwardInputFlipped, type ConvInputGradOperands, conv2dBackwardInputGemm, conv2dBackwardWeightAuto, conv2dForward,
   conv2dForwardAuto, conv2dGemmApplies, conv2dInputGradPlan, conv2dQuadApplies, conv2dQuadForward, conv2dWeightGradPlan,
 } from './conv2d-kernels.js';
 
@@ -22,7 +22,6 @@ export * from './conv2d-shape.js';
 export * from './conv2d-kernels.js';
 
 type ConvForwardOperands = { inp: Resource; weight: Resource; bias: Resource; out: Resource };
-type ConvInputOperands = { dout: Resource; weight: Resource; dinp: Resource; activationGrad?: ActivationGrad };
 type ConvWeightOperands = { inp: Resource; dout: Resource; dweight: Resource; dbias?: Resource };
 /** A conv product's call: the shape, the forward's activation, and the activation whose derivative the input gradient applies. */
 interface ConvCall { shape: Conv2dShape; activation?: ActivationSpec; activationGrad?: ActivationSpec }
@@ -113,7 +112,7 @@ export const CONV2D_FORWARD = defineFamily<ConvCall, ConvForwardOperands>({
   order: { cpu: ['quad', 'gemm', 'direct'], gpu: ['igemm', 'igemm-splitk', 'gemm', 'direct', 'quad'] },
 });
 
-export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
+export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputGradOperands>({
   name: 'conv2d.backward_input',
   summary: 'dinp = conv2d’s input gradient (a transposed conv of dout with weight), ⊙ act′(y) of the layer before where folded',
   shapeKey: convKey,
@@ -139,7 +138,7 @@ export const CONV2D_BACKWARD_INPUT = defineFamily<ConvCall, ConvInputOperands>({
       name: 'direct', files: ['activationFn', 'convShape', 'conv2d'], applies: () => true,
       record: async (rt, c, r, label) => [await conv2dBackwardInput(rt, c.shape, r, label)],
     },
-    ...igemmVariants<ConvInputOperands>(1, (r) => ({ a: r.dout, b: r.weight, c: r.dinp, ...(r.activationGrad ? { activationGrad: r.activationGrad } : {}) })),
+    ...igemmVariants<ConvInputGradOperands>(1, (r) => ({ a: r.dout, b: r.weight, c: r.dinp, ...(r.activationGrad ? { activationGrad: r.activationGrad } : {}) })),
   ],
   order: { cpu: ['flipped', 'gemm', 'direct'], gpu: ['igemm', 'igemm-splitk', 'gemm', 'flipped', 'direct'] },
 });
@@ -193,7 +192,7 @@ export function conv2dForwardList(rt: Runtime, s: Conv2dShape, activation: Activ
  * backward pass folded in: an epilogue in the igemm, gemm and direct
  * kernels, a pass after the flipped route's forward conv).
  */
-export async function conv2dBackwardInputList(rt: Runtime, s: Conv2dShape, r: ConvInputOperands, label = 'conv2d backward input', options: RunOptions = {}): Promise<Dispatch[]> {
+export async function conv2dBackwardInputList(rt: Runtime, s: Conv2dShape, r: ConvInputGradOperands, label = 'conv2d backward input', options: RunOptions = {}): Promise<Dispatch[]> {
   if (r.activationGrad?.activation.name === 'softmax') throw new Error(`${label}: softmax's derivative is not elementwise; it cannot ride on the product.`);
   return runFamily(rt, CONV2D_BACKWARD_INPUT, { shape: s, ...(r.activationGrad ? { activationGrad: r.activationGrad.activation } : {}) }, r, label, options);
 }
