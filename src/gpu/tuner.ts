@@ -15,9 +15,11 @@
  * has 'timestamp-query' (Dawn's rounding of them is turned off in Node);
  * otherwise, or where the stamps are not usable, the wall clock over the
  * submit, which every adapter has. Three rounds, the candidates interleaved,
- * the median of each. On a GPU the first measurement of a runtime is preceded
- * by about 0.1 s of work, so that clocks ramping up from idle do not favour
- * whichever variant runs last.
+ * the median of each; a candidate more than three times slower than the
+ * fastest in the first round sits out the other two (its one time stands).
+ * On a GPU the first measurement of a runtime is preceded by about 0.1 s of
+ * work, so that clocks ramping up from idle do not favour whichever variant
+ * runs last.
  *
  * With autotuning off (`autotune: false`, `SHADERPROP_AUTOTUNE=0`) the first
  * candidate wins: families list their variants in the order that suits the
@@ -84,6 +86,12 @@ export interface TunerOptions {
   rounds?: number;
   /** Seconds of work before a runtime's first measurement (default 0.1 on GPUs, 0 on CPU emulations). */
   warmup?: number;
+  /**
+   * A candidate that takes more than this many times the fastest in the
+   * first round sits out the other rounds (default 3; Infinity times every
+   * candidate in every round).
+   */
+  prune?: number;
 }
 
 /** Wall clock over `reps` repeats in one submit, waiting for the queue. */
@@ -273,7 +281,12 @@ export class KernelTuner {
   /**
    * Times the candidates that built: one run each (the warm-up, which also
    * sizes the repeats), then `rounds` rounds with the candidates interleaved.
-   * A candidate whose run fails is left out.
+   * A candidate whose run fails is left out. One that took more than `prune`
+   * times the fastest in the first round cannot plausibly win: it skips the
+   * other rounds and keeps that time. (The sizing run does not decide: a
+   * pipeline's first run can be many times slower than its next.) On a CPU
+   * emulation, where one run of a slow conv variant takes seconds, this saves
+   * a good part of the tuning time.
    */
   private async timeAll(built: ({ variant: string; dispatches: Dispatch[] } | undefined)[],
     live: Timed[], target: number, rounds: number, clocks: Set<Clock>): Promise<void> {
@@ -289,8 +302,14 @@ export class KernelTuner {
         // a device error while running it: not a candidate
       }
     }
+    const prune = this.options.prune ?? 3;
+    let timed = live;
     for (let r = 0; r < rounds; r++) {
-      for (const c of live) c.times.push(await this.time(c.dispatches, c.reps, clocks));
+      for (const c of timed) c.times.push(await this.time(c.dispatches, c.reps, clocks));
+      if (r === 0) {
+        const fastest = Math.min(...timed.map((c) => c.times[0]!));
+        timed = timed.filter((c) => c.times[0]! <= prune * fastest);
+      }
     }
   }
 

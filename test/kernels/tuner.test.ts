@@ -121,6 +121,43 @@ describe('kernel tuner', () => {
     }
   });
 
+  it('times a candidate more than 3x slower than the fastest in the first round no more, not judging by a cold first run', async () => {
+    const rt = await createRuntime({ autotune: false });
+    try {
+      const io = forwardBuffers(rt);
+      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+      // each candidate is one dispatch, which the fake clock knows by its object;
+      // its first run (the sizing run) takes `cold` seconds, every later one `s`
+      const clock = new Map<Dispatch, { variant: string; s: number; cold: number; runs: number }>();
+      const candidate = (variant: string, s: number, cold = s) => {
+        const d = { ...ok };
+        clock.set(d, { variant, s, cold, runs: 0 });
+        return { variant, build: async () => [d] };
+      };
+      const calls: string[] = [];
+      const timer: DispatchTimer = async (_rt, dispatches) => {
+        const c = clock.get(dispatches[0]!)!;
+        calls.push(c.variant);
+        return c.runs++ === 0 ? c.cold : c.s;
+      };
+      const count = (variant: string) => calls.filter((v) => v === variant).length;
+      const candidates = [candidate('slow', 0.0031), candidate('fast', 0.001, 0.02), candidate('close', 0.0029)];
+      const tuner = new KernelTuner(rt, { autotune: true, timer, warmup: 0 });
+      expect(await tuner.choose('test.family', 'one', candidates, 'hash')).toBe('fast');
+      // one sizing run and one round each, then 2 more rounds of the two within 3x of the fastest
+      expect([count('slow'), count('fast'), count('close')]).toEqual([2, 4, 4]);
+      expect(tuner.choices.get('test.family one')?.micros).toEqual({ slow: 3100, fast: 1000, close: 2900 });
+      calls.length = 0;
+      for (const c of clock.values()) c.runs = 0;
+      const every = new KernelTuner(rt, { autotune: true, timer, warmup: 0, prune: Infinity });
+      expect(await every.choose('test.family', 'one', candidates, 'hash')).toBe('fast');
+      expect([count('slow'), count('fast'), count('close')]).toEqual([4, 4, 4]);
+      for (const buf of Object.values(io)) rt.pool.release(buf);
+    } finally {
+      rt.destroy();
+    }
+  });
+
   it('a JSON file store keeps what other processes wrote and survives a corrupt file', async () => {
     const files = new Map<string, string>();
     const io = {
