@@ -62,4 +62,8 @@ export interface RuntimeCore {
   read(buffer: GPUBuffer, bytes?: number, offset?: number): Promise<ArrayBuffer>;
   /** Resolves when the queue's work so far is done. */
   sync(): Promise<void>;
+  /** Pipelines being built now. */
+  readonly buildsInFlight: number;
+  /** Resolves once no pipeline is being built (builds started meanwhile included). */
+  settleBuilds(): Promise<void>;
 }

@@ -133,6 +133,16 @@ export class Runtime implements RuntimeCore {
     }
   }
 
+  /** Pipelines being built now. */
+  get buildsInFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves once no pipeline is being built (builds started meanwhile included); a failed build counts as done. */
+  async settleBuilds(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
+  }
+
   /** Every pipeline built so far, in the order they were first requested. */
   get builtKernels(): readonly Kernel[] {
     return [...this.kernels.values()];

@@ -9,17 +9,23 @@
  * hash of the shader sources: a changed shader is tuned again.
  *
  * Timing: every candidate's dispatches are submitted `reps` times in one
- * compute pass; `reps` grows until one measurement lasts about 2 ms, so
- * launch overhead and the clock's grain do not decide. The time is the GPU's
- * own, from timestamps at the start and end of the pass, where the adapter
- * has 'timestamp-query' (Dawn's rounding of them is turned off in Node);
- * otherwise, or where the stamps are not usable, the wall clock over the
- * submit, which every adapter has. Three rounds, the candidates interleaved,
- * the median of each; a candidate more than three times slower than the
- * fastest in the first round sits out the other two (its one time stands).
- * On a GPU the first measurement of a runtime is preceded by about 0.1 s of
- * work, so that clocks ramping up from idle do not favour whichever variant
- * runs last.
+ * compute pass; `reps` grows until one measurement lasts about 2 ms (10 ms on
+ * a CPU emulation, where the operating system's scheduling jitter is of the
+ * order of a millisecond), so launch overhead and the clock's grain do not
+ * decide. The time is the GPU's own, from timestamps at the start and end of
+ * the pass, where the adapter has 'timestamp-query' (Dawn's rounding of them
+ * is turned off in Node); otherwise, or where the stamps are not usable, the
+ * wall clock over the submit, which every adapter has. Three rounds, the
+ * candidates interleaved, the median of each; a candidate more than three
+ * times slower than the fastest in the first round sits out the other two
+ * (its one time stands). On a GPU the first measurement of a runtime is
+ * preceded by about 0.1 s of work, so that clocks ramping up from idle do not
+ * favour whichever variant runs last. On a CPU emulation the measurements
+ * wait until no pipeline is being built: the compiler runs on the cores the
+ * kernels run on. (Measured on SwiftShader, 2 cores: with 2 ms and builds
+ * beside it, the same 32×784×10 product timed 290–3,900 µs from one tuning
+ * to the next, and some tunings kept the slower variant; with both changes,
+ * 298–326 µs in 6 tunings, the faster variant every time.)
  *
  * With autotuning off (`autotune: false`, `SHADERPROP_AUTOTUNE=0`) the first
  * candidate wins: families list their variants in the order that suits the
@@ -80,7 +86,7 @@ export interface TunerOptions {
   autotune: boolean;
   store?: TuneStore | undefined;
   timer?: DispatchTimer;
-  /** Target length of one measurement, seconds (default 0.002). */
+  /** Target length of one measurement, seconds (default 0.002 on GPUs, 0.01 on CPU emulations). */
   target?: number;
   /** Rounds per candidate (default 3). */
   rounds?: number;
@@ -92,6 +98,12 @@ export interface TunerOptions {
    * candidate in every round).
    */
   prune?: number;
+  /**
+   * Wait until no pipeline is being built before timing (default: on CPU
+   * emulations, where shaders compile on the cores that run the kernels, so a
+   * build beside a measurement slows the variant being timed).
+   */
+  quietBuilds?: boolean;
 }
 
 /** Wall clock over `reps` repeats in one submit, waiting for the queue. */
@@ -212,7 +224,7 @@ export class KernelTuner {
 
   /** Median microseconds per run of each candidate that builds and runs, and the clock that timed them. */
   private async measure(candidates: readonly TuneCandidate[]): Promise<{ micros: Record<string, number>; clock: Clock | undefined }> {
-    const target = this.options.target ?? 0.002;
+    const target = this.options.target ?? (isCpuAdapter(this.rt) ? 0.01 : 0.002);
     const rounds = this.options.rounds ?? 3;
     const temporary: GPUBuffer[] = [];
     const alloc: ScratchAlloc = (elements, name) => {
@@ -235,6 +247,7 @@ export class KernelTuner {
       let done!: () => void;
       this.timing = new Promise<void>((resolve) => (done = resolve));
       await previous;
+      if (this.options.quietBuilds ?? isCpuAdapter(this.rt)) await this.rt.settleBuilds();
       const started = performance.now();
       try {
         await this.timeAll(built, live, target, rounds, clocks);
@@ -279,11 +292,27 @@ export class KernelTuner {
   }
 
   /**
-   * Times the candidates that built: one run each (the warm-up, which also
-   * sizes the repeats), then `rounds` rounds with the candidates interleaved.
+   * How many repeats make one measurement last about `target` seconds: one
+   * run, then more until a measurement lasts half the target or longer (at
+   * most 1,000). A pipeline's first run can be many times slower than its
+   * next, so a short kernel is sized from a later, warm measurement.
+   */
+  private async sizeRepeats(dispatches: readonly Dispatch[], target: number): Promise<number> {
+    let reps = 1;
+    let seconds = await this.time(dispatches, reps, new Set());
+    while (seconds * reps < target / 2 && reps < 1000) {
+      reps = Math.min(1000, Math.max(reps * 2, Math.ceil(target / Math.max(seconds, 1e-7))));
+      seconds = await this.time(dispatches, reps, new Set());
+    }
+    return reps;
+  }
+
+  /**
+   * Times the candidates that built: each one's repeats sized (which also
+   * warms it up), then `rounds` rounds with the candidates interleaved.
    * A candidate whose run fails is left out. One that took more than `prune`
    * times the fastest in the first round cannot plausibly win: it skips the
-   * other rounds and keeps that time. (The sizing run does not decide: a
+   * other rounds and keeps that time. (The sizing runs do not decide: a
    * pipeline's first run can be many times slower than its next.) On a CPU
    * emulation, where one run of a slow conv variant takes seconds, this saves
    * a good part of the tuning time.
@@ -295,9 +324,7 @@ export class KernelTuner {
     for (const b of built) {
       if (!b) continue;
       try {
-        const once = await this.time(b.dispatches, 1, new Set());
-        const reps = Math.max(1, Math.min(1000, Math.ceil(target / Math.max(once, 1e-7))));
-        live.push({ ...b, reps, times: [] });
+        live.push({ ...b, reps: await this.sizeRepeats(b.dispatches, target), times: [] });
       } catch {
         // a device error while running it: not a candidate
       }

@@ -142,17 +142,69 @@ describe('kernel tuner', () => {
       };
       const count = (variant: string) => calls.filter((v) => v === variant).length;
       const candidates = [candidate('slow', 0.0031), candidate('fast', 0.001, 0.02), candidate('close', 0.0029)];
-      const tuner = new KernelTuner(rt, { autotune: true, timer, warmup: 0 });
+      // a target every candidate's one run passes: one sizing run each, on any adapter
+      const tuner = new KernelTuner(rt, { autotune: true, timer, warmup: 0, target: 0.001 });
       expect(await tuner.choose('test.family', 'one', candidates, 'hash')).toBe('fast');
       // one sizing run and one round each, then 2 more rounds of the two within 3x of the fastest
       expect([count('slow'), count('fast'), count('close')]).toEqual([2, 4, 4]);
       expect(tuner.choices.get('test.family one')?.micros).toEqual({ slow: 3100, fast: 1000, close: 2900 });
       calls.length = 0;
       for (const c of clock.values()) c.runs = 0;
-      const every = new KernelTuner(rt, { autotune: true, timer, warmup: 0, prune: Infinity });
+      const every = new KernelTuner(rt, { autotune: true, timer, warmup: 0, target: 0.001, prune: Infinity });
       expect(await every.choose('test.family', 'one', candidates, 'hash')).toBe('fast');
       expect([count('slow'), count('fast'), count('close')]).toEqual([4, 4, 4]);
       for (const buf of Object.values(io)) rt.pool.release(buf);
+    } finally {
+      rt.destroy();
+    }
+  });
+
+  it('sizes the repeats from a warm run: a cold first run does not leave a short kernel timed in a few repeats', async () => {
+    const rt = await createRuntime({ autotune: false });
+    try {
+      const io = forwardBuffers(rt);
+      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+      const reps: number[] = [];
+      let runs = 0;
+      // 4 ms the first time (cold), then 0.1 ms a run
+      const timer: DispatchTimer = async (_core, _d, n) => {
+        reps.push(n);
+        return runs++ === 0 ? 0.004 : 0.0001;
+      };
+      const tuner = new KernelTuner(rt, { autotune: true, timer, warmup: 0, target: 0.01 });
+      await tuner.choose('test.family', 'sized', [{ variant: 'a', build: async () => [ok] }, { variant: 'b', build: async () => [ok] }], 'hash');
+      // a: 1 (cold, 4 ms), 3 (0.3 ms), then 100 (10 ms); b: 1, then 100; then the rounds at 100
+      expect(reps.slice(0, 5)).toEqual([1, 3, 100, 1, 100]);
+      expect(reps.slice(5)).toEqual([100, 100, 100, 100, 100, 100]);
+      for (const buf of Object.values(io)) rt.pool.release(buf);
+    } finally {
+      rt.destroy();
+    }
+  });
+
+  it('with quiet builds, times no variant while a pipeline is being built', async () => {
+    const rt = await createRuntime({ autotune: false });
+    try {
+      const io = forwardBuffers(rt);
+      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+      const seen: number[] = [];
+      const timer: DispatchTimer = async (core) => {
+        seen.push(core.buildsInFlight);
+        return 0.001;
+      };
+      const candidates = [{ variant: 'a', build: async () => [ok] }, { variant: 'b', build: async () => [ok] }];
+      // a pipeline nothing else has asked for (its own shape), built beside the tuning
+      const other = forwardBuffers(rt);
+      const building = denseForward(rt, { batch: 3, inputs: 5, units: 7 }, { name: 'tanh' }, other, 'x', 'general');
+      expect(rt.buildsInFlight).toBeGreaterThan(0);
+      const tuner = new KernelTuner(rt, { autotune: true, timer, warmup: 0, quietBuilds: true });
+      await tuner.choose('test.family', 'quiet', candidates, 'hash');
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.every((n) => n === 0)).toBe(true);
+      await building;
+      await rt.settleBuilds();
+      expect(rt.buildsInFlight).toBe(0);
+      for (const buf of [...Object.values(io), ...Object.values(other)]) rt.pool.release(buf);
     } finally {
       rt.destroy();
     }
