@@ -17,12 +17,12 @@
  * is turned off in Node); otherwise, or where the stamps are not usable, the
  * wall clock over the submit, which every adapter has. Three rounds, the
  * candidates interleaved, the median of each; a candidate more than three
- * times slower than the fastest in the first round sits out the other two
- * (its one time stands). On a GPU the first measurement of a runtime is
- * preceded by about 0.1 s of work, so that clocks ramping up from idle do not
- * favour whichever variant runs last. On a CPU emulation the measurements
- * wait until no pipeline is being built: the compiler runs on the cores the
- * kernels run on. (Measured on SwiftShader, 2 cores: with 2 ms and builds
+ * times slower than the fastest in the first round, whose one run outlasts
+ * the target, sits out the other two (its one time stands). On a GPU the
+ * first measurement of a runtime is preceded by about 0.1 s of work, so that
+ * clocks ramping up from idle do not favour whichever variant runs last. On
+ * a CPU emulation the measurements wait until no pipeline is being built:
+ * the compiler runs on the cores the kernels run on. (Measured on SwiftShader, 2 cores: with 2 ms and builds
  * beside it, the same 32×784×10 product timed 290–3,900 µs from one tuning
  * to the next, and some tunings kept the slower variant; with both changes,
  * 298–326 µs in 6 tunings, the faster variant every time.)
@@ -94,7 +94,8 @@ export interface TunerOptions {
   warmup?: number;
   /**
    * A candidate that takes more than this many times the fastest in the
-   * first round sits out the other rounds (default 3; Infinity times every
+   * first round, in a measurement longer than twice the target (one long
+   * run), sits out the other rounds (default 3; Infinity times every
    * candidate in every round).
    */
   prune?: number;
@@ -311,11 +312,13 @@ export class KernelTuner {
    * Times the candidates that built: each one's repeats sized (which also
    * warms it up), then `rounds` rounds with the candidates interleaved.
    * A candidate whose run fails is left out. One that took more than `prune`
-   * times the fastest in the first round cannot plausibly win: it skips the
-   * other rounds and keeps that time. (The sizing runs do not decide: a
-   * pipeline's first run can be many times slower than its next.) On a CPU
-   * emulation, where one run of a slow conv variant takes seconds, this saves
-   * a good part of the tuning time.
+   * times the fastest in the first round cannot plausibly win, and where its
+   * one run outlasts the target (a measurement over twice the target) more
+   * rounds cost real time: it skips them and keeps that time. Short ones keep
+   * all their rounds, so a measurement disturbed once does not decide. (The
+   * sizing runs do not decide either: a pipeline's first run can be many
+   * times slower than its next.) On a CPU emulation, where one run of a slow
+   * conv variant takes seconds, this saves a good part of the tuning time.
    */
   private async timeAll(built: ({ variant: string; dispatches: Dispatch[] } | undefined)[],
     live: Timed[], target: number, rounds: number, clocks: Set<Clock>): Promise<void> {
@@ -335,7 +338,7 @@ export class KernelTuner {
       for (const c of timed) c.times.push(await this.time(c.dispatches, c.reps, clocks));
       if (r === 0) {
         const fastest = Math.min(...timed.map((c) => c.times[0]!));
-        timed = timed.filter((c) => c.times[0]! <= prune * fastest);
+        timed = timed.filter((c) => c.times[0]! <= prune * fastest || c.times[0]! * c.reps <= 2 * target);
       }
     }
   }
