@@ -22,10 +22,11 @@
  * first measurement of a runtime is preceded by about 0.1 s of work, so that
  * clocks ramping up from idle do not favour whichever variant runs last. On
  * a CPU emulation the measurements wait until no pipeline is being built:
- * the compiler runs on the cores the kernels run on. (Measured on SwiftShader, 2 cores: with 2 ms and builds
- * beside it, the same 32×784×10 product timed 290–3,900 µs from one tuning
- * to the next, and some tunings kept the slower variant; with both changes,
- * 298–326 µs in 6 tunings, the faster variant every time.)
+ * the compiler runs on the cores the kernels run on. (Measured on
+ * SwiftShader, 2 cores: with 2 ms and builds beside it, the same 32×784×10
+ * product timed 290–3,900 µs from one tuning to the next, and some tunings
+ * kept the slower variant; with both changes, 298–326 µs in 6 tunings, the
+ * faster variant every time.)
  *
  * With autotuning off (`autotune: false`, `SHADERPROP_AUTOTUNE=0`) the first
  * candidate wins: families list their variants in the order that suits the

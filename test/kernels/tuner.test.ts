@@ -55,6 +55,21 @@ function forwardBuffers(rt: Runtime): { inp: GPUBuffer; weight: GPUBuffer; bias:
   };
 }
 
+/**
+ * A runtime with autotuning off and one recorded dispatch (a small dense
+ * forward), for candidates timed by a fake clock; releases both after `body`.
+ */
+async function withDispatch(body: (rt: Runtime, ok: Dispatch) => Promise<void>): Promise<void> {
+  const rt = await createRuntime({ autotune: false });
+  const io = forwardBuffers(rt);
+  try {
+    await body(rt, await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general'));
+  } finally {
+    for (const buf of Object.values(io)) rt.pool.release(buf);
+    rt.destroy();
+  }
+}
+
 describe('kernel tuner', () => {
   it('keeps the fastest variant, stores it, and reuses it without measuring', async () => {
     const store = memoryStore();
@@ -122,10 +137,7 @@ describe('kernel tuner', () => {
   });
 
   it('times a long candidate more than 3x slower than the fastest in the first round no more, not judging by a cold first run', async () => {
-    const rt = await createRuntime({ autotune: false });
-    try {
-      const io = forwardBuffers(rt);
-      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+    await withDispatch(async (rt, ok) => {
       // each candidate is one dispatch, which the fake clock knows by its object;
       // its first run (the sizing run) takes `cold` seconds, every later one `s`
       const clock = new Map<Dispatch, { variant: string; s: number; cold: number; runs: number }>();
@@ -159,17 +171,11 @@ describe('kernel tuner', () => {
       const short = new KernelTuner(rt, { autotune: true, timer, warmup: 0, target: 0.01 });
       expect(await short.choose('test.family', 'one', candidates, 'hash')).toBe('fast');
       expect(count('slow')).toBeGreaterThanOrEqual(4); // sizing, then 3 rounds
-      for (const buf of Object.values(io)) rt.pool.release(buf);
-    } finally {
-      rt.destroy();
-    }
+    });
   });
 
   it('sizes the repeats from a warm run: a cold first run does not leave a short kernel timed in a few repeats', async () => {
-    const rt = await createRuntime({ autotune: false });
-    try {
-      const io = forwardBuffers(rt);
-      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+    await withDispatch(async (rt, ok) => {
       const reps: number[] = [];
       let runs = 0;
       // 4 ms the first time (cold), then 0.1 ms a run
@@ -182,17 +188,11 @@ describe('kernel tuner', () => {
       // a: 1 (cold, 4 ms), 3 (0.3 ms), then 100 (10 ms); b: 1, then 100; then the rounds at 100
       expect(reps.slice(0, 5)).toEqual([1, 3, 100, 1, 100]);
       expect(reps.slice(5)).toEqual([100, 100, 100, 100, 100, 100]);
-      for (const buf of Object.values(io)) rt.pool.release(buf);
-    } finally {
-      rt.destroy();
-    }
+    });
   });
 
   it('with quiet builds, times no variant while a pipeline is being built', async () => {
-    const rt = await createRuntime({ autotune: false });
-    try {
-      const io = forwardBuffers(rt);
-      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+    await withDispatch(async (rt, ok) => {
       const seen: number[] = [];
       const timer: DispatchTimer = async (core) => {
         seen.push(core.buildsInFlight);
@@ -210,10 +210,8 @@ describe('kernel tuner', () => {
       await building;
       await rt.settleBuilds();
       expect(rt.buildsInFlight).toBe(0);
-      for (const buf of [...Object.values(io), ...Object.values(other)]) rt.pool.release(buf);
-    } finally {
-      rt.destroy();
-    }
+      for (const buf of Object.values(other)) rt.pool.release(buf);
+    });
   });
 
   it('a JSON file store keeps what other processes wrote and survives a corrupt file', async () => {
@@ -287,10 +285,7 @@ describe('kernel tuner', () => {
   });
 
   it('keeps the adapter busy before its first measurement only (the warm-up), and not at all when told 0', async () => {
-    const rt = await createRuntime({ autotune: false });
-    try {
-      const io = forwardBuffers(rt);
-      const ok = await denseForward(rt, shape, { name: 'linear' }, io, 'x', 'general');
+    await withDispatch(async (rt, ok) => {
       const submit = vi.spyOn(rt, 'submit');
       const submitsAtTiming: number[] = [];
       const timer: DispatchTimer = async () => {
@@ -310,9 +305,6 @@ describe('kernel tuner', () => {
       await cold.choose('test.family', 'one', candidates, 'hash');
       expect(submitsAtTiming.every((n) => n === 0)).toBe(true);
       submit.mockRestore();
-      for (const buf of Object.values(io)) rt.pool.release(buf);
-    } finally {
-      rt.destroy();
-    }
+    });
   });
 });
