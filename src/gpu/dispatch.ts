@@ -66,4 +66,6 @@ export interface RuntimeCore {
   readonly buildsInFlight: number;
   /** Resolves once no pipeline is being built (builds started meanwhile included). */
   settleBuilds(): Promise<void>;
+  /** Runs `work` with no pipeline build starting meanwhile (builds asked for wait until it ends). */
+  withoutBuilds<T>(work: () => Promise<T>): Promise<T>;
 }

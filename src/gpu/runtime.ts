@@ -70,6 +70,10 @@ export class Runtime implements RuntimeCore {
   private readonly kernels = new Map<string, Kernel>();
   private readonly submitWatchers = new Set<(dispatches: readonly Dispatch[]) => void>();
   private readonly pending = new Map<string, Promise<Kernel>>();
+  /** Set while `withoutBuilds` runs: builds asked for wait for it. */
+  private hold: Promise<void> | undefined;
+  /** Builds compiling now (not those waiting for a hold to end). */
+  private readonly running = new Set<Promise<Kernel>>();
   private lostError: DeviceLostError | undefined;
   private destroyed = false;
   /** Callback for uncaptured validation errors; by default they are collected in `errors`. */
@@ -121,7 +125,7 @@ export class Runtime implements RuntimeCore {
     if (cached) return cached;
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.buildKernel(spec, key);
+      pending = this.hold ? this.afterHold().then(() => this.startBuild(spec, key)) : this.startBuild(spec, key);
       this.pending.set(key, pending);
     }
     try {
@@ -138,9 +142,43 @@ export class Runtime implements RuntimeCore {
     return this.pending.size;
   }
 
-  /** Resolves once no pipeline is being built (builds started meanwhile included); a failed build counts as done. */
+  /**
+   * Resolves once no pipeline is being built (builds started meanwhile
+   * included); a failed build counts as done. Not from inside `withoutBuilds`,
+   * whose held builds would never settle.
+   */
   async settleBuilds(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending.values()]);
+  }
+
+  /**
+   * Runs `work` once the builds running now are done, with no pipeline build
+   * starting meanwhile: a build asked for waits until `work` ends. On a CPU
+   * emulation the shader compiler runs on the cores the kernels run on; the
+   * kernel tuner times its candidates this way there.
+   */
+  async withoutBuilds<T>(work: () => Promise<T>): Promise<T> {
+    await this.afterHold();
+    let release!: () => void;
+    this.hold = new Promise<void>((resolve) => (release = resolve));
+    try {
+      while (this.running.size > 0) await Promise.allSettled([...this.running]);
+      return await work();
+    } finally {
+      this.hold = undefined;
+      release();
+    }
+  }
+
+  private async afterHold(): Promise<void> {
+    while (this.hold) await this.hold;
+  }
+
+  private startBuild(spec: ProgramSpec, key: string): Promise<Kernel> {
+    const build = this.buildKernel(spec, key);
+    this.running.add(build);
+    build.finally(() => this.running.delete(build)).catch(() => {});
+    return build;
   }
 
   /** Every pipeline built so far, in the order they were first requested. */

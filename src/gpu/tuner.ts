@@ -16,17 +16,28 @@
  * the pass, where the adapter has 'timestamp-query' (Dawn's rounding of them
  * is turned off in Node); otherwise, or where the stamps are not usable, the
  * wall clock over the submit, which every adapter has. Three rounds, the
- * candidates interleaved, the median of each; a candidate more than three
- * times slower than the fastest in the first round, whose one run outlasts
- * the target, sits out the other two (its one time stands). On a GPU the
- * first measurement of a runtime is preceded by about 0.1 s of work, so that
- * clocks ramping up from idle do not favour whichever variant runs last. On
- * a CPU emulation the measurements wait until no pipeline is being built:
- * the compiler runs on the cores the kernels run on. (Measured on
- * SwiftShader, 2 cores: with 2 ms and builds beside it, the same 32×784×10
- * product timed 290–3,900 µs from one tuning to the next, and some tunings
- * kept the slower variant; with both changes, 298–326 µs in 6 tunings, the
- * faster variant every time.)
+ * candidates interleaved, the median of each; up to five while the leader is
+ * in doubt (another candidate's fastest round beat its slowest), so that two
+ * disturbed rounds do not decide. A candidate more than three times slower
+ * than the fastest in the first round, whose one run outlasts the target,
+ * sits out the other rounds (its one time stands). On a GPU the first
+ * measurement of a runtime is preceded by about 0.1 s of work, so that
+ * clocks ramping up from idle do not favour whichever variant runs last.
+ *
+ * On a CPU emulation the kernels share the cores with everything else: the
+ * shader compiler, JavaScript and its garbage collector, other processes.
+ * There each measurement waits until no pipeline is being built, and no
+ * build starts while it runs (while one family is timed, the next families'
+ * candidates are asked for: they wait). The wait for builds is start-up, not
+ * tuning, and is not counted in `tuningSeconds`. (Measured on SwiftShader,
+ * 2 cores, empty caches: with 2 ms, three rounds and builds beside it,
+ * s001-softmax's 32×784×10 product timed 290–3,900 µs from one tuning to the
+ * next, and 4 of 13 tunings kept a slower variant of one of its products;
+ * s001-dense's 128×128×64 weight gradient, timed while other families'
+ * variants were built, took 3.4–7.4 ms with a variant that runs in 0.64 ms,
+ * and 6 of 6 tunings kept a slower one. With all of the above, 20 tunings of
+ * s001-dense and s001-softmax at batch 32 and 128 kept the fastest variant,
+ * `quad`, of every product; docs/benchmarks.md has the figures.)
  *
  * With autotuning off (`autotune: false`, `SHADERPROP_AUTOTUNE=0`) the first
  * candidate wins: families list their variants in the order that suits the
@@ -91,6 +102,12 @@ export interface TunerOptions {
   target?: number;
   /** Rounds per candidate (default 3). */
   rounds?: number;
+  /**
+   * Rounds at most, where the result is in doubt: while another candidate's
+   * fastest round is faster than the leader's slowest, the two (and any
+   * other such) run one more round (default 5; `rounds` turns it off).
+   */
+  maxRounds?: number;
   /** Seconds of work before a runtime's first measurement (default 0.1 on GPUs, 0 on CPU emulations). */
   warmup?: number;
   /**
@@ -101,9 +118,10 @@ export interface TunerOptions {
    */
   prune?: number;
   /**
-   * Wait until no pipeline is being built before timing (default: on CPU
-   * emulations, where shaders compile on the cores that run the kernels, so a
-   * build beside a measurement slows the variant being timed).
+   * Wait until no pipeline is being built before each measurement, and
+   * start none while it runs (default: on CPU emulations, where shaders
+   * compile on the cores that run the kernels, so a build beside a
+   * measurement slows the variant being timed).
    */
   quietBuilds?: boolean;
 }
@@ -138,6 +156,8 @@ export class KernelTuner {
   private records: Record<string, TuneRecord> | undefined;
   private readonly timer: DispatchTimer;
   private warmedUp = false;
+  /** Seconds measurements waited for pipeline builds (quiet builds). */
+  private buildWaitSeconds = 0;
   private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly rt: RuntimeCore, readonly options: TunerOptions) {
@@ -228,6 +248,7 @@ export class KernelTuner {
   private async measure(candidates: readonly TuneCandidate[]): Promise<{ micros: Record<string, number>; clock: Clock | undefined }> {
     const target = this.options.target ?? (isCpuAdapter(this.rt) ? 0.01 : 0.002);
     const rounds = this.options.rounds ?? 3;
+    const maxRounds = Math.max(rounds, this.options.maxRounds ?? 5);
     const temporary: GPUBuffer[] = [];
     const alloc: ScratchAlloc = (elements, name) => {
       const buffer = this.rt.storage(Math.max(4, elements * 4), `tuning scratch: ${name}`);
@@ -249,12 +270,13 @@ export class KernelTuner {
       let done!: () => void;
       this.timing = new Promise<void>((resolve) => (done = resolve));
       await previous;
-      if (this.options.quietBuilds ?? isCpuAdapter(this.rt)) await this.rt.settleBuilds();
       const started = performance.now();
+      const waited = this.buildWaitSeconds;
       try {
-        await this.timeAll(built, live, target, rounds, clocks);
+        await this.timeAll(built, live, target, rounds, maxRounds, clocks);
       } finally {
-        this.tuningSeconds += (performance.now() - started) / 1000;
+        // The wait for other pipelines' builds is start-up, not tuning.
+        this.tuningSeconds += (performance.now() - started) / 1000 - (this.buildWaitSeconds - waited);
         done();
       }
     } finally {
@@ -262,17 +284,32 @@ export class KernelTuner {
     }
     const micros: Record<string, number> = {};
     for (const c of live) {
-      const sorted = [...c.times].sort((a, b) => a - b);
-      micros[c.variant] = Math.round(sorted[Math.floor(sorted.length / 2)]! * 1e7) / 10;
+      micros[c.variant] = Math.round(median(c.times) * 1e7) / 10;
     }
     // One clock for all of them, or the wall clock where some runs had no usable stamps.
     const clock = clocks.size === 0 ? undefined : clocks.size === 1 ? [...clocks][0] : 'wall clock';
     return { micros, clock };
   }
 
-  /** Runs one measurement; a timer that gives only seconds is a wall clock. */
+  /**
+   * Runs one measurement; a timer that gives only seconds is a wall clock.
+   * With quiet builds, it starts once no pipeline is being built, and no
+   * build starts while it runs (while one family is timed, the next
+   * families' candidates are asked for: they wait).
+   */
   private async time(dispatches: readonly Dispatch[], reps: number, clocks: Set<Clock>): Promise<number> {
-    const result = await this.timer(this.rt, dispatches, reps);
+    const run = () => this.timer(this.rt, dispatches, reps);
+    let result: Awaited<ReturnType<DispatchTimer>>;
+    if (this.options.quietBuilds ?? isCpuAdapter(this.rt)) {
+      if (this.rt.buildsInFlight > 0) {
+        const waiting = performance.now();
+        await this.rt.settleBuilds();
+        this.buildWaitSeconds += (performance.now() - waiting) / 1000;
+      }
+      result = await this.rt.withoutBuilds(run);
+    } else {
+      result = await run();
+    }
     if (typeof result === 'number') return result;
     clocks.add(result.clock);
     return result.seconds;
@@ -320,9 +357,13 @@ export class KernelTuner {
    * sizing runs do not decide either: a pipeline's first run can be many
    * times slower than its next.) On a CPU emulation, where one run of a slow
    * conv variant takes seconds, this saves a good part of the tuning time.
+   * Then, up to `maxRounds`, more rounds while the leader (the lowest median)
+   * is in doubt: every candidate whose fastest round beat the leader's
+   * slowest runs again with it, so that two disturbed rounds of five do not
+   * move a median. A clear result costs no more than `rounds`.
    */
   private async timeAll(built: ({ variant: string; dispatches: Dispatch[] } | undefined)[],
-    live: Timed[], target: number, rounds: number, clocks: Set<Clock>): Promise<void> {
+    live: Timed[], target: number, rounds: number, maxRounds: number, clocks: Set<Clock>): Promise<void> {
     const first = built.find((b) => b !== undefined);
     if (first) await this.warmUp(first.dispatches).catch(() => {});
     for (const b of built) {
@@ -342,8 +383,22 @@ export class KernelTuner {
         timed = timed.filter((c) => c.times[0]! <= prune * fastest || c.times[0]! * c.reps <= 2 * target);
       }
     }
+    for (let r = rounds; r < maxRounds; r++) {
+      const leader = timed.reduce<Timed | undefined>((best, c) => (best && median(best.times) <= median(c.times) ? best : c), undefined);
+      if (!leader) return;
+      const slowest = Math.max(...leader.times);
+      const doubt = timed.filter((c) => c === leader || Math.min(...c.times) < slowest);
+      if (doubt.length < 2) return;
+      for (const c of doubt) c.times.push(await this.time(c.dispatches, c.reps, clocks));
+    }
   }
 
+}
+
+/** The median of some times (the upper one of an even count). */
+function median(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 interface Timed {

@@ -78,7 +78,7 @@ describe('kernel tuner', () => {
       expect(await forwardKernel(rt)).toBe('dense_forward'); // 'general', the fastest on this clock
       const choice = [...rt.tuner.choices.values()].find((c) => c.family === 'dense.forward')!;
       expect(choice).toMatchObject({ variant: 'general', how: 'measured', shape: '8x12x16' });
-      // every applicable variant was timed: one call to warm up, then 3 rounds
+      // every applicable variant was timed
       const applicable = applicableVariants(rt, DENSE_FORWARD, { shape }, false).map((v) => v.name);
       expect(Object.keys(choice.micros!).sort()).toEqual([...applicable].sort());
       expect(choice.micros!.general).toBe(1000);
@@ -211,6 +211,86 @@ describe('kernel tuner', () => {
       await rt.settleBuilds();
       expect(rt.buildsInFlight).toBe(0);
       for (const buf of Object.values(other)) rt.pool.release(buf);
+    });
+  });
+
+  it('with quiet builds, starts no pipeline build while it times a variant: one asked for meanwhile waits', async () => {
+    await withDispatch(async (rt, ok) => {
+      const other = forwardBuffers(rt);
+      const modules: string[] = [];
+      const create = rt.device.createShaderModule.bind(rt.device);
+      vi.spyOn(rt.device, 'createShaderModule').mockImplementation((descriptor) => {
+        modules.push(descriptor.label ?? '');
+        return create(descriptor);
+      });
+      // the first measurement asks for a pipeline nothing else has asked for, and
+      // counts the shader modules created while it runs on (50 ms)
+      const probe = (activation: 'sigmoid' | 'relu') => {
+        const seen = { building: undefined as Promise<unknown> | undefined, during: -1 };
+        const timer: DispatchTimer = async () => {
+          if (!seen.building) {
+            const before = modules.length;
+            seen.building = denseForward(rt, { batch: 5, inputs: 3, units: 2 }, { name: activation }, other, 'x', 'general');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            seen.during = modules.length - before;
+          }
+          return 0.001;
+        };
+        return { seen, timer };
+      };
+      const candidates = [{ variant: 'a', build: async () => [ok] }, { variant: 'b', build: async () => [{ ...ok }] }];
+      const quiet = probe('sigmoid');
+      const start = modules.length;
+      await new KernelTuner(rt, { autotune: true, timer: quiet.timer, warmup: 0, quietBuilds: true }).choose('test.family', 'quiet', candidates, 'hash');
+      expect(quiet.seen.during).toBe(0);
+      await quiet.seen.building;
+      expect(modules.length - start).toBe(1); // built once, after the measurement
+      // without quiet builds the same request compiles during the measurement
+      const loud = probe('relu');
+      await new KernelTuner(rt, { autotune: true, timer: loud.timer, warmup: 0, quietBuilds: false }).choose('test.family', 'loud', candidates, 'hash');
+      expect(loud.seen.during).toBe(1);
+      await loud.seen.building;
+      await rt.settleBuilds();
+      for (const buf of Object.values(other)) rt.pool.release(buf);
+    });
+  });
+
+  it('judges a candidate by the median of its rounds, with more rounds (up to five) while the leader is in doubt', async () => {
+    await withDispatch(async (rt, ok) => {
+      // 'steady' takes 2 ms in every round; 'disturbed' 1 ms, but 4 ms in its
+      // first and second rounds (something else had the cores)
+      const steady = { ...ok };
+      const disturbed = { ...ok };
+      const runs = new Map<Dispatch, number>();
+      const timer: DispatchTimer = async (_core, dispatches) => {
+        const d = dispatches[0]!;
+        const n = runs.get(d) ?? 0;
+        runs.set(d, n + 1);
+        if (d === steady) return 0.002;
+        return n === 1 || n === 2 ? 0.004 : 0.001; // sizing, then rounds of 4, 4, 1, 1, 1 ms
+      };
+      const candidates = [{ variant: 'steady', build: async () => [steady] }, { variant: 'disturbed', build: async () => [disturbed] }];
+      const options = { autotune: true, timer, warmup: 0, target: 0.001, quietBuilds: false } as const;
+      // three rounds only: the median of 4, 4, 1 ms loses
+      const three = new KernelTuner(rt, { ...options, maxRounds: 3 });
+      expect(await three.choose('test.family', 'noisy', candidates, 'hash')).toBe('steady');
+      expect(three.choices.get('test.family noisy')?.micros).toEqual({ steady: 2000, disturbed: 4000 });
+      // up to five: after three 'steady' leads, but 'disturbed' had a round (1 ms) faster than
+      // the leader's slowest (2 ms), so both run again, twice, and the median of 4, 4, 1, 1, 1 ms wins
+      runs.clear();
+      const tuner = new KernelTuner(rt, options);
+      expect(await tuner.choose('test.family', 'noisy', candidates, 'hash')).toBe('disturbed');
+      expect(tuner.choices.get('test.family noisy')?.micros).toEqual({ steady: 2000, disturbed: 1000 });
+      expect([runs.get(steady), runs.get(disturbed)]).toEqual([6, 6]);
+      // a clear result takes three rounds: 'steady' against one always 4 ms
+      runs.clear();
+      const slow = { ...ok };
+      const clear = new KernelTuner(rt, { ...options, timer: async (_core, dispatches) => {
+        runs.set(dispatches[0]!, (runs.get(dispatches[0]!) ?? 0) + 1);
+        return dispatches[0] === steady ? 0.002 : 0.004;
+      } });
+      expect(await clear.choose('test.family', 'clear', [candidates[0]!, { variant: 'slow', build: async () => [slow] }], 'hash')).toBe('steady');
+      expect([runs.get(steady), runs.get(slow)]).toEqual([4, 4]);
     });
   });
 
