@@ -105,7 +105,8 @@ export interface TunerOptions {
   /**
    * Rounds at most, where the result is in doubt: while another candidate's
    * fastest round is faster than the leader's slowest, the two (and any
-   * other such) run one more round (default 5; `rounds` turns it off).
+   * other such) run one more round (default 5; equal to `rounds`, no extra
+   * rounds).
    */
   maxRounds?: number;
   /** Seconds of work before a runtime's first measurement (default 0.1 on GPUs, 0 on CPU emulations). */
