@@ -32,7 +32,7 @@ import { loadLibrary, type Library } from './library.js';
 import { isIdxFolder, loadOwnImages, pngHint } from './own-data.js';
 import { train, type TrainOptions } from './train.js';
 import { runJobs } from './jobs.js';
-import { describeSpread, seedSpread, type SeedSpread } from '../../src/experiments/seeds.js';
+import { describeReported, describeSpread, seedSpread, type SeedSpread } from '../../src/experiments/seeds.js';
 
 // The library loads in a preAction hook, once a command runs (./library.ts).
 let {
@@ -343,7 +343,8 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   const others = earlier
     ? {
       results: earlier.results.filter((r) => !ids.includes(r.id)), skipped: earlier.skipped.filter((r) => !ids.includes(idOfLabel(r.id))),
-      spreads: (earlier.spreads ?? []).filter((s) => !ids.includes(s.id)),
+      // Recomputed, so a report written by an earlier version reads the notebook's number as this one does.
+      spreads: (earlier.spreads ?? []).filter((s) => !ids.includes(s.id)).map((s) => seedSpread(s.results)),
     }
     : { results: [], skipped: [], spreads: [] };
   const spreads: SeedSpread[] = [];
@@ -504,7 +505,7 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
       }
       const spread = spreads.find((s) => s.id === experiment.id);
       if (spread) {
-        const inside = spread.notebookInRange === null ? '' : `; the notebook's ${spread.reported} is ${spread.notebookInRange ? 'inside' : 'outside'} the seeds' range`;
+        const inside = spread.reported === null ? '' : `; the ${describeReported(spread.reported)} is ${spread.notebookInRange ? 'inside' : 'outside'} the seeds' range`;
         say(`${experiment.id}: ${describeSpread(spread)}${inside}`);
         if (opts.json) console.log(JSON.stringify(spreadLine(spread)));
       }
@@ -543,7 +544,7 @@ function idOfLabel(label: string): string {
 function spreadLine(s: SeedSpread): Record<string, unknown> {
   return {
     id: s.id, kind: 'seeds', seeds: s.seeds, test_accuracies: s.accuracies, mean: s.mean, sd: s.sd, min: s.min, max: s.max,
-    reported: s.reported, notebook_in_range: s.notebookInRange, notebook_within_two_sd: s.notebookWithinTwoSd,
+    reported: s.reported, reported_interval: s.reportedInterval, notebook_in_range: s.notebookInRange, notebook_within_two_sd: s.notebookWithinTwoSd,
   };
 }
 

@@ -182,6 +182,11 @@ export interface SeedSpread {
   id: string;
   /** The notebook's test accuracy, or null where it reported none. */
   reported: number | null;
+  /**
+   * The accuracies that print as `reported` with the decimals the notebook
+   * printed (0.92 → [0.915, 0.925]); null where it reported none.
+   */
+  reportedInterval: [number, number] | null;
   /** The seeds, in the order run (seed, seed+1, ...), of the runs that finished. */
   seeds: number[];
   /** Test accuracy of each seed's compared model, in the order of `seeds`. */
@@ -192,11 +197,13 @@ export interface SeedSpread {
   min: number;
   max: number;
   /**
-   * Whether the notebook's number lies in [min, max] of the seeds: the test the
-   * summary table shows. null where the notebook reported no number.
+   * Whether the notebook's number lies in [min, max] of the seeds, read as
+   * `reportedInterval` (a seed that prints as the notebook's number is a
+   * match): the test the summary table shows. null where the notebook
+   * reported no number.
    */
   notebookInRange: boolean | null;
-  /** Whether it lies in mean ± 2 sd (given beside, not used by the table). */
+  /** Whether `reportedInterval` meets mean ± 2 sd (given beside, not used by the table). */
   notebookWithinTwoSd: boolean | null;
   /** Every seed's result, in the order of `seeds`. */
   results: ExperimentResult[];

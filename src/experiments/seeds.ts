@@ -1,6 +1,12 @@
 /**
  * One id trained with several seeds (`shaderprop run --seeds N`): the spread
  * of its test accuracy, and whether the notebook's number lies inside it.
+ *
+ * A notebook's number stands for every accuracy that prints as it: the
+ * registry writes each as the notebook printed it, so 0.92 (two decimals)
+ * is the interval [0.915, 0.925] and 0.9723 is [0.97225, 0.97235], both
+ * ends included (a tie may have rounded either way). The spread contains the
+ * notebook's number when that interval meets [min, max] of the seeds.
  */
 import type { ExperimentResult, SeedSpread } from './result.js';
 
@@ -16,6 +22,32 @@ export function meanAndSd(values: readonly number[]): { mean: number; sd: number
   return { mean, sd: Math.sqrt(squares / (values.length - 1)) };
 }
 
+/** Decimal places of `x` in its shortest form, as the registry writes it: 0.92 → 2, 0.9723 → 4, 1 → 0, 1e-7 → 7. */
+export function printedDigits(x: number): number {
+  if (!Number.isFinite(x)) throw new Error(`printedDigits: ${x} is not a finite number.`);
+  const [mantissa, exponent] = String(Math.abs(x)).split('e');
+  const decimals = mantissa!.split('.')[1]?.length ?? 0;
+  return Math.max(0, decimals - Number(exponent ?? 0));
+}
+
+/**
+ * The accuracies that print as the notebook's `reported` with its
+ * `printedDigits`: ± half a unit in the last printed place (0.92 →
+ * [0.915, 0.925]).
+ */
+export function printedInterval(reported: number): [number, number] {
+  const digits = printedDigits(reported);
+  const unit = 10 ** -digits;
+  const at = Math.round(reported * 10 ** digits);
+  return [(at - 0.5) * unit, (at + 0.5) * unit];
+}
+
+/** Whether [a0, a1] and [b0, b1] share a point (up to rounding in the last bits of a float). */
+function meets([a0, a1]: readonly [number, number], b0: number, b1: number): boolean {
+  const slack = 1e-12;
+  return a0 <= b1 + slack && b0 <= a1 + slack;
+}
+
 /** The spread of one id's results, one per seed (all of the same id). */
 export function seedSpread(results: readonly ExperimentResult[]): SeedSpread {
   const first = results[0];
@@ -28,12 +60,24 @@ export function seedSpread(results: readonly ExperimentResult[]): SeedSpread {
   const min = Math.min(...accuracies);
   const max = Math.max(...accuracies);
   const reported = first.reported;
+  const interval = reported === null ? null : printedInterval(reported);
   return {
-    id: first.id, reported, seeds: results.map((r) => r.seed), accuracies, mean, sd, min, max,
-    notebookInRange: reported === null ? null : reported >= min && reported <= max,
-    notebookWithinTwoSd: reported === null ? null : Math.abs(reported - mean) <= 2 * sd,
+    id: first.id, reported, reportedInterval: interval, seeds: results.map((r) => r.seed), accuracies, mean, sd, min, max,
+    notebookInRange: interval === null ? null : meets(interval, min, max),
+    notebookWithinTwoSd: interval === null ? null : meets(interval, mean - 2 * sd, mean + 2 * sd),
     results: [...results],
   };
+}
+
+/**
+ * "notebook's 0.92 (0.915–0.925 as printed)": the notebook's number, and for
+ * one printed to fewer than four decimals the interval it stands for.
+ */
+export function describeReported(reported: number): string {
+  const digits = printedDigits(reported);
+  if (digits >= 4) return `notebook's ${reported}`;
+  const [lo, hi] = printedInterval(reported);
+  return `notebook's ${reported} (${lo.toFixed(digits + 1)}–${hi.toFixed(digits + 1)} as printed)`;
 }
 
 /** "0.9123 ± 0.0031 (3 seeds, 0.9091–0.9150)" */

@@ -352,11 +352,13 @@ export function sweepCurves(sweep: SweepResult): { grid: TopLevelSpec; compare: 
 /**
  * The seed spread of one id: a band over [min, max] of its seeds' test
  * accuracies, each seed a dot, the mean a black tick, and the notebook's
- * number a red diamond on the same axis.
+ * number a red diamond on the same axis over a red bar: the accuracies that
+ * print as its number (0.92: 0.915–0.925).
  */
 export function seedBand(spread: SeedSpread): TopLevelSpec {
   const seeds = spread.seeds.map((seed, i) => ({ seed: `seed ${seed}`, accuracy: spread.accuracies[i]! }));
-  const values = [spread.min, spread.max, spread.mean, ...(spread.reported === null ? [] : [spread.reported])];
+  const interval = spread.reportedInterval;
+  const values = [spread.min, spread.max, spread.mean, ...(interval ?? [])];
   const pad = Math.max(0.002, (Math.max(...values) - Math.min(...values)) * 0.15);
   const domain = [Math.max(0, Math.min(...values) - pad), Math.min(1, Math.max(...values) + pad)];
   const x = { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { domain, zero: false } } as const;
@@ -380,7 +382,15 @@ export function seedBand(spread: SeedSpread): TopLevelSpec {
         mark: { type: 'tick', color: 'black', thickness: 2, size: 30 },
         encoding: { x },
       },
-      ...(spread.reported === null ? [] : [{
+      ...(spread.reported === null || interval === null ? [] : [{
+        // What the notebook's printed digits allow: a red bar from the lowest to the highest accuracy that prints as its number.
+        data: { values: [{ lo: interval[0], hi: interval[1] }] },
+        mark: { type: 'rect', color: WRONG, opacity: 0.35 },
+        encoding: {
+          x: { field: 'lo', type: 'quantitative', scale: { domain, zero: false }, title: 'test accuracy' }, x2: { field: 'hi' },
+          y: { value: 26 }, y2: { value: 34 },
+        },
+      } as UnitSpec<string>, {
         data: { values: [{ accuracy: spread.reported, what: 'notebook' }] },
         mark: { type: 'point', shape: 'diamond', filled: true, size: 140, color: WRONG },
         encoding: { x },
@@ -394,7 +404,7 @@ export function seedBand(spread: SeedSpread): TopLevelSpec {
   return {
     title: {
       text: `${spread.id}: test accuracy of ${spread.seeds.length} seeds`,
-      subtitle: `band: lowest to highest seed; dots: the seeds; tick: their mean${spread.reported === null ? '' : '; red diamond: the notebook'}`,
+      subtitle: `band: lowest to highest seed; dots: the seeds; tick: their mean${spread.reported === null ? '' : '; red diamond: the notebook, red bar: what its printed digits allow'}`,
     },
     width: 520,
     height: 60,

@@ -7,7 +7,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ClassicResult, ExperimentResult, HistoryJson, RunReport, RunResult, SampleImage, SweepCell, SweepResult } from '../experiments/result.js';
 import { formatClassificationReport } from '../metrics/classification.js';
 import { getPlatform } from '../platform/platform.js';
-import type { SeedSpread } from '../experiments/seeds.js';
+import { describeReported, type SeedSpread } from '../experiments/seeds.js';
 import { bestEpoch, classDistribution, confusionHeatmap, imageGrid, learningCurves, seedBand, stepCurves, sweepCurves } from './charts.js';
 import { renderSvg } from './render.js';
 
@@ -141,10 +141,10 @@ function spreadOf(report: RunReport, id: string): SeedSpread | undefined {
 
 function seedAlt(spread: SeedSpread): string {
   return `Test accuracy of ${spread.id} for each of its ${spread.seeds.length} seeds, the band from the lowest to the highest, ` +
-    `the mean marked${spread.reported === null ? '' : `, and the notebook's ${spread.reported} on the same axis`}.`;
+    `the mean marked${spread.reported === null ? '' : `, and the ${describeReported(spread.reported)} on the same axis`}.`;
 }
 
-/** "yes" / "no" / "—": whether the notebook's number lies in [min, max] of the seeds. */
+/** "yes" / "no" / "—": whether the notebook's number, as printed, lies in [min, max] of the seeds. */
 function inRange(spread: SeedSpread): string {
   return spread.notebookInRange === null ? '—' : spread.notebookInRange ? 'yes' : 'no';
 }
@@ -158,7 +158,7 @@ function spreadSection(spread: SeedSpread, pictures: Map<string, Picture>): stri
   return `<div class="seeds">
 <h3>Seed spread</h3>
 <p>${spread.seeds.length} seeds: mean <b>${spread.mean.toFixed(4)}</b>, standard deviation ${spread.sd.toFixed(4)} (sample, n − 1),
-range ${spread.min.toFixed(4)}–${spread.max.toFixed(4)}.${spread.reported === null ? '' : ` The notebook's ${spread.reported} lies ${spread.notebookInRange ? 'inside' : 'outside'} the range of the seeds${twoSd}; difference of the mean ${pointsDifference(spread.mean, spread.reported)} points.`}
+range ${spread.min.toFixed(4)}–${spread.max.toFixed(4)}.${spread.reported === null ? '' : ` The ${describeReported(spread.reported)} lies ${spread.notebookInRange ? 'inside' : 'outside'} the range of the seeds${twoSd}; difference of the mean ${pointsDifference(spread.mean, spread.reported)} points.`}
 The sections below show seed ${spread.seeds[0]}; <a href="${spread.id}/seeds.json">seeds.json</a> holds every seed's result.</p>
 ${figure(pictures.get('seeds'))}
 ${table(['seed', 'test accuracy', 'test loss', 'best cell', 'wall time'], rows)}

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPERIMENTS, getExperiment, hasValidation, selectExperiments, type ClassicExperiment, type TrainSpec } from '../../src/experiments/registry.js';
 import { slug } from '../../src/experiments/runner.js';
+import { printedDigits } from '../../src/experiments/seeds.js';
 import { sequential } from '../../src/model/sequential.js';
 
 const catalogPath = resolve(__dirname, '../../../shared/EXPERIMENTS.md');
@@ -33,6 +34,8 @@ describe.skipIf(!catalog)('registry vs EXPERIMENTS.md', () => {
     let checked = 0;
     for (const m of catalog!.matchAll(/^\| (s00\d-[a-z0-9-]+) \|.*\| (0\.\d+) \|$/gm)) {
       expect(getExperiment(m[1]!).reported, m[1]).toBe(Number(m[2]));
+      // The seed spread reads the number with the decimals the catalog printed it with.
+      expect(printedDigits(getExperiment(m[1]!).reported!), m[1]).toBe(m[2]!.length - 2);
       checked++;
     }
     expect(checked).toBeGreaterThanOrEqual(15);
@@ -43,6 +46,24 @@ describe.skipIf(!catalog)('registry vs EXPERIMENTS.md', () => {
 });
 
 describe('registry entries', () => {
+  it('write each notebook number with the decimals the notebook printed it with', () => {
+    // The seed spread takes 0.92 to stand for 0.915–0.925: each reported accuracy (or,
+    // where the notebook gave an error rate, 1 − it) appears in the notebook's own
+    // words with exactly printedDigits decimals, not followed by another digit.
+    let checked = 0;
+    for (const e of EXPERIMENTS) {
+      if (e.reported === null) continue;
+      const digits = printedDigits(e.reported);
+      const printed = [e.reported.toFixed(digits), (1 - e.reported).toFixed(digits)];
+      const words = [...e.reportedText.matchAll(/\d+\.\d+/g)].map((m) => m[0]);
+      expect(words.some((w) => printed.includes(w)), `${e.id}: ${e.reportedText} against ${e.reported}`).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(20);
+    expect(printedDigits(getExperiment('s001-softmax').reported!)).toBe(2);
+    expect(printedDigits(getExperiment('s003-1nn').reported!)).toBe(3);
+  });
+
   const runs: [string, TrainSpec][] = EXPERIMENTS.flatMap((e) =>
     e.kind === 'neural' ? [[e.id, e.train] as [string, TrainSpec]] : e.kind === 'sweep' ? e.cells.map((c) => [`${e.id} ${c.name}`, c.train] as [string, TrainSpec]) : []);
 
