@@ -3,7 +3,7 @@
  * report.json, the summary and the page, and a resume that keeps the seeds
  * that finished. On small made-up MNIST files, so each command takes seconds.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,28 @@ describe('run --seeds', () => {
     const again = stats(three.accuracies);
     expect(three.mean).toBeCloseTo(again.mean, 12);
     expect(three.sd).toBeCloseTo(again.sd, 12);
+  });
+
+  it('a resume re-reads the spreads it keeps: a report.json of an earlier version gets the notebook\'s interval', async () => {
+    const dir = join(out, 'kept');
+    const first = await runCli(['run', 's001-softmax', 's002-ii', '--quick', '--epochs', '1', '--seeds', '2', '--data', data, '--out', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    // As an earlier version wrote it: no interval, and 0.9529 read as an exact number (here, made to say the opposite).
+    const old = report(dir);
+    const kept = old.spreads!.find((s) => s.id === 's002-ii')!;
+    const stale = { ...kept, notebookInRange: !kept.notebookInRange } as Partial<typeof kept>;
+    delete stale.reportedInterval;
+    writeFileSync(join(dir, 'report.json'), JSON.stringify({ ...old, spreads: old.spreads!.map((s) => (s.id === 's002-ii' ? stale : s)) }));
+
+    const again = await runCli(['run', 's001-softmax', '--resume', '--data', data, '--out', dir]);
+    expect(again.code, again.stderr).toBe(0);
+    const now = report(dir).spreads!.find((s) => s.id === 's002-ii')!;
+    expect(now.accuracies).toEqual(kept.accuracies);
+    const [lo, hi] = now.reportedInterval!;
+    expect(lo).toBeCloseTo(0.95285, 12);
+    expect(hi).toBeCloseTo(0.95295, 12);
+    expect(now.notebookInRange).toBe(now.max >= lo && now.min <= hi);
+    expect(now.notebookInRange).toBe(kept.notebookInRange);
   });
 
   it('seed k of a spread is the run of --seed k', async () => {
