@@ -110,4 +110,23 @@ describe.skipIf(!mnistDir())('shaderprop run --quick: the classic baselines', ()
     expect(full!.accuracy).toBeGreaterThanOrEqual(e.quick.floor);
     expect(full!.errors).toBe(Math.round((1 - full!.accuracy) * e.quick.test));
   });
+
+  it('s003-1nn with --seeds: each seed draws its own subset; the larger set, the same for every seed, runs with the first seed only', async () => {
+    for (const jobs of ['1', '2']) {
+      const dir = join(out, `1nn-seeds-jobs${jobs}`);
+      const r = await runCli(['run', 's003-1nn', '--quick', '--seeds', '2', '--jobs', jobs, '--json', '--out', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const spread = (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport).spreads![0]!;
+      const [first, second] = spread.results as ClassicResult[];
+      expect(first!.seed).toBe(1);
+      expect(second!.seed).toBe(2);
+      expect(first!.evaluations!.map((x) => x.name)).toEqual([expect.stringMatching(/^balanced subset/), expect.stringMatching(/^the first \d+ train/)]);
+      expect({ ...first!.evaluations![1]!, seconds: 0 }).toEqual({ ...result('s003-1nn').evaluations![1]!, seconds: 0 });
+      expect(second!.evaluations!.map((x) => x.name)).toEqual([expect.stringMatching(/^balanced subset/)]);
+      expect(r.stderr).toMatch(/s003-1nn: the run on all 4000 train × 1000 test images is the same for every seed; the run's first seed reports it/);
+      // The compared number is each seed's own subset: seed 1 draws the subset of the run above.
+      expect(first!.test).toEqual(result('s003-1nn').test);
+      expect(spread.accuracies).toEqual([first!.test.accuracy, second!.test.accuracy]);
+    }
+  }, 600_000);
 });
