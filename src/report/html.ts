@@ -270,7 +270,7 @@ function summarySection(report: RunReport): string {
     ? `<h3>Could not run</h3>\n<ul class="skipped">${report.skipped.map((s) => `<li><b>${escapeHtml(s.id)}</b>: ${escapeHtml(s.reason)}</li>`).join('')}</ul>`
     : '';
   const seedNote = seeded
-    ? '<p>Where an id ran with several seeds, "ours" is the mean of their test accuracies ± their sample standard deviation, the difference is that of the mean, and the notebook\'s number is inside when it lies between the lowest and the highest seed (mean ± 2 sd is given in the id\'s section). The wall time is that of all its seeds.</p>'
+    ? '<p>Where an id ran with several seeds, "ours" is the mean of their test accuracies ± their sample standard deviation, the difference is that of the mean, and the notebook\'s number is inside when it lies between the lowest and the highest seed, read with the decimals it was printed with: 0.92 stands for 0.915–0.925, so it is inside when a seed\'s accuracy would print as it (mean ± 2 sd is given in the id\'s section). The wall time is that of all its seeds.</p>'
     : '';
   return `<section id="summary">
 <h2>Summary</h2>

@@ -182,6 +182,7 @@ describe('report text', () => {
       expect(summaryRow(page, 's001-dense')).toContain('<td>no</td>');
       expect(page).toContain('notebook inside the seeds\' range [min, max]');
       expect(page).toContain('The notebook\'s 0.82 (0.815–0.825 as printed) lies outside the range of the seeds');
+      expect(page).toContain('read with the decimals it was printed with: 0.92 stands for 0.915–0.925');
       const svg = readFileSync(join(seedDir, 's001-dense', 'seeds.svg'), 'utf8');
       expect(svg).toContain('notebook 0.82');
       expect(JSON.parse(readFileSync(join(seedDir, 's001-dense', 'seeds.json'), 'utf8'))).toEqual(spread);
