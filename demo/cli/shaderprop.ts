@@ -2,7 +2,7 @@
  * The `shaderprop` command line: every assignment experiment by its id.
  *
  *   shaderprop list [--json]
- *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data PATH] [--test PATH] [--out DIR] [--seed N] [--seeds N] [--jobs N]
+ *   shaderprop run <id|prefix*>... [--quick] [--epochs N] [--data PATH] [--test PATH] [--out DIR] [--seed N] [--seeds N] [--jobs N] [--no-seed-independent]
  *                  [--json] [--resume] [--lr RATE] [--batch-size N] [--train-images N] [--test-images N]
  *                  [--export safetensors,tfjs] [--cell NAME...]
  *   shaderprop train --model model.json --data PATH [--test PATH] [--epochs N] [--batch-size N] [--lr R] [--optimizer sgd|adam] [--out DIR]
@@ -75,7 +75,7 @@ program
   .addOption(new Option('--jobs <n>', 'run ids, seeds and sweep cells in N processes at once, each in its own folder under --out/parts; the report is merged').argParser(positiveInt).default(1))
   .option('--cell <names...>', 'run only these cells of a sweep (by name, as the report shows them)')
   // A part of a run in parts (--jobs) whose seed is not the run's first.
-  .addOption(new Option('--no-seed-independent', 'leave out what gives the same result for every seed (s003-1nn on all of MNIST)').hideHelp())
+  .addOption(new Option('--no-seed-independent', 'leave out what gives the same result for every seed (s003-1nn on all of MNIST)'))
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue the run in --out (default: the newest folder under runs/) with its settings')
   .option('--force', 'replace the run already in --out (its files are deleted first)')

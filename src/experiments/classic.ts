@@ -211,7 +211,7 @@ async function nearest(rt: Runtime, spec: Extract<ClassicSpec, { algorithm: 'nea
   }];
   const timings: Record<string, number> = { subset: subset.seconds };
   if (spec.full && !c.seedIndependent) {
-    c.log(`${c.id}: the run on all ${c.train.count} train × ${c.test.count} test images is the same for every seed; the run's first seed reports it`);
+    c.log(`${c.id}: the run on all ${c.train.count} train × ${c.test.count} test images is the same for every seed; left out here (a --seeds run gives it with its first seed)`);
   } else if (spec.full) {
     c.log(`${c.id}: all of it, ${c.train.count} train × ${c.test.count} test`);
     const full = await query(rt, c.train, c.test);

@@ -123,10 +123,23 @@ describe.skipIf(!mnistDir())('shaderprop run --quick: the classic baselines', ()
       expect(first!.evaluations!.map((x) => x.name)).toEqual([expect.stringMatching(/^balanced subset/), expect.stringMatching(/^the first \d+ train/)]);
       expect({ ...first!.evaluations![1]!, seconds: 0 }).toEqual({ ...result('s003-1nn').evaluations![1]!, seconds: 0 });
       expect(second!.evaluations!.map((x) => x.name)).toEqual([expect.stringMatching(/^balanced subset/)]);
-      expect(r.stderr).toMatch(/s003-1nn: the run on all 4000 train × 1000 test images is the same for every seed; the run's first seed reports it/);
+      expect(r.stderr).toMatch(/s003-1nn: the run on all 4000 train × 1000 test images is the same for every seed; left out here \(a --seeds run gives it with its first seed\)/);
       // The compared number is each seed's own subset: seed 1 draws the subset of the run above.
       expect(first!.test).toEqual(result('s003-1nn').test);
       expect(spread.accuracies).toEqual([first!.test.accuracy, second!.test.accuracy]);
     }
+  }, 600_000);
+
+  it('s003-1nn with --no-seed-independent: only the subsets, the same ones as with the full run', async () => {
+    const dir = join(out, '1nn-subsets-only');
+    const r = await runCli(['run', 's003-1nn', '--quick', '--seeds', '2', '--no-seed-independent', '--json', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const spread = (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport).spreads![0]!;
+    const results = spread.results as ClassicResult[];
+    expect(results.map((x) => x.seed)).toEqual([1, 2]);
+    for (const x of results) expect(x.evaluations!.map((e) => e.name)).toEqual([expect.stringMatching(/^balanced subset/)]);
+    expect(results[0]!.test).toEqual(result('s003-1nn').test);
+    expect(r.stderr).not.toMatch(/s003-1nn: all of it/);
+    expect(r.stderr).toMatch(/all 4000 train × 1000 test images is the same for every seed; left out here/);
   }, 600_000);
 });
