@@ -35,6 +35,8 @@ export interface JobsRunOptions {
   json?: boolean;
   boundsChecks: boolean;
   autotune?: boolean;
+  /** false with --no-seed-independent: no part runs what is the same for every seed. */
+  seedIndependent?: boolean;
   export?: string;
 }
 
@@ -152,8 +154,8 @@ async function runPart(part: Part, o: JobsOptions, running: Set<ChildProcess>): 
     ...(o.settings.testImages !== undefined ? ['--test-images', String(o.settings.testImages)] : []),
     ...(opts.boundsChecks === false ? ['--no-bounds-checks'] : []), ...(opts.autotune === false ? ['--no-autotune'] : []),
     ...(opts.export ? ['--export', opts.export] : []), ...(part.cell ? ['--cell', part.cell] : []),
-    // What is the same for every seed runs in the part of the run's first seed only.
-    ...(part.seed !== opts.seed ? ['--no-seed-independent'] : []),
+    // What is the same for every seed runs in the part of the run's first seed only (in none with --no-seed-independent).
+    ...(part.seed !== opts.seed || opts.seedIndependent === false ? ['--no-seed-independent'] : []),
     ...(manifest ? ['--resume'] : []),
   ];
   o.say(`${part.label}: ${manifest ? 'resuming' : 'starting'} in ${part.folder}`);

@@ -74,7 +74,7 @@ program
   .addOption(new Option('--seeds <n>', 'train each id with N seeds (--seed, --seed+1, ...) and report mean, standard deviation and range').argParser(positiveInt).default(1))
   .addOption(new Option('--jobs <n>', 'run ids, seeds and sweep cells in N processes at once, each in its own folder under --out/parts; the report is merged').argParser(positiveInt).default(1))
   .option('--cell <names...>', 'run only these cells of a sweep (by name, as the report shows them)')
-  // A part of a run in parts (--jobs) whose seed is not the run's first.
+  // Also given to the parts of a run in parts (--jobs) whose seed is not the run's first.
   .addOption(new Option('--no-seed-independent', 'leave out what gives the same result for every seed (s003-1nn on all of MNIST)'))
   .option('--json', 'one JSON object per finished id on stdout; progress goes to stderr')
   .option('--resume', 'continue the run in --out (default: the newest folder under runs/) with its settings')

@@ -130,16 +130,18 @@ describe.skipIf(!mnistDir())('shaderprop run --quick: the classic baselines', ()
     }
   }, 600_000);
 
-  it('s003-1nn with --no-seed-independent: only the subsets, the same ones as with the full run', async () => {
-    const dir = join(out, '1nn-subsets-only');
-    const r = await runCli(['run', 's003-1nn', '--quick', '--seeds', '2', '--no-seed-independent', '--json', '--out', dir]);
-    expect(r.code, r.stderr).toBe(0);
-    const spread = (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport).spreads![0]!;
-    const results = spread.results as ClassicResult[];
-    expect(results.map((x) => x.seed)).toEqual([1, 2]);
-    for (const x of results) expect(x.evaluations!.map((e) => e.name)).toEqual([expect.stringMatching(/^balanced subset/)]);
-    expect(results[0]!.test).toEqual(result('s003-1nn').test);
-    expect(r.stderr).not.toMatch(/s003-1nn: all of it/);
-    expect(r.stderr).toMatch(/all 4000 train × 1000 test images is the same for every seed; left out here/);
+  it('s003-1nn with --no-seed-independent: only the subsets, the same ones as with the full run, in one process or in parts', async () => {
+    for (const jobs of ['1', '2']) {
+      const dir = join(out, `1nn-subsets-only-jobs${jobs}`);
+      const r = await runCli(['run', 's003-1nn', '--quick', '--seeds', '2', '--jobs', jobs, '--no-seed-independent', '--json', '--out', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const spread = (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as RunReport).spreads![0]!;
+      const results = spread.results as ClassicResult[];
+      expect(results.map((x) => x.seed)).toEqual([1, 2]);
+      for (const x of results) expect(x.evaluations!.map((e) => e.name)).toEqual([expect.stringMatching(/^balanced subset/)]);
+      expect(results[0]!.test).toEqual(result('s003-1nn').test);
+      expect(r.stderr).not.toMatch(/s003-1nn: all of it/);
+      expect(r.stderr).toMatch(/all 4000 train × 1000 test images is the same for every seed; left out here/);
+    }
   }, 600_000);
 });
