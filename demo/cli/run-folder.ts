@@ -30,6 +30,11 @@ export interface RunManifest {
   seeds?: number;
   /** --jobs: the run was made in parts, each in its own folder under parts/ (absent: one process). */
   jobs?: number;
+  /** Settings a resume keeps (absent: on): --no-autotune (or SHADERPROP_AUTOTUNE=0), --no-bounds-checks
+   * (or SHADERPROP_BOUNDS_CHECKS=0), --no-seed-independent. */
+  autotune?: false;
+  boundsChecks?: false;
+  seedIndependent?: false;
   started: string;
   /** The last command over the folder ran to its end. */
   finished: boolean;

@@ -322,8 +322,13 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
     else if (opts.epochs !== undefined && previous.epochs !== null && opts.epochs < previous.epochs) {
       throw new RunFolderError(`--resume: ${shown} holds a run of ${previous.epochs} epochs; --epochs ${opts.epochs} would cut it short. Give --epochs ${previous.epochs} or more.`);
     }
+    // What the run was made without stays off (the command may turn it off, not back on: that is a new run).
+    if (previous.autotune === false) opts.autotune = false;
+    if (previous.boundsChecks === false) opts.boundsChecks = false;
+    if (previous.seedIndependent === false) opts.seedIndependent = false;
     const given = [opts.quick ? '--quick' : '', `--seed ${opts.seed}`, opts.seeds > 1 ? `--seeds ${opts.seeds}` : '', opts.jobs > 1 ? `--jobs ${opts.jobs}` : '',
-      opts.epochs ? `--epochs ${opts.epochs}` : ''].filter(Boolean).join(' ');
+      opts.epochs ? `--epochs ${opts.epochs}` : '', opts.autotune === false ? '--no-autotune' : '', opts.boundsChecks === false ? '--no-bounds-checks' : '',
+      opts.seedIndependent === false ? '--no-seed-independent' : ''].filter(Boolean).join(' ');
     say(`resuming with the run's settings: ${given}`);
   }
 
@@ -332,6 +337,9 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
     format: 1, ids: [...(opts.resume && previous ? previous.ids.filter((id) => !ids.includes(id)) : []), ...ids],
     quick: !!opts.quick, seed: opts.seed, epochs: opts.epochs ?? null,
     ...(opts.seeds > 1 ? { seeds: opts.seeds } : {}), ...(opts.jobs > 1 ? { jobs: opts.jobs } : {}),
+    ...(opts.autotune === false || process.env.SHADERPROP_AUTOTUNE === '0' ? { autotune: false as const } : {}),
+    ...(opts.boundsChecks === false || process.env.SHADERPROP_BOUNDS_CHECKS === '0' ? { boundsChecks: false as const } : {}),
+    ...(opts.seedIndependent === false ? { seedIndependent: false as const } : {}),
     started: opts.resume && previous ? previous.started : new Date().toISOString(), finished: false,
     command: ['shaderprop', 'run', ...process.argv.slice(3)].join(' '),
   };
@@ -426,7 +434,8 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
   if (ownData) own = await loadOwnImages(opts.data!, opts.test, { seed: opts.seed, ...(opts.labelColumn !== undefined ? { labelColumn: opts.labelColumn } : {}) });
   const rt = await createRuntime(runtimeOptions(opts));
   report.adapter = rt.boundsChecks ? rt.adapter.name : `${rt.adapter.name}, no bounds checks`;
-  say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}`);
+  say(`adapter: ${rt.adapter.name}${rt.adapter.description ? ` (${rt.adapter.description})` : ''}${rt.boundsChecks ? '' : ', no bounds checks'}` +
+    `${rt.tuner.options.autotune ? '' : ', a fixed kernel choice (no autotuning)'}`);
   let mnist: Awaited<ReturnType<typeof loadMnist>>;
   try {
     mnist = limitImages(own ? own.data : await loadMnist(dataDir ? { dir: dataDir } : { download: { log: say } }), settings);

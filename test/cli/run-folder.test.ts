@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RunReport, RunResult } from '../../src/experiments/result.js';
+import type { ClassicResult, RunReport, RunResult } from '../../src/experiments/result.js';
 import { decodeCheckpoint } from '../../src/model/checkpoint.js';
 import { writeFakeMnist } from '../data/fixtures.js';
 import { runCli } from './run-cli.js';
@@ -92,6 +92,43 @@ describe('a run folder holds one run', () => {
     expect(shorter.code).toBe(1);
     expect(shorter.stderr).toMatch(/holds a run of 2 epochs; --epochs 1 would cut it short\. Give --epochs 2 or more\./);
   });
+
+  it('a resume keeps --no-autotune, --no-bounds-checks and --no-seed-independent without being given them again', async () => {
+    // Enough images for s003-1nn's quick balanced subset (100 train and 20 test images per class).
+    const more1nn = join(out, 'mnist-1nn');
+    mkdirSync(more1nn);
+    writeFakeMnist(more1nn, { trainCount: 1400, testCount: 400, rows: 28, cols: 28 });
+    const dir = join(out, 'flags');
+    const first = await runCli(['run', 's001-softmax', '--quick', '--epochs', '1', '--no-autotune', '--no-bounds-checks', '--no-seed-independent',
+      '--data', more1nn, '--out', dir]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ autotune: false, boundsChecks: false, seedIndependent: false });
+    // A second id added by a resume given none of the flags: s003-1nn leaves out its run on all the images.
+    // (The suite's SHADERPROP_AUTOTUNE=0 lifted: the run's own record is what turns autotuning off.)
+    const tuning = { SHADERPROP_AUTOTUNE: '1', SHADERPROP_CACHE: join(out, 'tuning-cache') };
+    const more = await runCli(['run', 's003-1nn', '--resume', '--json', '--data', more1nn, '--out', dir], tuning);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stderr).toMatch(/resuming with the run's settings: --quick --seed 1 --epochs 1 --no-autotune --no-bounds-checks --no-seed-independent\n/);
+    expect(more.stderr).toMatch(/adapter: .*, no bounds checks, a fixed kernel choice \(no autotuning\)\n/);
+    expect(more.stderr).toMatch(/s003-1nn: the run on all \d+ train × \d+ test images is the same for every seed; left out here/);
+    const all = report(dir);
+    expect(all.adapter).toMatch(/, no bounds checks$/);
+    const nn = all.results.find((r) => r.id === 's003-1nn') as ClassicResult;
+    expect(nn.evaluations!.map((e) => e.name)).toEqual([expect.stringMatching(/^balanced subset/)]);
+    expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ autotune: false, boundsChecks: false, seedIndependent: false });
+
+    // A run made with them on resumes with them on: none is named, and s003-1nn runs on all the images too.
+    const plain = join(out, 'flags-on');
+    expect((await runCli(['run', 's001-softmax', '--quick', '--epochs', '1', '--data', more1nn, '--out', plain], tuning)).code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(plain, 'run.json'), 'utf8')) as Record<string, unknown>;
+    expect(['autotune', 'boundsChecks', 'seedIndependent'].filter((k) => k in manifest)).toEqual([]);
+    const on = await runCli(['run', 's003-1nn', '--resume', '--json', '--data', more1nn, '--out', plain], tuning);
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.stderr).toMatch(/resuming with the run's settings: --quick --seed 1 --epochs 1\n/);
+    expect(on.stderr).not.toMatch(/no bounds checks|fixed kernel choice/);
+    expect((report(plain).results.find((r) => r.id === 's003-1nn') as ClassicResult).evaluations!.map((e) => e.name))
+      .toEqual([expect.stringMatching(/^balanced subset/), expect.stringMatching(/^the first \d+ train/)]);
+  }, 300_000);
 
   it('one process owns the folder: a live lock refuses a second run, a stale one is taken over', async () => {
     const dir = join(out, 'locked');
