@@ -58,7 +58,7 @@ describe('run --jobs', () => {
   it('Ctrl-C stops every part with its checkpoint and exits 130; --resume finishes them', async () => {
     const dir = join(out, 'stopped');
     let sent = false;
-    const stopped = await runCli(['run', 's001-softmax', '--quick', '--epochs', '8', '--seeds', '2', '--jobs', '2', '--data', data, '--out', dir], {}, {
+    const stopped = await runCli(['run', 's001-softmax', '--quick', '--epochs', '8', '--seeds', '2', '--jobs', '2', '--no-bounds-checks', '--data', data, '--out', dir], {}, {
       onOutput: (text, child) => {
         if (!sent && /seed \d\] \[quick\] s001-softmax epoch 2\/8/.test(text)) {
           sent = true;
@@ -79,6 +79,9 @@ describe('run --jobs', () => {
     const resumed = await runCli(['run', 's001-softmax', '--resume', '--json', '--data', data, '--out', dir]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming (at step \d+ of epoch \d+|after epoch \d+) of 8/);
+    // Not given again: the run's own settings, --no-bounds-checks with them, go to every part.
+    expect(resumed.stderr).toMatch(/resuming with the run's settings: --quick --seed 1 --seeds 2 --jobs 2 --epochs 8 (--no-autotune )?--no-bounds-checks\n/);
+    expect(report(dir).adapter).toMatch(/, no bounds checks$/);
     const spread = report(dir).spreads![0]!;
     expect(spread.seeds).toEqual([1, 2]);
     for (const result of spread.results) expect(result.kind === 'run' && result.history.epoch).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
