@@ -104,8 +104,9 @@ describe('a run folder holds one run', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))).toMatchObject({ autotune: false, boundsChecks: false, seedIndependent: false });
     // A second id added by a resume given none of the flags: s003-1nn leaves out its run on all the images.
-    // (The suite's SHADERPROP_AUTOTUNE=0 lifted: the run's own record is what turns autotuning off.)
-    const tuning = { SHADERPROP_AUTOTUNE: '1', SHADERPROP_CACHE: join(out, 'tuning-cache') };
+    // (The suite's SHADERPROP_AUTOTUNE=0 lifted, and bounds checks on whatever the caller's environment says:
+    // the run's own record is what turns them off.)
+    const tuning = { SHADERPROP_AUTOTUNE: '1', SHADERPROP_BOUNDS_CHECKS: '1', SHADERPROP_CACHE: join(out, 'tuning-cache') };
     const more = await runCli(['run', 's003-1nn', '--resume', '--json', '--data', more1nn, '--out', dir], tuning);
     expect(more.code, more.stderr).toBe(0);
     expect(more.stderr).toMatch(/resuming with the run's settings: --quick --seed 1 --epochs 1 --no-autotune --no-bounds-checks --no-seed-independent\n/);
