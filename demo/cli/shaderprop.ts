@@ -509,7 +509,9 @@ async function runIn(outDir: string, experiments: Experiment[], opts: RunOptions
         seedResults.push(result);
         record(experiment.id, seedResults);
         const reported = result.reported === null ? 'notebook: —' : `notebook ${result.reported}, difference ${pointsDifference(result.test.accuracy, result.reported)} points`;
-        const best = result.kind === 'sweep' ? ` (best cell: ${result.best})` : '';
+        const best = result.kind === 'sweep'
+          ? ` (best cell: ${result.best}${result.cellsNotRun ? `, of ${result.cells.length} of the ${result.cells.length + result.cellsNotRun.length} cells` : ''})`
+          : '';
         const loss = result.test.loss === null ? '' : `, loss ${result.test.loss.toFixed(4)}`;
         say(`${label}: test accuracy ${result.test.accuracy.toFixed(4)}${loss}${best}; ${reported}; ${result.seconds.toFixed(1)} s`);
         const exportAs = opts.seeds > 1 ? { ...experiment, id: join(experiment.id, `seed-${seed}`) } : experiment;
@@ -587,7 +589,7 @@ function jsonLine(r: ExperimentResult, report: string): Record<string, unknown> 
     id: r.id, kind: r.kind, test_accuracy: r.test.accuracy, test_loss: r.test.loss, reported: r.reported,
     difference: r.reported === null ? null : r.test.accuracy - r.reported,
     epochs: run.epochs, train_samples: run.trainSamples, seconds: r.seconds, adapter: r.adapter, quick: r.quick, seed: r.seed,
-    ...(r.kind === 'sweep' ? { best_cell: r.best, cells: r.cells.length } : {}),
+    ...(r.kind === 'sweep' ? { best_cell: r.best, cells: r.cells.length, ...(r.cellsNotRun ? { cells_not_run: r.cellsNotRun } : {}) } : {}),
     ...(run.best ? { best_epoch: run.best.epoch + 1, best_test_accuracy: run.best.test.accuracy } : {}),
     report,
   };

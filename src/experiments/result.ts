@@ -91,6 +91,12 @@ export interface SweepResult extends ResultHeader {
   /** The names of the swept parameters, in the order of the grid's axes. */
   axes: string[];
   cells: SweepCell[];
+  /**
+   * The grid's cells that did not run (`run --cell` named the others), in the
+   * registry's order; absent when every cell ran. The best cell is the best
+   * of those that ran.
+   */
+  cellsNotRun?: string[];
   /** Name of the cell with the highest final validation accuracy. */
   best: string;
   /** Test accuracy of the best cell (the number compared with the notebook's). */

@@ -111,10 +111,12 @@ function sweepResult(e: SweepExperiment, cells: SweepCell[], how: { quick: boole
   const best = sorted.reduce((a, b) => (finalVal(b) > finalVal(a) ? b : a));
   // Only the best cell keeps its picture grids: the report shows them for it alone.
   for (const c of sorted) if (c !== best) delete c.result.samples;
+  const notRun = e.cells.filter((x) => !sorted.some((c) => c.name === x.name)).map((x) => x.name);
   return {
     kind: 'sweep', id: e.id, title: e.title, notebook: e.notebook, reported: e.reported, reportedText: e.reportedText,
     ...(e.note ? { note: e.note } : {}), quick: how.quick, adapter: how.adapter,
-    seed: how.seed, axes: e.axes, cells: sorted, best: best.name, test: best.result.test,
+    seed: how.seed, axes: e.axes, cells: sorted, ...(notRun.length ? { cellsNotRun: notRun } : {}),
+    best: best.name, test: best.result.test,
     seconds: sorted.reduce((s, c) => s + c.result.seconds, 0),
   };
 }

@@ -253,7 +253,7 @@ function summarySection(report: RunReport): string {
     const sign = diff.startsWith('+') ? 'better' : diff.startsWith('-') ? 'worse' : '';
     return [
       `<a href="#result-${r.id}">${escapeHtml(r.id)}</a>`,
-      escapeHtml(r.kind === 'sweep' ? `${r.title} (sweep of ${r.cells.length}; best ${r.best})` : r.title),
+      escapeHtml(r.kind === 'sweep' ? `${r.title} (sweep of ${cellCount(r)}; best ${r.best})` : r.title),
       r.kind === 'run' ? escapeHtml(r.optimizer) : r.kind === 'classic' ? 'classic' : '—',
       r.kind === 'run' ? String(r.epochs) : r.kind === 'sweep' ? String(bestCell(r).result.epochs) : r.steps ? `${r.steps.step.length} steps` : '—',
       escapeHtml(r.reportedText),
@@ -406,6 +406,12 @@ function epochTable(history: HistoryJson): string {
   return table(['epoch', ...keys], rows, rows.map((_, i) => (i === best?.index ? ' class="best"' : '')));
 }
 
+/** "8", or "4 of 8" where `run --cell` ran only some of the grid. */
+function cellCount(sweep: SweepResult): string {
+  const total = sweep.cells.length + (sweep.cellsNotRun?.length ?? 0);
+  return sweep.cellsNotRun ? `${sweep.cells.length} of ${total}` : String(total);
+}
+
 function sweepSection(sweep: SweepResult, pictures: Map<string, Picture>): string {
   const best = bestCell(sweep).result;
   const head = [...sweep.axes, 'final val_accuracy', 'final val_loss', 'test accuracy', 'wall time'].map(escapeHtml);
@@ -423,8 +429,9 @@ ${figure(pictures.get('mislabelled-25'))}`
     : '';
   return `<section class="result" id="result-${sweep.id}">
 ${sectionHead(sweep)}
-<p>Best cell: <b>${escapeHtml(sweep.best)}</b> (highest final val_accuracy); its test accuracy is the number compared with the notebook's.
-${sweep.cells.length} cells, ${duration(sweep.seconds)} in all, adapter ${escapeHtml(sweep.adapter)}, seed ${sweep.seed}.</p>
+<p>Best cell: <b>${escapeHtml(sweep.best)}</b> (highest final val_accuracy${sweep.cellsNotRun ? ' of the cells that ran' : ''}); its test accuracy is the number compared with the notebook's.
+${cellCount(sweep)} cells, ${duration(sweep.seconds)} in all, adapter ${escapeHtml(sweep.adapter)}, seed ${sweep.seed}.</p>
+${sweep.cellsNotRun ? `<p class="note">Not run (<code>--cell</code> named the others): ${sweep.cellsNotRun.map(escapeHtml).join('; ')}. Their results are not part of this comparison.</p>` : ''}
 ${figure(pictures.get('sweep-grid'))}
 ${figure(pictures.get('sweep-compare'))}
 <h3>Cells</h3>
@@ -473,7 +480,8 @@ export function markdownSummary(report: RunReport): string {
       const s = spreadOf(report, r.id);
       const ours = s ? [`${s.mean.toFixed(4)} ± ${s.sd.toFixed(4)}`, `${s.seeds.length}: ${s.min.toFixed(4)}–${s.max.toFixed(4)}`, inRange(s)] : seeded ? [r.test.accuracy.toFixed(4), '1', '—'] : [r.test.accuracy.toFixed(4)];
       const seconds = s ? s.results.reduce((t, x) => t + x.seconds, 0) : r.seconds;
-      return `| ${[r.id, r.reportedText, ...ours, pointsDifference(s ? s.mean : r.test.accuracy, r.reported), duration(seconds), r.adapter].map(cell).join(' | ')} |`;
+      const id = r.kind === 'sweep' && r.cellsNotRun ? `${r.id} (${cellCount(r)} cells)` : r.id;
+      return `| ${[id, r.reportedText, ...ours, pointsDifference(s ? s.mean : r.test.accuracy, r.reported), duration(seconds), r.adapter].map(cell).join(' | ')} |`;
     }),
     ...(seeded ? ['', 'inside: the notebook\'s number lies between the lowest and the highest seed; ours is the mean ± the sample standard deviation.'] : []),
   ];

@@ -31,10 +31,15 @@ describe('run --jobs: parts', () => {
   it('runs a sweep\'s cells as parts and merges them into one sweep with its best cell', async () => {
     const cells = ['alpha=0.00003', 'alpha=0.0001'];
     const dir = join(out, 'sweep');
-    const r = await runCli(['run', 's003-l2', '--quick', '--epochs', '1', '--jobs', '2', '--cell', ...cells, '--data', data, '--out', dir]);
+    const r = await runCli(['run', 's003-l2', '--quick', '--epochs', '1', '--jobs', '2', '--cell', ...cells, '--data', data, '--out', dir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const sweep = report(dir).results[0] as SweepResult;
     expect(sweep.cells.map((c) => c.name)).toEqual(cells);
+    // The grid's third cell did not run: every account of the result says so.
+    expect(sweep.cellsNotRun).toEqual(['alpha=0.00007']);
+    expect(r.json.at(-1)).toMatchObject({ id: 's003-l2', cells: 2, cells_not_run: ['alpha=0.00007'] });
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('| s003-l2 (2 of 3 cells) |');
+    expect(readFileSync(join(dir, 'index.html'), 'utf8')).toMatch(/sweep of 2 of 3; best[\s\S]*Not run \(<code>--cell<\/code> named the others\): alpha=0\.00007\./);
     const finalVal = (name: string) => sweep.cells.find((c) => c.name === name)!.result.history.history.val_accuracy!.at(-1)!;
     const best = finalVal(cells[1]!) > finalVal(cells[0]!) ? cells[1]! : cells[0]!;
     expect(sweep.best).toBe(best);
@@ -42,6 +47,7 @@ describe('run --jobs: parts', () => {
     for (const [i, cell] of cells.entries()) {
       const part = report(join(dir, 'parts', `s003-l2.seed-1.${['alpha-0.00003', 'alpha-0.0001'][i]}`)).results[0] as SweepResult;
       expect(part.cells.map((c) => c.name)).toEqual([cell]);
+      expect(part.cellsNotRun).toEqual(['alpha=0.00003', 'alpha=0.00007', 'alpha=0.0001'].filter((c) => c !== cell));
       expect(part.cells[0]!.result.test).toEqual(sweep.cells[i]!.result.test);
     }
   });
