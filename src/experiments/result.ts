@@ -97,7 +97,7 @@ export interface SweepResult extends ResultHeader {
    * of those that ran.
    */
   cellsNotRun?: string[];
-  /** Name of the cell with the highest final validation accuracy. */
+  /** Name of the cell with the highest final validation accuracy (a tie: the lower final val_loss, then registry order). */
   best: string;
   /** Test accuracy of the best cell (the number compared with the notebook's). */
   test: { loss: number; accuracy: number };

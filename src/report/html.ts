@@ -429,7 +429,7 @@ ${figure(pictures.get('mislabelled-25'))}`
     : '';
   return `<section class="result" id="result-${sweep.id}">
 ${sectionHead(sweep)}
-<p>Best cell: <b>${escapeHtml(sweep.best)}</b> (highest final val_accuracy${sweep.cellsNotRun ? ' of the cells that ran' : ''}); its test accuracy is the number compared with the notebook's.
+<p>Best cell: <b>${escapeHtml(sweep.best)}</b> (highest final val_accuracy${sweep.cellsNotRun ? ' of the cells that ran' : ''}; on a tie, the lower final val_loss); its test accuracy is the number compared with the notebook's.
 ${cellCount(sweep)} cells, ${duration(sweep.seconds)} in all, adapter ${escapeHtml(sweep.adapter)}, seed ${sweep.seed}.</p>
 ${sweep.cellsNotRun ? `<p class="note">Not run (<code>--cell</code> named the others): ${sweep.cellsNotRun.map(escapeHtml).join('; ')}. Their results are not part of this comparison.</p>` : ''}
 ${figure(pictures.get('sweep-grid'))}
